@@ -1,0 +1,123 @@
+/**
+ * The process logger: winston, JSON lines to `<logDir>/<proc>.log`, rotated by winston's own
+ * File transport (size-based, tailable, so `<proc>.log` is always the live file), and a readable
+ * line on the console when stdout is a terminal.
+ *
+ * Every record carries `ts, level, proc, pid, msg`. Levels are `error` (a person must look),
+ * `warning` (expected transient trouble: 409, 429, network), `info`, `debug`. Redaction runs on
+ * the finished line, after metadata and errors are serialized, so a token cannot slip through a
+ * stack trace or a nested field.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import winston from 'winston';
+import { redact } from './redact.js';
+import { serializeMeta } from './serialize.js';
+
+export type LogLevel = 'error' | 'warning' | 'info' | 'debug';
+export type LogMeta = Record<string, unknown>;
+
+export interface Logger {
+  error(msg: string, meta?: LogMeta): void;
+  warning(msg: string, meta?: LogMeta): void;
+  info(msg: string, meta?: LogMeta): void;
+  debug(msg: string, meta?: LogMeta): void;
+  /** A logger whose records all carry `meta` (e.g. `{ bot: 'main' }`). */
+  child(meta: LogMeta): Logger;
+  /** Flushes and closes the transports; await it before `process.exit` so the last lines reach the file. */
+  close(): Promise<void>;
+}
+
+export interface LoggerOptions {
+  /** The process name: the file is `<logDir>/<proc>.log` and every record carries it. */
+  proc: string;
+  /** Folder for the log file; omit for console only. */
+  logDir?: string;
+  level?: LogLevel;
+  /** Console output: 'auto' (default) writes readable lines only when stdout is a TTY. */
+  console?: 'auto' | 'always' | 'never';
+  /** Rotation: size of one file and how many rotated files to keep. */
+  maxSizeBytes?: number;
+  maxFiles?: number;
+}
+
+const LEVELS: Record<LogLevel, number> = { error: 0, warning: 1, info: 2, debug: 3 };
+
+const shapeRecord = winston.format((info) => {
+  const { level, message, proc, pid, ts, ...rest } = info as Record<string | symbol, unknown>;
+  const shaped: Record<string | symbol, unknown> = {
+    ts: ts ?? new Date().toISOString(),
+    level,
+    proc,
+    pid,
+    msg: typeof message === 'string' ? message : String(message),
+    ...serializeMeta(rest as Record<string, unknown>),
+  };
+  for (const sym of Object.getOwnPropertySymbols(info)) shaped[sym] = (info as Record<symbol, unknown>)[sym];
+  return shaped as winston.Logform.TransformableInfo;
+});
+
+function jsonLine(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const plain: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(info)) plain[k] = v;
+    return redact(JSON.stringify(plain));
+  });
+}
+
+function consoleLine(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const { ts, level, proc, pid, msg, ...rest } = info as Record<string, unknown>;
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    return redact(`${String(ts)} ${String(level).toUpperCase().padEnd(7)} ${String(proc)}[${String(pid)}] ${String(msg)}${extra}`);
+  });
+}
+
+function wrap(w: winston.Logger): Logger {
+  return {
+    error: (msg, meta) => void w.log('error', msg, meta ?? {}),
+    warning: (msg, meta) => void w.log('warning', msg, meta ?? {}),
+    info: (msg, meta) => void w.log('info', msg, meta ?? {}),
+    debug: (msg, meta) => void w.log('debug', msg, meta ?? {}),
+    child: (meta) => wrap(w.child(meta)),
+    close: () => closeWinston(w),
+  };
+}
+
+function closeWinston(w: winston.Logger): Promise<void> {
+  const files = w.transports.filter((t): t is winston.transports.FileTransportInstance => t instanceof winston.transports.File);
+  const finished = files.map((t) => new Promise<void>((resolve) => {
+    t.once('finish', () => resolve());
+    t.once('error', () => resolve());
+  }));
+  w.end();
+  return Promise.all(finished).then(() => undefined);
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const level = options.level ?? 'info';
+  const transports: winston.transport[] = [];
+  if (options.logDir !== undefined) {
+    mkdirSync(options.logDir, { recursive: true });
+    transports.push(new winston.transports.File({
+      filename: path.join(options.logDir, `${options.proc}.log`),
+      maxsize: options.maxSizeBytes ?? 10 * 1024 * 1024,
+      maxFiles: options.maxFiles ?? 5,
+      tailable: true,
+      format: jsonLine(),
+    }));
+  }
+  const wantConsole = options.console ?? 'auto';
+  if (wantConsole === 'always' || (wantConsole === 'auto' && process.stdout.isTTY === true)) {
+    transports.push(new winston.transports.Console({ format: consoleLine() }));
+  }
+  if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
+  const w = winston.createLogger({
+    levels: LEVELS,
+    level,
+    defaultMeta: { proc: options.proc, pid: process.pid },
+    format: shapeRecord(),
+    transports,
+  });
+  return wrap(w);
+}

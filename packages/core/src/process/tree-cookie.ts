@@ -1,0 +1,47 @@
+/**
+ * The tree cookie: an environment variable (`BOTVISOR_TREE=<id>`) that every process botvisor
+ * starts carries and that its descendants inherit. A process that left the tree (setsid, then
+ * its parent exited, so init adopted it) keeps the cookie, so a scan of `/proc/<pid>/environ`
+ * still finds it — the technique of Jenkins' ProcessTreeKiller.
+ *
+ * Linux only: other platforms do not expose another process's environment; there the scan
+ * returns nothing and tree kill relies on the process tree alone.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { ProcessInfo } from './process-table.js';
+import { readProcess } from './process-table.js';
+
+export const TREE_COOKIE_VAR = 'BOTVISOR_TREE';
+
+/** A fresh cookie id: unique per supervisor run (or per test). */
+export function newTreeCookie(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** `env` plus the cookie, for `spawn`/`fork` options. */
+export function withTreeCookie(env: NodeJS.ProcessEnv, cookie: string): NodeJS.ProcessEnv {
+  return { ...env, [TREE_COOKIE_VAR]: cookie };
+}
+
+/** Every process (except the caller) whose environment carries `BOTVISOR_TREE=<cookie>`. */
+export function findByCookie(cookie: string): ProcessInfo[] {
+  if (process.platform !== 'linux' || cookie.length === 0) return [];
+  const needle = Buffer.from(`${TREE_COOKIE_VAR}=${cookie}\0`);
+  const out: ProcessInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    let environ: Buffer;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue; // gone, or another user's process
+    }
+    // The first variable has no NUL before it; every other one does.
+    if (!environ.subarray(0, needle.length).equals(needle) && environ.indexOf(Buffer.concat([Buffer.from([0]), needle])) < 0) continue;
+    const info = readProcess(pid);
+    if (info !== undefined) out.push(info);
+  }
+  return out;
+}
