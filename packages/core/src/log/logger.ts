@@ -1,7 +1,8 @@
 /**
- * The process logger: winston, JSON lines to `<logDir>/<proc>.log`, rotated by winston's own
- * File transport (size-based, tailable, so `<proc>.log` is always the live file), and a readable
- * line on the console when stdout is a terminal.
+ * The process logger: winston, JSON lines to `<logDir>/<proc>.log`, rotated by
+ * winston-daily-rotate-file (daily and by size; files are `<proc>-<date>.log[.N]` and `<proc>.log`
+ * is a symlink to the live one), and a readable line on the console when stdout is a terminal.
+ * (winston's own File transport hangs on close when it rotates during a burst, so it is not used.)
  *
  * Every record carries `ts, level, proc, pid, msg`. Levels are `error` (a person must look),
  * `warning` (expected transient trouble: 409, 429, network), `info`, `debug`. Redaction runs on
@@ -11,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
 import { redact } from './redact.js';
 import { serializeMeta } from './serialize.js';
 
@@ -36,7 +38,7 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Console output: 'auto' (default) writes readable lines only when stdout is a TTY. */
   console?: 'auto' | 'always' | 'never';
-  /** Rotation: size of one file and how many rotated files to keep. */
+  /** Rotation: size of one file and how many files to keep (the live one included). Defaults 10 MB, 10. */
   maxSizeBytes?: number;
   maxFiles?: number;
 }
@@ -84,14 +86,20 @@ function wrap(w: winston.Logger): Logger {
   };
 }
 
-function closeWinston(w: winston.Logger): Promise<void> {
-  const files = w.transports.filter((t): t is winston.transports.FileTransportInstance => t instanceof winston.transports.File);
-  const finished = files.map((t) => new Promise<void>((resolve) => {
-    t.once('finish', () => resolve());
-    t.once('error', () => resolve());
-  }));
-  w.end();
-  return Promise.all(finished).then(() => undefined);
+async function closeWinston(w: winston.Logger): Promise<void> {
+  const files = w.transports.filter((t) => t instanceof DailyRotateFile);
+  // First every record reaches the transports, then each transport ends its file stream;
+  // only the second 'finish' (emitted by close() from the stream's end callback) means "on disk".
+  await new Promise<void>((resolve) => {
+    w.once('finish', () => resolve());
+    w.end();
+  });
+  await Promise.all(
+    files.map((t) => new Promise<void>((resolve) => {
+      t.once('finish', () => resolve());
+      t.close?.();
+    })),
+  );
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -99,11 +107,15 @@ export function createLogger(options: LoggerOptions): Logger {
   const transports: winston.transport[] = [];
   if (options.logDir !== undefined) {
     mkdirSync(options.logDir, { recursive: true });
-    transports.push(new winston.transports.File({
-      filename: path.join(options.logDir, `${options.proc}.log`),
-      maxsize: options.maxSizeBytes ?? 10 * 1024 * 1024,
-      maxFiles: options.maxFiles ?? 5,
-      tailable: true,
+    transports.push(new DailyRotateFile({
+      dirname: options.logDir,
+      filename: `${options.proc}-%DATE%.log`,
+      datePattern: 'YYYY-MM-DD',
+      maxSize: options.maxSizeBytes ?? 10 * 1024 * 1024,
+      maxFiles: options.maxFiles ?? 10,
+      createSymlink: true,
+      symlinkName: `${options.proc}.log`,
+      auditFile: path.join(options.logDir, `.${options.proc}-audit.json`),
       format: jsonLine(),
     }));
   }

@@ -8,7 +8,7 @@
  */
 
 /** A Telegram bot token: numeric bot id, a colon, then the secret part. */
-export const TELEGRAM_TOKEN_PATTERN = /\b(\d{3,15}):[A-Za-z0-9_-]{30,}/g;
+export const TELEGRAM_TOKEN_PATTERN = /(?<![0-9])(\d{3,15}):[A-Za-z0-9_-]{30,}/g;
 
 const registeredSecrets = new Set<string>();
 

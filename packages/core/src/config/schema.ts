@@ -1,0 +1,72 @@
+/**
+ * The shape of `botvisor.json`, as a zod schema: field by field, with the defaults and the
+ * message a person sees when a field is wrong. Cross-field rules that need resolved tokens or
+ * files (who polls which token, token files' permissions) live in load-config.ts.
+ */
+import { z } from 'zod';
+
+export const BOT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const COMMAND_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+export const ARG_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+const telegramId = z.number({ error: 'expected a numeric Telegram user or chat id' }).int('expected a whole number');
+
+const argPattern = z.string().min(1, 'expected a regular expression, e.g. "^[0-9]{1,4}$"').superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
+  }
+});
+
+export const commandSchema = z.strictObject({
+  /** The program and its arguments; `{name}` placeholders are filled from the user's arguments. Never run through a shell. */
+  argv: z.array(z.string().min(1, 'argv entries must not be empty')).min(1, 'expected at least the program name, e.g. ["uptime"]'),
+  /** Each placeholder's pattern; an argument must match it in full. */
+  args: z.record(z.string().regex(ARG_NAME_PATTERN, 'argument names are lowercase letters, digits and _'), argPattern).default({}),
+  timeoutSec: z.number().positive().max(7 * 24 * 3600).default(600),
+  idleTimeoutSec: z.number().positive().optional(),
+  description: z.string().max(256).optional(),
+  /** Only admins may run it. */
+  admin: z.boolean().default(false),
+});
+
+export const botSchema = z.strictObject({
+  name: z.string().regex(BOT_NAME_PATTERN, 'expected a name of lowercase letters, digits, - or _, starting with a letter, at most 32 characters'),
+  kind: z.enum(['bridge', 'alerts', 'custom']).optional(),
+  /** A custom bot: a module exporting `defineBot(…)`, relative to the config file. */
+  module: z.string().min(1).optional(),
+  token: z.string().optional(),
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+  tokenFile: z.string().min(1).optional(),
+  enabled: z.boolean().default(true),
+  /** Whether this bot polls its token. Default: the first enabled non-alerts bot of each token polls, the others are send-only. */
+  polling: z.boolean().optional(),
+  /** Allow list of user ids; absent = everyone. */
+  allow: z.array(telegramId).optional(),
+  admins: z.array(telegramId).default([]),
+  commands: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'command names are lowercase letters, digits and _ (as Telegram requires)'), commandSchema).default({}),
+  /** alerts bots: where to send events. */
+  chats: z.array(telegramId).default([]),
+});
+
+export const httpSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Bearer token for HTTP; required when `host` is not a loopback address. */
+  authTokenEnv: z.string().optional(),
+});
+
+export const configSchema = z.strictObject({
+  apiRoot: z.url({ error: 'expected a URL such as "http://127.0.0.1:8081"' }).optional(),
+  dataDir: z.string().min(1).default('data'),
+  logDir: z.string().min(1).default('logs'),
+  http: httpSchema.default({ host: '127.0.0.1', port: 8080 }),
+  bots: z.array(botSchema).min(1, 'expected at least one bot'),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedBot = z.output<typeof botSchema>;
+export type ParsedCommand = z.output<typeof commandSchema>;

@@ -1,0 +1,50 @@
+/**
+ * Where a bot's token comes from: `token` (in the file), `tokenEnv` (an environment variable) or
+ * `tokenFile` (a file only its owner may read). The token's value never appears in an error.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { ConfigIssue } from './config-error.js';
+
+export const TOKEN_SHAPE = /^\d{1,20}:[A-Za-z0-9_-]{30,}$/;
+
+export interface TokenSource {
+  token?: string | undefined;
+  tokenEnv?: string | undefined;
+  tokenFile?: string | undefined;
+}
+
+/** The token, or an issue that says what to fix. `at` is the bot's path (e.g. `bots[2]`). */
+export function resolveToken(source: TokenSource, at: string, baseDir: string, env: NodeJS.ProcessEnv): { token: string } | { issue: ConfigIssue } {
+  const given = (['token', 'tokenEnv', 'tokenFile'] as const).filter((k) => source[k] !== undefined);
+  if (given.length !== 1) {
+    return { issue: { path: at, message: given.length === 0 ? 'expected one of token, tokenEnv or tokenFile' : `expected only one of token, tokenEnv or tokenFile, got ${given.join(' and ')}` } };
+  }
+  let token: string;
+  let where: string;
+  if (source.tokenEnv !== undefined) {
+    const value = env[source.tokenEnv];
+    if (value === undefined || value.trim() === '') return { issue: { path: `${at}.tokenEnv`, message: `environment variable ${source.tokenEnv} is not set; export it before starting botvisor` } };
+    token = value.trim();
+    where = `${at}.tokenEnv`;
+  } else if (source.tokenFile !== undefined) {
+    const file = path.resolve(baseDir, source.tokenFile);
+    let mode: number;
+    try {
+      mode = statSync(file).mode;
+    } catch {
+      return { issue: { path: `${at}.tokenFile`, message: `${file} does not exist; write the token there and run chmod 600 ${file}` } };
+    }
+    if ((mode & 0o077) !== 0) {
+      const octal = (mode & 0o777).toString(8).padStart(4, '0');
+      return { issue: { path: `${at}.tokenFile`, message: `${file} is readable by group or others (mode ${octal}); run chmod 600 ${file}` } };
+    }
+    token = readFileSync(file, 'utf8').trim();
+    where = `${at}.tokenFile`;
+  } else {
+    token = (source.token ?? '').trim();
+    where = `${at}.token`;
+  }
+  if (!TOKEN_SHAPE.test(token)) return { issue: { path: where, message: 'does not look like a Telegram bot token (expected <bot id>:<secret>, as @BotFather gives it)' } };
+  return { token };
+}

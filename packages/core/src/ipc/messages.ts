@@ -1,0 +1,88 @@
+/**
+ * The supervisor ↔ bot IPC protocol: every message that crosses `process.send`, as one typed
+ * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
+ * — a malformed message can never crash its receiver.
+ *
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (forwarded to alerts bots)
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, restart-request, event
+ */
+import { z } from 'zod';
+
+export const IPC_PROTOCOL_VERSION = 1;
+
+const processRef = z.object({ pid: z.number().int().positive(), startTime: z.number() });
+const lockOwner = z.object({ pid: z.number().int(), startTime: z.number(), role: z.string(), hostname: z.string(), since: z.string() });
+
+/** First message to a bot: who it is and the polling-lock facts (repeating SKIP_TELEGRAM_LOCK from the env). */
+const hello = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  bot: z.string(),
+  /** The supervisor holds this token's polling lock for the bot: poll without touching the lock. */
+  skipTelegramLock: z.boolean(),
+  /** Whether this bot is the one that polls its token; false = send-only. */
+  polling: z.boolean(),
+  lock: z.object({ path: z.string(), owner: lockOwner }).optional(),
+});
+
+const ready = z.object({ type: z.literal('ready'), username: z.string().optional() });
+
+const ping = z.object({ type: z.literal('ping'), seq: z.number().int() });
+
+const pong = z.object({
+  type: z.literal('pong'),
+  seq: z.number().int(),
+  /** p99 event-loop delay since the last pong, from perf_hooks.monitorEventLoopDelay. */
+  eventLoopDelayMs: z.number().nonnegative(),
+  queueDepth: z.number().int().nonnegative(),
+  runningJobs: z.number().int().nonnegative(),
+});
+
+const childSpawned = z.object({
+  type: z.literal('child-spawned'),
+  child: processRef.extend({ command: z.string() }),
+  jobId: z.string().optional(),
+});
+
+const childExited = z.object({
+  type: z.literal('child-exited'),
+  child: processRef,
+  code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  jobId: z.string().optional(),
+});
+
+const restartRequest = z.object({ type: z.literal('restart-request'), reason: z.string().optional() });
+
+const shutdown = z.object({ type: z.literal('shutdown'), graceMs: z.number().int().nonnegative().optional(), reason: z.string().optional() });
+
+/** Something worth telling: a 409 storm seen by a bot, or a supervisor event relayed to alerts bots. */
+const event = z.object({
+  type: z.literal('event'),
+  event: z.object({
+    kind: z.string().min(1),
+    bot: z.string().optional(),
+    at: z.string(),
+    message: z.string(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export const ipcMessageSchema = z.discriminatedUnion('type', [
+  hello,
+  ready,
+  ping,
+  pong,
+  childSpawned,
+  childExited,
+  restartRequest,
+  shutdown,
+  event,
+]);
+
+export type IpcMessage = z.infer<typeof ipcMessageSchema>;
+export type IpcMessageType = IpcMessage['type'];
+export type IpcMessageOf<T extends IpcMessageType> = Extract<IpcMessage, { type: T }>;
+export type HelloMessage = IpcMessageOf<'hello'>;
+export type PongMessage = IpcMessageOf<'pong'>;
+export type IpcEvent = IpcMessageOf<'event'>['event'];

@@ -1,0 +1,143 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { expect } from 'chai';
+import {
+  acquireOwnedLock,
+  acquirePollingLock,
+  createLogger,
+  LockHeldError,
+  pollingLockOwner,
+  pollingLockPath,
+  tokenHash,
+} from '../src/index.js';
+
+const CLIENT = fileURLToPath(new URL('./fixtures/lock-client.js', import.meta.url));
+const TOKEN = '123456789:AAEexampleexampleexampleexample_abcd';
+
+type Reply = { op: string; pid: number; message?: string; ownerPid?: number };
+
+/** A lock-client process and a way to await its next reply. */
+function client(tracker: ProcessTracker): { child: ChildProcess; next: () => Promise<Reply> } {
+  const child = tracker.fork(CLIENT, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const inbox: Reply[] = [];
+  const waiters: Array<(r: Reply) => void> = [];
+  child.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m as Reply);
+    else inbox.push(m as Reply);
+  });
+  const next = () => new Promise<Reply>((resolve) => {
+    const r = inbox.shift();
+    if (r) resolve(r);
+    else waiters.push(resolve);
+  });
+  return { child, next };
+}
+
+describe('polling lock', function () {
+  this.timeout(60_000);
+  const tracker = new ProcessTracker();
+  const temp = new TempDirs();
+  afterEach(async () => {
+    await tracker.killAll();
+    temp.removeAll();
+  });
+
+  it('lives at data/locks/<16 hex of sha256(token)>.lock and never writes the token', async () => {
+    const dataDir = temp.make();
+    expect(tokenHash(TOKEN)).to.match(/^[0-9a-f]{16}$/);
+    expect(pollingLockPath(dataDir, TOKEN)).to.equal(`${dataDir}/locks/${tokenHash(TOKEN)}.lock`);
+    const held = await acquirePollingLock({ dataDir, token: TOKEN, role: 'supervisor' });
+    expect(pollingLockOwner(dataDir, TOKEN)).to.include({ pid: process.pid, role: 'supervisor' });
+    await held.release();
+    expect(pollingLockOwner(dataDir, TOKEN)).to.equal(undefined);
+  });
+
+  it('two processes racing for one token 50 times: exactly one wins every time', async () => {
+    const dataDir = temp.make();
+    const a = client(tracker);
+    const b = client(tracker);
+    await Promise.all([a.next(), b.next()]);
+    for (let round = 0; round < 50; round++) {
+      const acquire = { op: 'acquire', dataDir, token: TOKEN, role: 'main', timeoutMs: 150 };
+      a.child.send(acquire);
+      b.child.send(acquire);
+      const [ra, rb] = await Promise.all([a.next(), b.next()]);
+      const winners = [ra, rb].filter((r) => r.op === 'acquired');
+      expect(winners, `round ${round}: ${JSON.stringify([ra, rb])}`).to.have.length(1);
+      const winner = winners[0] as Reply;
+      const loser = (winner === ra ? rb : ra) as Reply;
+      expect(loser.ownerPid).to.equal(winner.pid);
+      const w = winner === ra ? a : b;
+      w.child.send({ op: 'release' });
+      expect((await w.next()).op).to.equal('released');
+    }
+  });
+
+  it('takes over the lock of a holder killed with SIGKILL in under a second', async () => {
+    const dataDir = temp.make();
+    const holder = client(tracker);
+    await holder.next();
+    holder.child.send({ op: 'acquire', dataDir, token: TOKEN, role: 'main', timeoutMs: 1000 });
+    expect((await holder.next()).op).to.equal('acquired');
+    holder.child.kill('SIGKILL');
+    await waitFor(() => holder.child.exitCode !== null || holder.child.signalCode !== null, { what: 'the holder to die' });
+    const started = Date.now();
+    const held = await acquirePollingLock({ dataDir, token: TOKEN, role: 'supervisor', timeoutMs: 5000 });
+    expect(Date.now() - started).to.be.below(1000);
+    expect(pollingLockOwner(dataDir, TOKEN)?.pid).to.equal(process.pid);
+    await held.release();
+  });
+
+  it('times out with an error naming the holder pid and role', async () => {
+    const dataDir = temp.make();
+    const holder = client(tracker);
+    await holder.next();
+    holder.child.send({ op: 'acquire', dataDir, token: TOKEN, role: 'supervisor', timeoutMs: 1000 });
+    const { pid } = await holder.next();
+    const err = await acquirePollingLock({ dataDir, token: TOKEN, role: 'main', timeoutMs: 300 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(LockHeldError);
+    expect((err as LockHeldError).owner?.pid).to.equal(pid);
+    expect((err as Error).message).to.match(new RegExp(`^Telegram polling lock for this token is held by supervisor pid ${pid} since \\d{4}-`));
+    expect((err as Error).message).to.not.include(TOKEN);
+  });
+
+  it('logs a WARNING when it removes a dead owner\'s lock', async () => {
+    const dataDir = temp.make();
+    const logDir = temp.make();
+    const holder = client(tracker);
+    await holder.next();
+    holder.child.send({ op: 'acquire', dataDir, token: TOKEN, role: 'main', timeoutMs: 1000 });
+    await holder.next();
+    holder.child.kill('SIGKILL');
+    await waitFor(() => holder.child.signalCode !== null, { what: 'the holder to die' });
+    const logger = createLogger({ proc: 'locktest', logDir, console: 'never' });
+    const held = await acquirePollingLock({ dataDir, token: TOKEN, role: 'supervisor', logger });
+    await held.release();
+    await logger.close();
+    const lines = readFileSync(`${logDir}/locktest.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.level === 'warning' && String(l.msg).includes('stale lock'))).to.equal(true);
+  });
+
+  it('reports a compromised lock as an ERROR and to the holder', async () => {
+    const dataDir = temp.make();
+    let compromised: Error | undefined;
+    const held = await acquireOwnedLock({
+      lockPath: pollingLockPath(dataDir, TOKEN),
+      role: 'main',
+      staleMs: 2000,
+      onCompromised: (err) => {
+        compromised = err;
+      },
+    });
+    rmSync(held.lockPath, { recursive: true, force: true });
+    await waitFor(() => compromised, { timeoutMs: 10_000, what: 'onCompromised after the lock folder was removed' });
+    expect(held.compromised).to.equal(true);
+    await held.release();
+  });
+});
