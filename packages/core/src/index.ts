@@ -2,5 +2,9 @@
  * @botvisor/core — primitives shared by the supervisor and the bots. No Telegram here.
  */
 
+export * from './config/index.js';
+export * from './ipc/index.js';
+export * from './lock/index.js';
 export * from './log/index.js';
 export * from './process/index.js';
+export * from './store/index.js';

@@ -25,6 +25,8 @@ export interface ResolvedBot {
   enabled: boolean;
   /** True for the one bot that polls its token; the others are send-only. */
   polling: boolean;
+  /** If the polling lock is held by someone else: run send-only (true) or refuse to start (false). */
+  auxiliary: boolean;
   allow?: number[];
   admins: number[];
   commands: Record<string, ParsedCommand>;
@@ -154,6 +156,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       tokenHash: tokenHash(tokenResult.token),
       enabled: bot.enabled,
       polling: false,
+      auxiliary: bot.auxiliary,
       ...(bot.allow !== undefined ? { allow: bot.allow } : {}),
       admins: bot.admins,
       commands: bot.commands,

@@ -43,6 +43,11 @@ export const botSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** Whether this bot polls its token. Default: the first enabled non-alerts bot of each token polls, the others are send-only. */
   polling: z.boolean().optional(),
+  /**
+   * Started without a supervisor, an auxiliary bot that finds its token's polling lock held runs
+   * send-only (one WARNING) instead of exiting as a main bot does.
+   */
+  auxiliary: z.boolean().default(false),
   /** Allow list of user ids; absent = everyone. */
   allow: z.array(telegramId).optional(),
   admins: z.array(telegramId).default([]),
