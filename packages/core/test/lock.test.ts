@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -122,6 +122,26 @@ describe('polling lock', function () {
     await logger.close();
     const lines = readFileSync(`${logDir}/locktest.log`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((l) => l.level === 'warning' && String(l.msg).includes('stale lock'))).to.equal(true);
+  });
+
+  it('reclaims at once a lock whose holder died before writing its owner record', async () => {
+    const dataDir = temp.make();
+    const lockPath = pollingLockPath(dataDir, TOKEN);
+    mkdirSync(lockPath, { recursive: true }); // what a holder killed right after taking the lock leaves
+    const past = new Date(Date.now() - 3000);
+    utimesSync(lockPath, past, past);
+    const started = Date.now();
+    const held = await acquirePollingLock({ dataDir, token: TOKEN, role: 'supervisor', timeoutMs: 5000 });
+    expect(Date.now() - started).to.be.below(1000);
+    await held.release();
+  });
+
+  it('does not take a fresh lock that has no owner record yet (its acquirer is writing it)', async () => {
+    const dataDir = temp.make();
+    mkdirSync(pollingLockPath(dataDir, TOKEN), { recursive: true });
+    const err = await acquirePollingLock({ dataDir, token: TOKEN, role: 'main', timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LockHeldError);
+    expect((err as Error).message).to.include('has not written its owner record yet');
   });
 
   it('reports a compromised lock as an ERROR and to the holder', async () => {

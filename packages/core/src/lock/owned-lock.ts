@@ -7,7 +7,7 @@
  * Reclaiming is done under a short-lived guard directory, so two processes that both see a dead
  * owner cannot both delete the lock (one of them possibly just after the other re-took it).
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,12 +96,35 @@ function ownerIsDead(owner: LockOwner): boolean {
 const GUARD_STALE_MS = 5000;
 
 /**
- * If the lock exists and its owner record names a dead process, removes both (with a WARNING)
- * and returns the dead owner. Safe against concurrent reclaimers.
+ * A lock without an owner record older than this was abandoned: a live acquirer writes its record
+ * within milliseconds of taking the lock, so only a process killed in between leaves this state.
  */
-export function reclaimIfOwnerDead(lockPath: string, logger?: Logger, subject = 'lock'): LockOwner | undefined {
-  const seen = readLockOwner(lockPath);
-  if (seen === undefined || !lockExists(lockPath) || !ownerIsDead(seen)) return undefined;
+const ORPHAN_LOCK_MS = 2000;
+
+function lockAgeMs(lockPath: string): number | undefined {
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the lock at `lockPath` may be removed now, or undefined if it may not. */
+function reclaimReason(lockPath: string): { owner: LockOwner | undefined; why: string } | undefined {
+  const owner = readLockOwner(lockPath);
+  if (owner !== undefined) return lockExists(lockPath) && ownerIsDead(owner) ? { owner, why: 'its owner is dead' } : undefined;
+  const age = lockAgeMs(lockPath);
+  if (age !== undefined && age > ORPHAN_LOCK_MS && !existsSync(ownerPathFor(lockPath))) return { owner: undefined, why: 'its owner died before writing an owner record' };
+  return undefined;
+}
+
+/**
+ * If the lock exists and its owner record names a dead process (or it has no owner record and
+ * is older than a live acquirer would leave it), removes it (with a WARNING) and returns true.
+ * Safe against concurrent reclaimers.
+ */
+export function reclaimIfOwnerDead(lockPath: string, logger?: Logger, subject = 'lock'): boolean {
+  if (reclaimReason(lockPath) === undefined) return false;
   const guard = `${lockPath}.reclaim`;
   try {
     mkdirSync(guard);
@@ -112,16 +135,16 @@ export function reclaimIfOwnerDead(lockPath: string, logger?: Logger, subject = 
     } catch {
       // gone already
     }
-    return undefined;
+    return false;
   }
   try {
-    const owner = readLockOwner(lockPath);
-    if (owner === undefined || !lockExists(lockPath) || !ownerIsDead(owner)) return undefined;
+    const reason = reclaimReason(lockPath); // again, under the guard: someone may have re-taken it
+    if (reason === undefined) return false;
     // Owner record first: between the two removals the lock reads as "being taken", which nobody reclaims.
     rmSync(ownerPathFor(lockPath), { force: true });
     rmSync(lockPath, { recursive: true, force: true });
-    logger?.warning(`${subject}: removed a stale lock whose owner is dead`, { lock: lockPath, deadOwner: owner });
-    return owner;
+    logger?.warning(`${subject}: removed a stale lock because ${reason.why}`, { lock: lockPath, deadOwner: reason.owner });
+    return true;
   } finally {
     rmSync(guard, { recursive: true, force: true });
   }
