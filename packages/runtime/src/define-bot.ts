@@ -1,0 +1,73 @@
+/**
+ * The public API for writing a bot: `defineBot(setup, options)`. A bot module registers its
+ * handlers on a node-telegram-bot-api v2 `Bot` (command, hears, on, use, callback queries) and
+ * gets the rest — lock, polling, durable inbox, ordered dispatch, limits, shutdown — from the
+ * runtime, which feeds updates into the bot's middleware chain with `handleUpdate`.
+ */
+import type { DurableStore, Logger, ResolvedBot } from '@botvisor/core';
+import type { Bot } from 'node-telegram-bot-api';
+import type { ZodType } from 'zod';
+import type { RateWindow } from './dispatch/incoming-rate-limit.js';
+
+declare module 'node-telegram-bot-api' {
+  interface Context {
+    /** True when this update was received before a crash or restart and may already have been seen by a handler. */
+    redelivered?: boolean;
+  }
+}
+
+export interface BotRuntime<S extends object> {
+  /** The bot's configuration (its name, allow list, admins, commands…; the token is in `bot.api`). */
+  readonly config: Readonly<ResolvedBot>;
+  readonly logger: Logger;
+  /** The bot's own durable state (`data/bots/<name>/state.json`), if `options.state` was given. */
+  readonly state: DurableStore<S>;
+  /** True when this bot polls; false when it is send-only. */
+  readonly polling: boolean;
+  /** Stops gracefully and exits with code 42: the supervisor restarts the bot at once. */
+  requestRestart(reason: string): void;
+  /** Registers work to run before `ready` (e.g. starting a job pool) and on shutdown. */
+  addService(service: BotService): void;
+}
+
+export interface BotService {
+  name: string;
+  start?(): Promise<void> | void;
+  stop?(graceMs: number): Promise<void> | void;
+}
+
+export interface StateOptions<S extends object> {
+  defaults: () => S;
+  schema?: ZodType<S>;
+}
+
+export interface BotOptions<S extends object> {
+  state?: StateOptions<S>;
+  /** Commands that skip the chat's queue. Default `/stop`, `/status`, `/cancel`. */
+  priorityCommands?: string[];
+  /** Chats handled at once. Default 32. */
+  concurrency?: number;
+  /** Per-user incoming limits. Default 30/min and 500/hour. */
+  incomingLimits?: RateWindow[];
+  /** Time handlers get to finish on shutdown. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Long-poll seconds. Default 30. */
+  pollTimeoutSec?: number;
+}
+
+export interface BotDefinition<S extends object = Record<string, never>> {
+  readonly kind: 'botvisor-bot';
+  readonly options: BotOptions<S>;
+  setup(bot: Bot, runtime: BotRuntime<S>): void | Promise<void>;
+}
+
+export function defineBot<S extends object = Record<string, never>>(
+  setup: (bot: Bot, runtime: BotRuntime<S>) => void | Promise<void>,
+  options: BotOptions<S> = {},
+): BotDefinition<S> {
+  return { kind: 'botvisor-bot', options, setup };
+}
+
+export function isBotDefinition(value: unknown): value is BotDefinition<object> {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'botvisor-bot' && typeof (value as { setup?: unknown }).setup === 'function';
+}

@@ -1,0 +1,68 @@
+/**
+ * The bot's end of the IPC channel to the supervisor: validated messages in, typed messages out,
+ * and the one fact that matters most — when the channel disconnects, the supervisor is gone and
+ * this bot must stop (an orphan must never keep polling). Without a channel (a bot started by
+ * hand) every send is a no-op.
+ */
+import { type HelloMessage, type IpcMessage, type IpcMessageOf, type Logger, parseIpcMessage, sendIpc } from '@botvisor/core';
+
+type Handler<T extends IpcMessage['type']> = (msg: IpcMessageOf<T>) => void;
+
+export class SupervisorLink {
+  private hello: HelloMessage | undefined;
+  private readonly helloWaiters: Array<(h: HelloMessage) => void> = [];
+  private readonly handlers = new Map<string, Array<(msg: IpcMessage) => void>>();
+  private readonly disconnectHandlers: Array<() => void> = [];
+
+  constructor(
+    private readonly proc: NodeJS.Process,
+    private readonly logger: Logger,
+  ) {
+    if (!this.connected) return;
+    proc.on('message', (raw) => this.receive(raw));
+    proc.once('disconnect', () => {
+      for (const h of this.disconnectHandlers) h();
+    });
+  }
+
+  /** True when started by a supervisor (an IPC channel exists and is open). */
+  get connected(): boolean {
+    return this.proc.send !== undefined && this.proc.connected;
+  }
+
+  on<T extends IpcMessage['type']>(type: T, handler: Handler<T>): void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(handler as (msg: IpcMessage) => void);
+    this.handlers.set(type, list);
+  }
+
+  onDisconnect(handler: () => void): void {
+    this.disconnectHandlers.push(handler);
+  }
+
+  send(message: IpcMessage): boolean {
+    return sendIpc(this.proc, message);
+  }
+
+  /** The supervisor's hello, waiting up to `timeoutMs` for it; undefined without a supervisor or on time-out. */
+  waitForHello(timeoutMs: number): Promise<HelloMessage | undefined> {
+    if (this.hello !== undefined || !this.connected) return Promise.resolve(this.hello);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      this.helloWaiters.push((h) => {
+        clearTimeout(timer);
+        resolve(h);
+      });
+    });
+  }
+
+  private receive(raw: unknown): void {
+    const msg = parseIpcMessage(raw, this.logger);
+    if (msg === undefined) return;
+    if (msg.type === 'hello') {
+      this.hello = msg;
+      for (const w of this.helloWaiters.splice(0)) w(msg);
+    }
+    for (const h of this.handlers.get(msg.type) ?? []) h(msg);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * A bot process from start to exit. Start-up in this order, and only then IPC `ready` and the
+ * dispatch barrier opens: store opened → lock handshake → bot setup → deleteWebhook → getMe →
+ * (polling begins, into the inbox) → services (job pool) started. Shutdown (SIGTERM, SIGINT, IPC shutdown, IPC disconnect, /restart)
+ * runs once, in reverse: stop polling → let handlers finish (grace) → stop services → flush and
+ * close the stores → release the lock → exit 0 (or 42 for a restart).
+ */
+import path from 'node:path';
+import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, type ResolvedBot, type ResolvedConfig, redact } from '@botvisor/core';
+import { Api, Bot } from 'node-telegram-bot-api';
+import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
+import { Authorizer } from '../dispatch/authorize.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import { IncomingRateLimit } from '../dispatch/incoming-rate-limit.js';
+import { priorityMatcher } from '../dispatch/priority.js';
+import { createUpdatePipeline } from '../dispatch/update-pipeline.js';
+import { Inbox } from '../inbox/inbox.js';
+import { HealthProbe } from '../ipc/health-probe.js';
+import { SupervisorLink } from '../ipc/supervisor-link.js';
+import { isBadTokenError } from '../polling/error-policy.js';
+import { PollLoop } from '../polling/poll-loop.js';
+import { installCrashHandlers } from './crash-handlers.js';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
+import { LockRefusedError, lockHandshake, type PollingMode } from './lock-handshake.js';
+import { StartupError, step } from './startup-step.js';
+
+export interface RunBotOptions {
+  definition: BotDefinition<object>;
+  config: ResolvedConfig;
+  bot: ResolvedBot;
+  env?: NodeJS.ProcessEnv;
+  /** Console output of the logger; default 'auto' (only on a TTY). */
+  console?: 'auto' | 'always' | 'never';
+}
+
+function exitCodeFor(err: unknown): number {
+  if (isBadTokenError(err) || err instanceof ConfigError) return EXIT_CONFIG;
+  return EXIT_FAILURE;
+}
+
+function describeStartupFailure(err: unknown): string {
+  if (err instanceof StartupError && isBadTokenError(err.cause)) return `${err.message} — the Bot API refused the token; check it with @BotFather and fix the config`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function runBot(options: RunBotOptions): Promise<void> {
+  const { definition, config, bot: botConfig } = options;
+  const env = options.env ?? process.env;
+  const logger = createLogger({ proc: botConfig.name, logDir: config.logDir, console: options.console ?? 'auto' });
+  const botDir = path.join(config.dataDir, 'bots', botConfig.name);
+  const backupDir = path.join(config.dataDir, 'backups', botConfig.name);
+  const link = new SupervisorLink(process, logger);
+  const probe = new HealthProbe();
+  const services: BotService[] = [];
+  const grace = definition.options.shutdownGraceMs ?? 10_000;
+
+  let inbox: Inbox | undefined;
+  let state: DurableStore<object> | undefined;
+  let mode: PollingMode | undefined;
+  let pollLoop: PollLoop | undefined;
+  let dispatcher: Dispatcher | undefined;
+  let exiting: Promise<never> | undefined;
+
+  const exit = (code: number, why: string): Promise<never> => {
+    exiting ??= (async () => {
+      const force = setTimeout(() => process.exit(code === EXIT_OK ? EXIT_FAILURE : code), grace + 5000);
+      logger.info('stopping', { why, exitCode: code });
+      try {
+        await pollLoop?.stop();
+        const finished = (await dispatcher?.stop(grace)) ?? true;
+        if (!finished) logger.warning('handlers still running after the grace period; their updates stay in the inbox', { graceMs: grace });
+        for (const s of [...services].reverse()) await s.stop?.(grace);
+        await inbox?.close();
+        await state?.close();
+        if (mode?.polling === true) await mode.lock?.release();
+      } catch (err) {
+        logger.error('shutdown step failed', { err });
+        code = code === EXIT_OK ? EXIT_FAILURE : code;
+      }
+      probe.stop();
+      logger.info('stopped', { exitCode: code });
+      await logger.close();
+      clearTimeout(force);
+      process.exit(code);
+    })();
+    return exiting;
+  };
+
+  installCrashHandlers(logger, (code) => exit(code, 'crash'));
+  process.once('SIGTERM', () => void exit(EXIT_OK, 'SIGTERM'));
+  process.once('SIGINT', () => void exit(EXIT_OK, 'SIGINT'));
+  link.on('shutdown', (m) => void exit(EXIT_OK, `supervisor asked: ${m.reason ?? 'shutdown'}`));
+  link.onDisconnect(() => void exit(EXIT_OK, 'the supervisor is gone (IPC disconnected)'));
+  link.on('ping', (m) => {
+    link.send({
+      type: 'pong',
+      seq: m.seq,
+      eventLoopDelayMs: probe.takeEventLoopDelayMs(),
+      queueDepth: dispatcher?.queued ?? 0,
+      runningJobs: services.reduce((n, s) => n + ((s as { runningJobs?: () => number }).runningJobs?.() ?? 0), 0),
+    });
+  });
+
+  try {
+    inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger }), exitCodeFor);
+    const stateOptions = definition.options.state;
+    state = await step(
+      'store opened',
+      () =>
+        openStore<object>({
+          file: path.join(botDir, 'state.json'),
+          defaults: stateOptions?.defaults ?? (() => ({})),
+          ...(stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {}),
+          logger,
+          backupDir,
+          role: 'bot',
+        }),
+      exitCodeFor,
+    );
+
+    // The supervisor sends hello right after fork; it matters when it holds the lock for us.
+    const hello = env.SKIP_TELEGRAM_LOCK === '1' && link.connected ? await link.waitForHello(5000) : undefined;
+    mode = await step(
+      'lock handshake',
+      () =>
+        lockHandshake({
+          botName: botConfig.name,
+          token: botConfig.token,
+          dataDir: config.dataDir,
+          configuredToPoll: botConfig.polling,
+          auxiliary: botConfig.auxiliary,
+          skipTelegramLock: env.SKIP_TELEGRAM_LOCK === '1',
+          hello,
+          logger,
+          onCompromised: () => void exit(EXIT_FAILURE, 'the polling lock was compromised; stop polling'),
+        }),
+      (err) => (err instanceof LockRefusedError || err instanceof LockHeldError ? EXIT_FAILURE : exitCodeFor(err)),
+    );
+    logger.info(mode.polling ? 'polling' : 'send-only', { why: mode.why });
+
+    const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
+    bot.catch((err) => {
+      throw err; // our pipeline's error boundary logs it with the update id
+    });
+    const meta = new WeakMap<object, boolean>();
+    bot.use((ctx, next) => {
+      ctx.redelivered = meta.get(ctx.update) ?? false;
+      ctx.state.redelivered = ctx.redelivered;
+      return next();
+    });
+    const runtime: BotRuntime<object> = {
+      config: botConfig,
+      logger,
+      state,
+      polling: mode.polling,
+      requestRestart: (reason) => void exit(EXIT_RESTART, `restart requested: ${reason}`),
+      addService: (s) => void services.push(s),
+    };
+    await step('bot setup', () => definition.setup(bot, runtime), exitCodeFor);
+
+    const pipeline = createUpdatePipeline({
+      logger,
+      authorizer: new Authorizer(botConfig.allow),
+      rateLimit: new IncomingRateLimit(definition.options.incomingLimits),
+      runHandlers: (item) => {
+        meta.set(item.update, item.redelivered);
+        return bot.handleUpdate(item.update);
+      },
+      notify: async (chatId, text) => void (await bot.api.sendMessage({ chat_id: chatId, text })),
+    });
+    const box = inbox;
+    dispatcher = new Dispatcher({
+      concurrency: definition.options.concurrency ?? 32,
+      handle: pipeline,
+      isPriority: priorityMatcher(definition.options.priorityCommands),
+      onStart: (item) => box.markStarted(item.update.update_id),
+      onSettled: (item) => box.settle(item.update.update_id),
+    });
+    const recovered = await inbox.recover();
+    if (recovered.length > 0) logger.warning('handing out updates left in the inbox by the previous run', { count: recovered.length, redelivered: recovered.filter((r) => r.redelivered).length });
+    for (const r of recovered) dispatcher.enqueue(r);
+
+    const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
+    if (mode.polling) await step('deleteWebhook', () => pollApi.deleteWebhook({ drop_pending_updates: false }), exitCodeFor);
+    const me = await step('getMe', () => bot.api.getMe(), exitCodeFor);
+
+    // Polling starts now, so updates flow into the durable inbox while services start; the
+    // dispatch barrier keeps them waiting until ready.
+    if (mode.polling) {
+      const d = dispatcher;
+      pollLoop = new PollLoop({
+        api: pollApi,
+        inbox,
+        logger,
+        timeoutSec: definition.options.pollTimeoutSec ?? 30,
+        deliver: (updates) => {
+          for (const update of updates) d.enqueue({ update, redelivered: false });
+        },
+        onConflict: (report) =>
+          link.send({ type: 'event', event: { kind: 'conflict', bot: botConfig.name, at: new Date().toISOString(), message: `409 Conflict (${report.consecutive} in a row)`, data: { ...report } } }),
+        onBadToken: () => void exit(EXIT_CONFIG, 'the Bot API refused the token'),
+      });
+      void pollLoop.start().catch((err: unknown) => {
+        logger.error('the polling loop failed', { err });
+        void exit(EXIT_FAILURE, 'polling loop failed');
+      });
+    }
+    for (const s of services) await step(`${s.name} started`, async () => s.start?.(), exitCodeFor);
+    dispatcher.open();
+    link.send({ type: 'ready', ...(me.username !== undefined ? { username: me.username } : {}) });
+    logger.info('ready', { username: me.username, polling: mode.polling });
+  } catch (err) {
+    const code = err instanceof StartupError ? err.exitCode : EXIT_FAILURE;
+    const message = describeStartupFailure(err);
+    logger.error(message, { err });
+    process.stderr.write(redact(`botvisor bot "${botConfig.name}": ${message}\n`));
+    await exit(code, 'start-up failed');
+  }
+}
+
+export type { Logger };

@@ -1,0 +1,35 @@
+/**
+ * What a failed getUpdates means and what to do about it — the seed reports' lesson that an
+ * expected condition must never be logged as CRITICAL:
+ *
+ *   409 Conflict            WARNING, back off 1 s → 30 s, tell the supervisor      (another poller)
+ *   429 Too Many Requests   WARNING, wait exactly retry_after
+ *   network, timeout, 5xx   WARNING, capped backoff
+ *   401 / 404               fatal: the token is wrong; exit 78 so nobody restart-loops
+ *   anything else           ERROR, capped backoff
+ */
+import { NetworkError, TelegramApiError, TimeoutError } from 'node-telegram-bot-api';
+
+export type PollFailure =
+  | { kind: 'conflict'; description: string }
+  | { kind: 'rate-limited'; retryAfterMs: number }
+  | { kind: 'transient'; description: string }
+  | { kind: 'bad-token'; description: string }
+  | { kind: 'unexpected'; description: string };
+
+export function classifyPollError(err: unknown): PollFailure {
+  if (err instanceof TelegramApiError) {
+    if (err.errorCode === 409) return { kind: 'conflict', description: err.description };
+    if (err.errorCode === 429) return { kind: 'rate-limited', retryAfterMs: Math.max(1, err.retryAfter ?? 1) * 1000 };
+    if (err.errorCode === 401 || err.errorCode === 404) return { kind: 'bad-token', description: `${err.errorCode} ${err.description}` };
+    if (err.errorCode >= 500) return { kind: 'transient', description: `${err.errorCode} ${err.description}` };
+    return { kind: 'unexpected', description: `${err.errorCode} ${err.description}` };
+  }
+  if (err instanceof NetworkError || err instanceof TimeoutError) return { kind: 'transient', description: err.message };
+  return { kind: 'unexpected', description: err instanceof Error ? err.message : String(err) };
+}
+
+/** Whether an error from any API call means the token itself is bad (exit 78 rather than retry). */
+export function isBadTokenError(err: unknown): boolean {
+  return err instanceof TelegramApiError && (err.errorCode === 401 || err.errorCode === 404);
+}

@@ -1,0 +1,136 @@
+/**
+ * The polling loop: our own loop over `getUpdates`, because a library's would stop on 409.
+ * Each batch goes to the durable inbox before the next request confirms its offset; failures are
+ * handled as error-policy.ts says, and a 409 storm is reported to the supervisor with counts.
+ */
+import type { Logger } from '@botvisor/core';
+import type { Api, Update } from 'node-telegram-bot-api';
+import type { Inbox } from '../inbox/inbox.js';
+import { Backoff } from './backoff.js';
+import { classifyPollError } from './error-policy.js';
+
+export interface ConflictReport {
+  /** 409s since this process started. */
+  total: number;
+  /** 409s in a row, without a successful poll between. */
+  consecutive: number;
+}
+
+export interface PollLoopOptions {
+  api: Api;
+  inbox: Inbox;
+  logger: Logger;
+  /** New updates, already durable in the inbox. */
+  deliver: (updates: Update[]) => void;
+  /** Long-poll seconds. Default 30. */
+  timeoutSec?: number;
+  limit?: number;
+  allowedUpdates?: string[];
+  onConflict?: (report: ConflictReport) => void;
+  /** 401/404: the token is wrong. The loop stops; the caller exits 78. */
+  onBadToken: (description: string) => void;
+  backoff?: Backoff;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class PollLoop {
+  private readonly controller = new AbortController();
+  private running: Promise<void> | undefined;
+  private conflicts: ConflictReport = { total: 0, consecutive: 0 };
+  private readonly backoff: Backoff;
+  /** getUpdates calls that returned (for tests and metrics). */
+  polls = 0;
+
+  constructor(private readonly options: PollLoopOptions) {
+    this.backoff = options.backoff ?? new Backoff({ initialMs: 1000, maxMs: 30_000 });
+  }
+
+  start(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Aborts the pending request and resolves once the loop has exited. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const { api, inbox, logger } = this.options;
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
+      let updates: Update[];
+      try {
+        updates = await api.getUpdates(
+          {
+            offset: inbox.offset,
+            timeout: this.options.timeoutSec ?? 30,
+            limit: this.options.limit ?? 100,
+            ...(this.options.allowedUpdates !== undefined ? { allowed_updates: this.options.allowedUpdates as never } : {}),
+          },
+          signal,
+        );
+      } catch (err) {
+        if (signal.aborted) break;
+        const waitMs = this.onFailure(err);
+        if (waitMs === undefined) break;
+        await abortableSleep(waitMs, signal);
+        continue;
+      }
+      this.polls++;
+      if (this.conflicts.consecutive > 0) {
+        logger.info('polling resumed after 409 conflicts', { conflicts: this.conflicts.consecutive });
+        this.conflicts = { ...this.conflicts, consecutive: 0 };
+      }
+      this.backoff.reset();
+      if (updates.length === 0) continue;
+      const fresh = await inbox.accept(updates); // durable before the next getUpdates confirms the offset
+      if (fresh.length > 0) this.options.deliver(fresh);
+    }
+  }
+
+  /** Logs the failure at the right level; returns how long to wait, or undefined to stop. */
+  private onFailure(err: unknown): number | undefined {
+    const { logger } = this.options;
+    const failure = classifyPollError(err);
+    switch (failure.kind) {
+      case 'conflict': {
+        this.conflicts = { total: this.conflicts.total + 1, consecutive: this.conflicts.consecutive + 1 };
+        const waitMs = this.backoff.next();
+        logger.warning('409 Conflict: another process is polling this token; backing off', { ...this.conflicts, retryInMs: waitMs });
+        this.options.onConflict?.({ ...this.conflicts });
+        return waitMs;
+      }
+      case 'rate-limited':
+        logger.warning('429 Too Many Requests on getUpdates; waiting as told', { retryInMs: failure.retryAfterMs });
+        return failure.retryAfterMs;
+      case 'transient': {
+        const waitMs = this.backoff.next();
+        logger.warning('getUpdates failed (network, timeout or server error); retrying', { error: failure.description, retryInMs: waitMs });
+        return waitMs;
+      }
+      case 'bad-token':
+        logger.error('the Bot API refused the token; fix the token in the config', { error: failure.description });
+        this.options.onBadToken(failure.description);
+        return undefined;
+      case 'unexpected': {
+        const waitMs = this.backoff.next();
+        logger.error('getUpdates failed unexpectedly; retrying', { error: failure.description, retryInMs: waitMs });
+        return waitMs;
+      }
+    }
+  }
+}
