@@ -1,6 +1,7 @@
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { POISON_UPDATE_TEXT } from '../src/index.js';
 import { install, newToken, type Record, startBot } from './support/bot-harness.js';
 
 describe('durable inbox across kill -9', function () {
@@ -58,6 +59,42 @@ describe('durable inbox across kill -9', function () {
     }
     const recoveredLog = second.logLines().find((l) => l.msg === 'handing out updates left in the inbox by the previous run');
     expect(recoveredLog?.level).to.equal('warning');
+  });
+});
+
+describe('poison updates', function () {
+  this.timeout(60_000);
+  const tracker = new ProcessTracker();
+  const temp = new TempDirs();
+  let sim: SimHandle;
+
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(async () => {
+    await tracker.killAll();
+    await sim.close();
+    temp.removeAll();
+  });
+
+  it('an update that kills the bot every time is skipped after two crashes, and its sender is told', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, { token });
+    const user = { id: 1001, first_name: 'Ada' };
+    let bot = startBot(tracker, inst);
+    await bot.ready();
+    const { cursor } = sim.users.sendCommand(token, { user, command: 'die' });
+    expect(await bot.exited()).to.equal('SIGKILL');
+    bot = startBot(tracker, inst);
+    expect(await bot.exited(), 'redelivered once, it kills the bot again').to.equal('SIGKILL');
+    bot = startBot(tracker, inst);
+    await bot.ready();
+    const notice = await sim.client.waitForMessage(token, user.id, { after: cursor });
+    expect(notice.text).to.equal(POISON_UPDATE_TEXT);
+    const skipped = bot.logLines().find((l) => l.msg.startsWith('skipped a poison update'));
+    expect(skipped).to.include({ level: 'error', crashes: 2 });
+    const echo = sim.users.sendCommand(token, { user, command: 'echo', args: 'fine' });
+    expect((await sim.client.waitForMessage(token, user.id, { after: echo.cursor })).text).to.equal('echo: fine');
   });
 });
 

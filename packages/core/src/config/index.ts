@@ -12,5 +12,7 @@ export {
   type ParsedCommand,
   type ParsedConfig,
   type RawConfig,
+  type SupervisorSettings,
+  supervisorSchema,
 } from './schema.js';
 export { resolveToken, TOKEN_SHAPE, type TokenSource } from './tokens.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { tokenHash } from '../lock/polling-lock.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
-import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand } from './schema.js';
+import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type SupervisorSettings } from './schema.js';
 import { resolveToken } from './tokens.js';
 
 export type BotKind = 'bridge' | 'alerts' | 'custom';
@@ -41,6 +41,7 @@ export interface ResolvedConfig {
   dataDir: string;
   logDir: string;
   http: { host: string; port: number; authToken?: string };
+  supervisor: SupervisorSettings;
   bots: ResolvedBot[];
   /** Things that work but deserve a word, e.g. a token written into the config file. */
   warnings: string[];
@@ -183,6 +184,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
     dataDir: path.resolve(options.baseDir, config.dataDir),
     logDir: path.resolve(options.baseDir, config.logDir),
     http: { host: config.http.host, port: config.http.port, ...(authToken !== undefined ? { authToken } : {}) },
+    supervisor: config.supervisor,
     bots,
     warnings,
   };

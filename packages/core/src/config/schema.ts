@@ -63,11 +63,36 @@ export const httpSchema = z.strictObject({
   authTokenEnv: z.string().optional(),
 });
 
+/** The supervisor's timing and restart policy; the defaults are what production wants. */
+export const supervisorSchema = z.strictObject({
+  /** Watchdog: a ping this often… */
+  pingIntervalMs: z.number().int().min(100).default(5000),
+  /** …and a bot that has not answered for this long is hung: tree-killed and restarted. */
+  hungAfterMs: z.number().int().min(500).default(20_000),
+  /** A bot that is not ready this long after its fork is killed and restarted (cause start-timeout). */
+  startTimeoutMs: z.number().int().min(1000).default(30_000),
+  /** Time a bot gets to stop after IPC shutdown + SIGTERM before its tree is killed. */
+  stopGraceMs: z.number().int().min(0).default(10_000),
+  /** First restart delay after a crash; doubles per crash up to backoffMaxMs, with jitter. */
+  backoffInitialMs: z.number().int().min(0).default(250),
+  backoffMaxMs: z.number().int().min(0).default(30_000),
+  /** Ready this long, and the backoff starts from the beginning again. */
+  backoffResetAfterMs: z.number().int().min(0).default(60_000),
+  /** More than crashBudget crashes within crashWindowMs → errored (no more restarts until `botvisor restart`). */
+  crashBudget: z.number().int().min(1).default(10),
+  crashWindowMs: z.number().int().min(1000).default(300_000),
+  /** How often each bot's process tree is rescanned for children started outside the job runner. */
+  scanIntervalMs: z.number().int().min(100).default(5000),
+});
+
+export type SupervisorSettings = z.output<typeof supervisorSchema>;
+
 export const configSchema = z.strictObject({
   apiRoot: z.url({ error: 'expected a URL such as "http://127.0.0.1:8081"' }).optional(),
   dataDir: z.string().min(1).default('data'),
   logDir: z.string().min(1).default('logs'),
   http: httpSchema.default({ host: '127.0.0.1', port: 8080 }),
+  supervisor: supervisorSchema.default(supervisorSchema.parse({})),
   bots: z.array(botSchema).min(1, 'expected at least one bot'),
 });
 

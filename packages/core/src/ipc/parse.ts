@@ -15,7 +15,7 @@ export function parseIpcMessage(raw: unknown, logger?: Logger): IpcMessage | und
 }
 
 /** Sends a typed message if the channel is open; returns false when it is not (the peer is gone). */
-export function sendIpc(target: { connected?: boolean; send?: (msg: unknown) => boolean }, message: IpcMessage): boolean {
+export function sendIpc(target: { connected?: boolean; send?(message: IpcMessage): boolean }, message: IpcMessage): boolean {
   if (target.send === undefined || target.connected === false) return false;
   try {
     return target.send(message);

@@ -57,7 +57,16 @@ function signalGroup(root: ProcessRef, signal: NodeJS.Signals): void {
   }
 }
 
-export async function killTree(root: ProcessRef, options: KillTreeOptions = {}): Promise<KillTreeResult> {
+/** Kills every process carrying the tree cookie (and their descendants): for leftovers whose root is already gone. */
+export function killByCookie(cookie: string, options: Omit<KillTreeOptions, 'cookie'> = {}): Promise<KillTreeResult> {
+  return killTreeFrom(null, { ...options, cookie });
+}
+
+export function killTree(root: ProcessRef, options: KillTreeOptions = {}): Promise<KillTreeResult> {
+  return killTreeFrom(root, options);
+}
+
+async function killTreeFrom(root: ProcessRef | null, options: KillTreeOptions): Promise<KillTreeResult> {
   const graceMs = options.graceMs ?? 3000;
   const deadline = Date.now() + (options.deadlineMs ?? graceMs + 5000);
   const pollMs = options.pollMs ?? 50;
@@ -75,8 +84,8 @@ export async function killTree(root: ProcessRef, options: KillTreeOptions = {}):
     const table = snapshotProcesses();
     const byPid = new Map(table.map((p) => [p.pid, p]));
     const fresh: KilledProcess[] = [];
-    const rootNow = byPid.get(root.pid);
-    if (rootNow !== undefined && rootNow.startTime === root.startTime && add(rootNow)) fresh.push(members.get(key(rootNow)) as KilledProcess);
+    const rootNow = root === null ? undefined : byPid.get(root.pid);
+    if (rootNow !== undefined && rootNow.startTime === root?.startTime && add(rootNow)) fresh.push(members.get(key(rootNow)) as KilledProcess);
     for (const member of [...members.values()]) {
       const now = byPid.get(member.pid);
       if (now === undefined || now.startTime !== member.startTime) continue;
@@ -90,7 +99,7 @@ export async function killTree(root: ProcessRef, options: KillTreeOptions = {}):
   const alive = (): KilledProcess[] => [...members.values()].filter((m) => isAlive(m));
 
   collect();
-  signalGroup(root, 'SIGTERM');
+  if (root !== null) signalGroup(root, 'SIGTERM');
   for (const m of members.values()) {
     sendIfSame(m, 'SIGTERM');
     sendIfSame(m, 'SIGCONT');
@@ -107,7 +116,7 @@ export async function killTree(root: ProcessRef, options: KillTreeOptions = {}):
     collect();
     const left = alive();
     if (left.length === 0 || Date.now() >= deadline) break;
-    signalGroup(root, 'SIGKILL');
+    if (root !== null) signalGroup(root, 'SIGKILL');
     for (const m of left) sendIfSame(m, 'SIGKILL');
     await sleep(pollMs);
   }

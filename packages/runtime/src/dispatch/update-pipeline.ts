@@ -13,6 +13,7 @@ import { chatIdOf, malformedReason, senderIdOf, updateKind } from './update-shap
 
 export const NOT_AUTHORIZED_TEXT = 'Sorry, you are not authorized to use this bot.';
 export const HANDLER_ERROR_TEXT = 'Sorry, something went wrong while handling that. The error has been logged.';
+export const POISON_UPDATE_TEXT = 'Sorry, one of your messages made the bot fail every time it was handled, so it has been skipped. The error has been logged.';
 
 export function rateLimitedText(retryInMs: number): string {
   return `You are sending too many messages. Please wait about ${Math.max(1, Math.ceil(retryInMs / 60_000))} minute(s); messages sent until then are ignored.`;

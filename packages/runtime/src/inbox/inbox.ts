@@ -18,6 +18,8 @@ const entrySchema = z.object({
   receivedAt: z.string(),
   /** A handler began on it (written lazily: after a crash, treat every entry as possibly started). */
   started: z.boolean(),
+  /** Runs of the bot that ended in a crash while this update may have been in a handler. */
+  crashes: z.number().int().nonnegative().default(0),
 });
 
 const inboxSchema = z.object({
@@ -34,6 +36,16 @@ export interface RecoveredUpdate {
   update: Update;
   redelivered: boolean;
 }
+
+export interface Recovery {
+  /** To hand out again, in arrival order. */
+  updates: RecoveredUpdate[];
+  /** Poison updates: the bot crashed or hung this many times while one was in flight; skipped for good. */
+  quarantined: Array<{ update: Update; crashes: number }>;
+}
+
+/** A crash with the update in flight twice, and it is not handed out a third time. */
+export const MAX_CRASHES_PER_UPDATE = 2;
 
 export interface InboxOptions {
   /** `data/bots/<name>` */
@@ -69,18 +81,38 @@ export class Inbox {
   /**
    * The previous run's unfinished updates, in arrival order, and marks this run as not yet cleanly
    * closed (durably, so a crash of this run is known to the next).
+   *
+   * After a crash, the updates that may have been in a handler — the oldest pending update of each
+   * chat (updates of one chat run one at a time) and any marked started — count one more crash.
+   * An update that has now been in flight during MAX_CRASHES_PER_UPDATE crashes is a poison update
+   * (it hangs or kills the bot every time): it leaves the inbox and is reported, so the bot does
+   * not crash-loop on it forever.
    */
-  async recover(): Promise<RecoveredUpdate[]> {
+  async recover(orderingKey: (update: Update) => string): Promise<Recovery> {
     const clean = this.store.data.cleanShutdown;
-    const recovered = this.store.data.pending.map((e) => ({
-      update: structuredClone(e.update) as unknown as Update,
-      redelivered: !clean || e.started,
-    }));
+    const result: Recovery = { updates: [], quarantined: [] };
     this.store.update((d) => {
+      const headOfKey = new Set<string>();
+      const keep: typeof d.pending = [];
+      for (const e of d.pending) {
+        const update = e.update as unknown as Update;
+        const key = orderingKey(update);
+        const mayHaveRun = e.started || !headOfKey.has(key);
+        headOfKey.add(key);
+        if (!clean && mayHaveRun) e.crashes++;
+        if (e.crashes >= MAX_CRASHES_PER_UPDATE) {
+          result.quarantined.push({ update: structuredClone(update), crashes: e.crashes });
+          continue;
+        }
+        keep.push(e);
+        result.updates.push({ update: structuredClone(update), redelivered: !clean || e.started });
+        e.started = false;
+      }
+      d.pending = keep;
       d.cleanShutdown = false;
     });
     await this.store.flush();
-    return recovered;
+    return result;
   }
 
   /**
@@ -96,7 +128,7 @@ export class Inbox {
         if (u.update_id < d.offset || known.has(u.update_id)) continue;
         known.add(u.update_id);
         out.push(u);
-        d.pending.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], receivedAt: now, started: false });
+        d.pending.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], receivedAt: now, started: false, crashes: 0 });
       }
       const highest = Math.max(d.offset - 1, ...updates.map((u) => u.update_id));
       d.offset = highest + 1;

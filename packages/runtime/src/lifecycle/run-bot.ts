@@ -13,7 +13,8 @@ import { Authorizer } from '../dispatch/authorize.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { IncomingRateLimit } from '../dispatch/incoming-rate-limit.js';
 import { priorityMatcher } from '../dispatch/priority.js';
-import { createUpdatePipeline } from '../dispatch/update-pipeline.js';
+import { createUpdatePipeline, POISON_UPDATE_TEXT } from '../dispatch/update-pipeline.js';
+import { chatIdOf, orderingKeyOf } from '../dispatch/update-shape.js';
 import { Inbox } from '../inbox/inbox.js';
 import { HealthProbe } from '../ipc/health-probe.js';
 import { SupervisorLink } from '../ipc/supervisor-link.js';
@@ -176,7 +177,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       onStart: (item) => box.markStarted(item.update.update_id),
       onSettled: (item) => box.settle(item.update.update_id),
     });
-    const recovered = await inbox.recover();
+    const recovery = await inbox.recover(orderingKeyOf);
+    const recovered = recovery.updates;
     if (recovered.length > 0) logger.warning('handing out updates left in the inbox by the previous run', { count: recovered.length, redelivered: recovered.filter((r) => r.redelivered).length });
     for (const r of recovered) dispatcher.enqueue(r);
 
@@ -206,9 +208,15 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       });
     }
     for (const s of services) await step(`${s.name} started`, async () => s.start?.(), exitCodeFor);
-    dispatcher.open();
+    for (const q of recovery.quarantined) {
+      logger.error('skipped a poison update: the bot crashed or hung every time it handled it', { updateId: q.update.update_id, crashes: q.crashes });
+      const chat = chatIdOf(q.update);
+      if (chat !== undefined) void bot.api.sendMessage({ chat_id: chat, text: POISON_UPDATE_TEXT }).catch((err: unknown) => logger.warning('could not send a notice', { chatId: chat, err }));
+    }
+    // Ready first: a handler may run synchronously the moment dispatch opens.
     link.send({ type: 'ready', ...(me.username !== undefined ? { username: me.username } : {}) });
     logger.info('ready', { username: me.username, polling: mode.polling });
+    dispatcher.open();
   } catch (err) {
     const code = err instanceof StartupError ? err.exitCode : EXIT_FAILURE;
     const message = describeStartupFailure(err);

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `botvisor-supervisor --config botvisor.json`: the daemon in the foreground. SIGTERM or SIGINT
+ * stops every bot, releases the locks and exits 0. The `botvisor` CLI (start, stop, status)
+ * drives this process; systemd and launchd run it.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@botvisor/core';
+import { AlreadyRunningError } from '../instance-lock.js';
+import { StartupError, Supervisor } from '../supervisor.js';
+
+const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+const configFile = values.config ?? process.env.BOTVISOR_CONFIG;
+if (configFile === undefined) {
+  process.stderr.write('botvisor-supervisor: usage: botvisor-supervisor --config <botvisor.json>\n');
+  process.exit(2);
+}
+
+let supervisor: Supervisor;
+try {
+  const config = loadConfig(configFile);
+  for (const w of config.warnings) process.stderr.write(`botvisor: warning: ${w}\n`);
+  supervisor = await Supervisor.start({ config, configFile: config.source });
+} catch (err) {
+  const known = err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof StartupError;
+  process.stderr.write(`botvisor: ${known ? (err as Error).message : (err as Error).stack}\n`);
+  process.exit(err instanceof ConfigError ? 78 : 1);
+}
+
+let exiting = false;
+const shutdown = (signal: string): void => {
+  if (exiting) return;
+  exiting = true;
+  const hardStop = setTimeout(() => {
+    process.stderr.write(`botvisor: could not stop cleanly within the time limit after ${signal}\n`);
+    process.exit(1);
+  }, supervisor.config.supervisor.stopGraceMs + 15_000);
+  void supervisor.stop().then(() => {
+    clearTimeout(hardStop);
+    process.exit(0);
+  });
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,54 @@
+/**
+ * The supervisor's one internal event stream: bot started, ready, crashed (with cause),
+ * restarted, hung, errored, conflict storm, orphans reaped, stopped. Every event is logged at the
+ * level it deserves and delivered to subscribers (alerts bots over IPC, later the dashboard); the
+ * most recent ones are kept for status pages.
+ */
+import type { IpcEvent, Logger } from '@botvisor/core';
+
+export type SupervisorEventKind = 'started' | 'ready' | 'crashed' | 'restarted' | 'hung' | 'errored' | 'conflict-storm' | 'orphans-reaped' | 'stopped';
+
+export type SupervisorEvent = IpcEvent & { kind: SupervisorEventKind };
+
+const LEVEL: Record<SupervisorEventKind, 'error' | 'warning' | 'info'> = {
+  started: 'info',
+  ready: 'info',
+  stopped: 'info',
+  restarted: 'info',
+  crashed: 'warning',
+  'conflict-storm': 'warning',
+  'orphans-reaped': 'warning',
+  hung: 'error',
+  errored: 'error',
+};
+
+export class EventStream {
+  private readonly subscribers: Array<(e: SupervisorEvent) => void> = [];
+  private readonly recentEvents: SupervisorEvent[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly keep = 200,
+  ) {}
+
+  emit(kind: SupervisorEventKind, message: string, bot?: string, data?: Record<string, unknown>): SupervisorEvent {
+    const event: SupervisorEvent = { kind, at: new Date().toISOString(), message, ...(bot !== undefined ? { bot } : {}), ...(data !== undefined ? { data } : {}) };
+    this.logger[LEVEL[kind]](message, { event: kind, ...(bot !== undefined ? { bot } : {}), ...data });
+    this.recentEvents.push(event);
+    if (this.recentEvents.length > this.keep) this.recentEvents.shift();
+    for (const s of this.subscribers) s(event);
+    return event;
+  }
+
+  subscribe(fn: (e: SupervisorEvent) => void): () => void {
+    this.subscribers.push(fn);
+    return () => {
+      const i = this.subscribers.indexOf(fn);
+      if (i >= 0) this.subscribers.splice(i, 1);
+    };
+  }
+
+  recent(): readonly SupervisorEvent[] {
+    return this.recentEvents;
+  }
+}

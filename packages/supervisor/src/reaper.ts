@@ -1,0 +1,58 @@
+/**
+ * Reaping what the previous run left behind: every bot and CLI grandchild in the old registry
+ * that is still alive *with the same start time* is tree-killed, and so is every process still
+ * carrying one of its bots' tree cookies (a daemon that escaped the tree). A PID now used by an
+ * unrelated process has another start time and no cookie, and is left alone. Polling locks whose
+ * owner is dead are removed.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { isAlive, type KilledProcess, killByCookie, killTree, type Logger, reclaimIfOwnerDead } from '@botvisor/core';
+import type { RegistryState } from './registry.js';
+
+export interface ReapResult {
+  killed: KilledProcess[];
+  survivors: KilledProcess[];
+  locksRemoved: number;
+}
+
+export async function reapPreviousRun(previous: RegistryState, dataDir: string, logger: Logger): Promise<ReapResult> {
+  const killed: KilledProcess[] = [];
+  const survivors: KilledProcess[] = [];
+  for (const [bot, entry] of Object.entries(previous.bots)) {
+    const roots = [entry.process, ...entry.children].filter((p): p is NonNullable<typeof p> => p !== null);
+    for (const root of roots) {
+      if (!isAlive(root)) continue;
+      const r = await killTree(root, { graceMs: 1000, deadlineMs: 5000, cookie: entry.cookie });
+      killed.push(...r.killed);
+      survivors.push(...r.survivors);
+    }
+    // Nothing of the bot is alive by ref, but an escaped grandchild may still carry the cookie.
+    const sweep = await killByCookie(entry.cookie, { graceMs: 1000, deadlineMs: 5000 });
+    killed.push(...sweep.killed);
+    survivors.push(...sweep.survivors);
+    if (killed.length > 0) logger.debug('reaped leftovers of a bot of the previous run', { bot });
+  }
+  let locksRemoved = 0;
+  const lockDir = path.join(dataDir, 'locks');
+  let names: string[] = [];
+  try {
+    names = readdirSync(lockDir);
+  } catch {
+    // no locks folder yet
+  }
+  for (const name of names) {
+    if (name.endsWith('.lock') && reclaimIfOwnerDead(path.join(lockDir, name), logger, 'polling lock')) locksRemoved++;
+  }
+  return { killed: dedupe(killed), survivors: dedupe(survivors), locksRemoved };
+}
+
+function dedupe(list: KilledProcess[]): KilledProcess[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const key = `${p.pid}@${p.startTime}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The registry of every process this supervisor run manages — each bot and every descendant it
+ * has (CLI jobs reported over IPC, anything found by the periodic rescan), with start times and
+ * command names, plus each bot's tree cookie. Written through the core store, so it survives a
+ * kill -9 of the supervisor: the next run reads it and reaps what is left.
+ */
+import path from 'node:path';
+import { type DurableStore, type Logger, openStore, type ProcessRef } from '@botvisor/core';
+import { z } from 'zod';
+
+const trackedSchema = z.object({ pid: z.number().int(), startTime: z.number(), command: z.string() });
+export type TrackedProcess = z.infer<typeof trackedSchema>;
+
+const registrySchema = z.object({
+  runId: z.string(),
+  supervisor: trackedSchema.nullable(),
+  bots: z.record(
+    z.string(),
+    z.object({
+      cookie: z.string(),
+      process: trackedSchema.nullable(),
+      children: z.array(trackedSchema),
+    }),
+  ),
+});
+export type RegistryState = z.infer<typeof registrySchema>;
+
+export class Registry {
+  private constructor(
+    private readonly store: DurableStore<RegistryState>,
+    /** What the previous run left, as read at open. */
+    readonly previous: RegistryState,
+  ) {}
+
+  static async open(dataDir: string, logger: Logger): Promise<Registry> {
+    const store = await openStore<RegistryState>({
+      file: path.join(dataDir, 'supervisor', 'registry.json'),
+      defaults: () => ({ runId: '', supervisor: null, bots: {} }),
+      schema: registrySchema,
+      logger,
+      backupDir: path.join(dataDir, 'backups', 'supervisor'),
+      backupIntervalMs: 0,
+      role: 'supervisor',
+    });
+    return new Registry(store, structuredClone(store.data) as RegistryState);
+  }
+
+  /** Starts this run's record (after the previous one was reaped) and writes it durably. */
+  async beginRun(runId: string, supervisor: TrackedProcess): Promise<void> {
+    this.store.update((d) => {
+      d.runId = runId;
+      d.supervisor = supervisor;
+      d.bots = {};
+    });
+    await this.store.flush();
+  }
+
+  setBot(name: string, cookie: string, proc: (ProcessRef & { command: string }) | null): void {
+    this.store.update((d) => {
+      const entry = d.bots[name] ?? { cookie, process: null, children: [] };
+      entry.cookie = cookie;
+      entry.process = proc === null ? null : { pid: proc.pid, startTime: proc.startTime, command: proc.command };
+      d.bots[name] = entry;
+    });
+  }
+
+  setChildren(name: string, children: TrackedProcess[]): void {
+    this.store.update((d) => {
+      const entry = d.bots[name];
+      if (entry !== undefined) entry.children = children.map((c) => ({ ...c }));
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /** A clean stop: nothing is left to reap next time. */
+  async close(): Promise<void> {
+    this.store.update((d) => {
+      d.bots = {};
+      d.supervisor = null;
+    });
+    await this.store.close();
+  }
+}

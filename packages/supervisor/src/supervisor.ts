@@ -1,0 +1,221 @@
+/**
+ * The supervisor: the composition root of the daemon. Start: one instance per data dir → reap
+ * the previous run → take the polling lock of every polled token (held for the supervisor's
+ * whole life, so a bot's restart never opens a window for a second poller) → fork every bot.
+ * Stop: auxiliary bots first, the polling bots last, then release the locks. Everything a bot
+ * does over its life is ManagedBot's business; this file only wires and orders.
+ */
+import path from 'node:path';
+import {
+  acquirePollingLock,
+  createLogger,
+  type HeldLock,
+  LockHeldError,
+  type Logger,
+  newTreeCookie,
+  type ResolvedConfig,
+  selfRef,
+} from '@botvisor/core';
+import { ManagedBot } from './bot/managed-bot.js';
+import { defaultBotEntry, defaultBuiltinModules } from './builtin-bots.js';
+import { ConflictStormDetector } from './conflict-storm.js';
+import { EventStream } from './events.js';
+import { acquireInstanceLock } from './instance-lock.js';
+import { reapPreviousRun } from './reaper.js';
+import { Registry } from './registry.js';
+import { treeUsage } from './resource-usage.js';
+import type { LockStatus, StatusReport } from './status.js';
+
+export interface SupervisorOptions {
+  config: ResolvedConfig;
+  /** The config file the bots read (they load their own token from it). */
+  configFile: string;
+  logger?: Logger;
+  /** Override the runtime's bot entry or the built-in bots' modules (tests). */
+  botEntry?: string;
+  builtinModules?: Partial<Record<'bridge' | 'alerts', string>>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+interface TokenLock {
+  lock: HeldLock;
+  tokenHash: string;
+  bot: string;
+}
+
+export class Supervisor {
+  readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: ResolvedConfig,
+    readonly events: EventStream,
+    private readonly logger: Logger,
+    private readonly ownsLogger: boolean,
+    private readonly instance: HeldLock,
+    private readonly registry: Registry,
+    private readonly locks: TokenLock[],
+    readonly bots: Map<string, ManagedBot>,
+  ) {}
+
+  static async start(o: SupervisorOptions): Promise<Supervisor> {
+    const { config } = o;
+    const logger = o.logger ?? createLogger({ proc: 'supervisor', logDir: config.logDir });
+    const events = new EventStream(logger);
+    const instance = await acquireInstanceLock(config.dataDir, logger);
+    const locks: TokenLock[] = [];
+    let registry: Registry | undefined;
+    try {
+      registry = await Registry.open(config.dataDir, logger);
+      const reaped = await reapPreviousRun(registry.previous, config.dataDir, logger);
+      if (reaped.killed.length > 0) {
+        events.emit('orphans-reaped', `reaped ${reaped.killed.length} process(es) left running by the previous run`, undefined, {
+          processes: reaped.killed.map((p) => ({ pid: p.pid, command: p.command })),
+          survivors: reaped.survivors.length,
+        });
+      }
+      const me = selfRef();
+      const runCookie = newTreeCookie();
+      await registry.beginRun(runCookie, { ...me, command: 'node' });
+
+      const pollers = config.bots.filter((b) => b.enabled && b.polling);
+      for (const bot of pollers) {
+        try {
+          const lock = await acquirePollingLock({
+            dataDir: config.dataDir,
+            token: bot.token,
+            role: 'supervisor',
+            timeoutMs: 5000,
+            logger,
+            onCompromised: () => {
+              events.emit('errored', `the polling lock of bot ${bot.name} was compromised; stopping the bot so only one process polls`, bot.name);
+              void sup?.bots.get(bot.name)?.stop('polling lock compromised');
+            },
+          });
+          locks.push({ lock, tokenHash: bot.tokenHash, bot: bot.name });
+        } catch (err) {
+          if (err instanceof LockHeldError) {
+            throw new StartupError(`cannot start bot "${bot.name}": ${err.message}, a process outside this supervisor; stop it first`);
+          }
+          throw err;
+        }
+      }
+
+      const entry = o.botEntry ?? defaultBotEntry();
+      const builtins = { ...defaultBuiltinModules(), ...o.builtinModules };
+      const output = logger.child({ source: 'bot-output' });
+      const storms = new ConflictStormDetector();
+      const bots = new Map<string, ManagedBot>();
+      for (const bot of config.bots) {
+        const held = locks.find((l) => l.bot === bot.name);
+        bots.set(
+          bot.name,
+          new ManagedBot({
+            bot,
+            configFile: o.configFile,
+            entry,
+            module: bot.kind === 'custom' ? undefined : builtins[bot.kind],
+            settings: config.supervisor,
+            cookie: `${runCookie}.${bot.name}`,
+            lock: held === undefined ? undefined : { path: held.lock.lockPath, owner: held.lock.owner },
+            env: o.env ?? process.env,
+            logger: logger.child({ bot: bot.name }),
+            output,
+            events,
+            registry,
+            onBotEvent: (event) => {
+              if (event.kind !== 'conflict') return;
+              const count = storms.record(bot.name);
+              if (count !== undefined) events.emit('conflict-storm', `bot ${bot.name}: ${count} 409 Conflicts within a minute — another process is polling its token`, bot.name, { conflicts: count });
+            },
+          }),
+        );
+      }
+      // Alerts bots hear every event.
+      events.subscribe((event) => {
+        for (const b of bots.values()) if (config.bots.find((c) => c.name === b.name)?.kind === 'alerts') b.deliver(event);
+      });
+      await registry.flush();
+      const sup: Supervisor = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, bots);
+      const order = [...config.bots].filter((b) => b.enabled).sort((a, b) => Number(b.polling) - Number(a.polling));
+      for (const b of order) bots.get(b.name)?.start('supervisor start');
+      return sup;
+    } catch (err) {
+      for (const l of locks) await l.lock.release().catch(() => undefined);
+      await registry?.close().catch(() => undefined);
+      await instance.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const enabled = [...this.bots.values()].filter((b) => this.config.bots.find((c) => c.name === b.name)?.enabled);
+      const errored = enabled.find((b) => b.state === 'errored');
+      if (errored !== undefined) {
+        const last = errored.status().lastExit;
+        throw new Error(`bot ${errored.name} errored${last !== null ? ` (last exit: ${last.signal ?? `code ${last.code}`})` : ''}; see its log`);
+      }
+      if (enabled.every((b) => b.state === 'ready')) return;
+      if (Date.now() >= deadline) {
+        const waiting = enabled.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`);
+        throw new Error(`not every bot was ready within ${timeoutMs} ms: ${waiting.join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async restart(name: string): Promise<void> {
+    const targets = name === 'all' ? [...this.bots.values()] : [this.bots.get(name)].filter((b): b is ManagedBot => b !== undefined);
+    if (targets.length === 0) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
+    await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
+  }
+
+  async status(): Promise<StatusReport> {
+    const bots = await Promise.all(
+      [...this.bots.values()].map(async (b) => {
+        const s = b.status();
+        const usage = await treeUsage(b.treePids());
+        return { ...s, cpu: usage.cpu, memoryBytes: usage.memoryBytes };
+      }),
+    );
+    const locks: LockStatus[] = this.locks.map((l) => ({
+      tokenHash: l.tokenHash,
+      path: l.lock.lockPath,
+      owner: { pid: l.lock.owner.pid, role: l.lock.owner.role, since: l.lock.owner.since },
+      bot: l.bot,
+    }));
+    return {
+      supervisor: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, startedAt: new Date(this.startedAt).toISOString(), dataDir: this.config.dataDir, locks },
+      bots,
+    };
+  }
+
+  /** Stops every bot (send-only ones first, pollers last), releases the locks, clears the registry. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info('stopping every bot');
+      const all = [...this.bots.values()];
+      const polling = new Set(this.config.bots.filter((b) => b.polling).map((b) => b.name));
+      await Promise.all(all.filter((b) => !polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
+      await Promise.all(all.filter((b) => polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
+      for (const l of this.locks) await l.lock.release().catch((err: unknown) => this.logger.warning('could not release a polling lock', { err }));
+      await this.registry.close();
+      await this.instance.release();
+      this.logger.info('stopped');
+      if (this.ownsLogger) await this.logger.close();
+    })();
+    return this.stopping;
+  }
+
+  /** Where the bots' data lives (for tools). */
+  botDir(name: string): string {
+    return path.join(this.config.dataDir, 'bots', name);
+  }
+}

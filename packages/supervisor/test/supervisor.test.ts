@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
+import { createLogger, descendants, isAlive, type Logger, loadConfig, refOf } from '@botvisor/core';
+import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { expect } from 'chai';
+import { AlreadyRunningError, Supervisor } from '../src/index.js';
+import { fixtureBot, install, newToken } from './support/installation.js';
+
+const USER = { id: 1001, first_name: 'Ada' };
+const FAST = { pingIntervalMs: 500, hungAfterMs: 3000, backoffInitialMs: 50, backoffMaxMs: 400, crashBudget: 100, stopGraceMs: 3000 };
+
+describe('supervisor (in-process, real forked bots against the simulator)', function () {
+  this.timeout(120_000);
+  const temp = new TempDirs();
+  const tracker = new ProcessTracker();
+  let sim: SimHandle;
+  let supervisors: Supervisor[] = [];
+  let logger: Logger;
+
+  async function startSupervisor(configFile: string, env?: NodeJS.ProcessEnv): Promise<Supervisor> {
+    const config = loadConfig(configFile);
+    logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never', level: 'debug' });
+    const sup = await Supervisor.start({ config, configFile, logger, ...(env !== undefined ? { env } : {}) });
+    supervisors.push(sup);
+    return sup;
+  }
+
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(async () => {
+    for (const s of supervisors) await s.stop();
+    supervisors = [];
+    await tracker.killAll();
+    await sim.close();
+    temp.removeAll();
+  });
+
+  it('kill -9 of the main bot 20 times: 20 restarts, ready each time, never two pollers at once', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    const main = sup.bots.get('main');
+    for (let i = 1; i <= 20; i++) {
+      const pid = main?.pid as number;
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => main?.state === 'ready' && main.pid !== pid, { timeoutMs: 20_000, what: `restart #${i} to be ready` });
+    }
+    expect(main?.restarts).to.equal(20);
+    const stats = await sim.client.stats(token);
+    expect(stats.maxPendingPollers).to.equal(1);
+    expect(stats.conflicts).to.equal(0);
+    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'alive' });
+    expect((await sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: alive');
+  });
+
+  it('a bot that exits at once ends errored once the crash budget is spent, with growing gaps between starts', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 100, backoffMaxMs: 5000, crashBudget: 5 });
+    const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AT_START: '1' });
+    const bot = sup.bots.get('crashy');
+    await waitFor(() => bot?.state === 'errored', { timeoutMs: 30_000, what: 'the crash-looping bot to be errored' });
+    const starts = sup.events.recent().filter((e) => e.bot === 'crashy' && (e.kind === 'started' || e.kind === 'restarted')).map((e) => Date.parse(e.at));
+    expect(starts).to.have.length(6);
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number));
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i], `gaps ${gaps.join(', ')}`).to.be.above(gaps[i - 1] as number);
+    const errored = sup.events.recent().find((e) => e.kind === 'errored');
+    expect(errored?.message).to.match(/crashy errored: 6 crashes within 5 min; not restarting until 'botvisor restart crashy'/);
+    // Nothing more happens: no restart while errored.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(bot?.restarts).to.equal(5);
+  });
+
+  it('finds a bot that busy-loops in a handler hung and restarts it within 30 s (default watchdog)', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], { backoffInitialMs: 50, stopGraceMs: 1000 });
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    const bot = sup.bots.get('main');
+    const pid = bot?.pid as number;
+    const started = Date.now();
+    sim.users.sendCommand(token, { user: USER, command: 'spin' });
+    await waitFor(() => bot?.state === 'ready' && bot.pid !== pid, { timeoutMs: 35_000, intervalMs: 200, what: 'the hung bot to be restarted and ready' });
+    expect(Date.now() - started).to.be.below(30_000);
+    expect(bot?.status().lastExit?.cause).to.equal('hung');
+    expect(bot?.restarts).to.equal(1);
+    const hung = sup.events.recent().find((e) => e.kind === 'hung');
+    expect(hung?.data).to.have.property('lastEventLoopDelayMs');
+  });
+
+  it('kills a bot\'s CLI children when the bot crashes, before starting it again', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    const bot = sup.bots.get('main');
+    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
+    const reply = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const jobPid = Number(reply.text?.split(' ')[2]);
+    const jobRef = refOf(jobPid);
+    expect(jobRef).to.not.equal(undefined);
+    process.kill(bot?.pid as number, 'SIGKILL');
+    await waitFor(() => !isAlive(jobRef as NonNullable<typeof jobRef>), { timeoutMs: 10_000, what: 'the orphaned CLI job to be killed' });
+    await waitFor(() => bot?.state === 'ready', { timeoutMs: 20_000, what: 'the bot to be back' });
+  });
+
+  it('shows the bots, their children and the locks in status', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], { ...FAST, scanIntervalMs: 200 });
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
+    await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const status = await waitFor(async () => {
+      const s = await sup.status();
+      return s.bots.find((b) => b.name === 'main')?.children.some((c) => c.command === 'sleep') ? s : undefined;
+    }, { what: 'the job to show up as a child of main' });
+    const main = status.bots.find((b) => b.name === 'main');
+    const helper = status.bots.find((b) => b.name === 'helper');
+    expect(main).to.include({ state: 'ready', polling: true, restarts: 0 });
+    expect(helper).to.include({ state: 'ready', polling: false });
+    expect(main?.memoryBytes).to.be.above(10_000_000);
+    expect(status.supervisor.locks).to.have.length(1);
+    expect(status.supervisor.locks[0]).to.deep.include({ bot: 'main' });
+    expect(status.supervisor.locks[0]?.owner).to.include({ pid: process.pid, role: 'supervisor' });
+    expect((await sim.client.stats(token)).maxPendingPollers).to.equal(1);
+  });
+
+  it('refuses a second supervisor on the same data dir, naming the first', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    await startSupervisor(inst.configFile);
+    const config = loadConfig(inst.configFile);
+    const err = await Supervisor.start({ config, configFile: inst.configFile, logger }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AlreadyRunningError);
+    expect((err as Error).message).to.match(new RegExp(`^botvisor is already running \\(pid ${process.pid}, since \\d{4}-`));
+  });
+
+  it('does not kill a registry entry whose PID now belongs to an unrelated process', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const unrelated = tracker.spawn('sleep', ['60']);
+    const real = refOf(unrelated.pid as number);
+    mkdirSync(path.join(inst.dataDir, 'supervisor'), { recursive: true });
+    writeFileSync(
+      path.join(inst.dataDir, 'supervisor', 'registry.json'),
+      JSON.stringify({
+        runId: 'old',
+        supervisor: null,
+        bots: { main: { cookie: 'old-run.main', process: { pid: real?.pid, startTime: (real?.startTime ?? 0) - 3_600_000, command: 'node' }, children: [] } },
+      }),
+    );
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    expect(isAlive(real as NonNullable<typeof real>)).to.equal(true);
+    expect(sup.events.recent().some((e) => e.kind === 'orphans-reaped')).to.equal(false);
+  });
+
+  it('stop() stops every bot, releases the locks and leaves no process', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], FAST);
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    await sup.stop();
+    expect([...sup.bots.values()].map((b) => b.state)).to.deep.equal(['stopped', 'stopped']);
+    const left = readdirSync(path.join(inst.dataDir, 'locks')).filter((f) => f.endsWith('.lock'));
+    expect(left).to.deep.equal([]);
+    expect(existsSync(path.join(inst.dataDir, 'supervisor', 'supervisor.lock'))).to.equal(false);
+    expect(descendants(process.pid).filter((p) => p.state !== 'Z' && p.command === 'node')).to.deep.equal([]);
+  });
+});
