@@ -1,4 +1,6 @@
 export {
+  type BotCounters,
+  HANDLER_SECONDS_BUCKETS,
   type HelloMessage,
   IPC_PROTOCOL_VERSION,
   type IpcEvent,

@@ -29,6 +29,20 @@ const ready = z.object({ type: z.literal('ready'), username: z.string().optional
 
 const ping = z.object({ type: z.literal('ping'), seq: z.number().int() });
 
+/** Cumulative counters of one bot process (they start at 0 when the process starts). */
+const botCounters = z.object({
+  updates: z.number().int().nonnegative(),
+  handlerErrors: z.number().int().nonnegative(),
+  /** Handler durations: sum and count in seconds, and cumulative counts per HANDLER_SECONDS_BUCKETS bound. */
+  handlerSeconds: z.object({ sum: z.number().nonnegative(), count: z.number().int().nonnegative(), buckets: z.array(z.number().int().nonnegative()) }),
+  /** Bot API error answers by HTTP-like code ("409", "429", "400", …). */
+  telegramErrors: z.record(z.string(), z.number().int().nonnegative()),
+  jobsQueued: z.number().int().nonnegative(),
+});
+
+/** Upper bounds (seconds) of the handler duration histogram, shared by bots and the supervisor's /metrics. */
+export const HANDLER_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 const pong = z.object({
   type: z.literal('pong'),
   seq: z.number().int(),
@@ -36,6 +50,7 @@ const pong = z.object({
   eventLoopDelayMs: z.number().nonnegative(),
   queueDepth: z.number().int().nonnegative(),
   runningJobs: z.number().int().nonnegative(),
+  counters: botCounters.optional(),
 });
 
 const childSpawned = z.object({
@@ -86,3 +101,4 @@ export type IpcMessageOf<T extends IpcMessageType> = Extract<IpcMessage, { type:
 export type HelloMessage = IpcMessageOf<'hello'>;
 export type PongMessage = IpcMessageOf<'pong'>;
 export type IpcEvent = IpcMessageOf<'event'>['event'];
+export type BotCounters = z.infer<typeof botCounters>;
