@@ -32,6 +32,6 @@ export interface BotStatusReport {
 }
 
 export interface StatusReport {
-  supervisor: { pid: number; uptimeMs: number; startedAt: string; dataDir: string; locks: LockStatus[] };
+  supervisor: { pid: number; uptimeMs: number; startedAt: string; dataDir: string; /** Where /health and /metrics answer, or null without HTTP. */ httpUrl: string | null; locks: LockStatus[] };
   bots: BotStatusReport[];
 }

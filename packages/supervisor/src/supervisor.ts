@@ -19,7 +19,11 @@ import {
 import { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry, defaultBuiltinModules } from './builtin-bots.js';
 import { ConflictStormDetector } from './conflict-storm.js';
+import { ControlServer } from './control/control-server.js';
+import { type ControlRequest, controlSocketPath } from './control/protocol.js';
 import { EventStream } from './events.js';
+import { HttpServer } from './http/http-server.js';
+import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { reapPreviousRun } from './reaper.js';
 import { Registry } from './registry.js';
@@ -35,6 +39,12 @@ export interface SupervisorOptions {
   botEntry?: string;
   builtinModules?: Partial<Record<'bridge' | 'alerts', string>>;
   env?: NodeJS.ProcessEnv;
+  /** Serve the control socket (default true). */
+  controlSocket?: boolean;
+  /** Serve HTTP /health and /metrics on config.http (default true). */
+  http?: boolean;
+  /** Called after a control client asked the supervisor to stop and the reply went out (the daemon exits). */
+  onStopRequested?: () => void;
 }
 
 export class StartupError extends Error {
@@ -50,6 +60,9 @@ interface TokenLock {
 export class Supervisor {
   readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** Control socket and HTTP server, set once they are up. */
+  control: ControlServer | undefined;
+  http: HttpServer | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -69,6 +82,7 @@ export class Supervisor {
     const instance = await acquireInstanceLock(config.dataDir, logger);
     const locks: TokenLock[] = [];
     let registry: Registry | undefined;
+    let supRef: Supervisor | undefined;
     try {
       registry = await Registry.open(config.dataDir, logger);
       const reaped = await reapPreviousRun(registry.previous, config.dataDir, logger);
@@ -110,6 +124,7 @@ export class Supervisor {
       const output = logger.child({ source: 'bot-output' });
       const storms = new ConflictStormDetector();
       const bots = new Map<string, ManagedBot>();
+      const metrics = new SupervisorMetrics(() => [...bots.values()].map((b) => ({ name: b.name, state: b.state })));
       for (const bot of config.bots) {
         const held = locks.find((l) => l.bot === bot.name);
         bots.set(
@@ -127,8 +142,11 @@ export class Supervisor {
             output,
             events,
             registry,
+            onPong: (pid, pong) => metrics.onPong(bot.name, pid, pong),
+            onRestart: (cause) => metrics.onRestart(bot.name, cause),
             onBotEvent: (event) => {
               if (event.kind !== 'conflict') return;
+              metrics.onConflict(bot.name);
               const count = storms.record(bot.name);
               if (count !== undefined) events.emit('conflict-storm', `bot ${bot.name}: ${count} 409 Conflicts within a minute — another process is polling its token`, bot.name, { conflicts: count });
             },
@@ -140,11 +158,28 @@ export class Supervisor {
         for (const b of bots.values()) if (config.bots.find((c) => c.name === b.name)?.kind === 'alerts') b.deliver(event);
       });
       await registry.flush();
-      const sup: Supervisor = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, bots);
+      supRef = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, bots);
+      const sup: Supervisor = supRef;
+      if (o.controlSocket !== false) {
+        sup.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => sup.handleControl(req, o.onStopRequested), logger);
+      }
+      if (o.http !== false) {
+        sup.http = await HttpServer.start({
+          host: config.http.host,
+          port: config.http.port,
+          ...(config.http.authToken !== undefined ? { authToken: config.http.authToken } : {}),
+          health: () => [...bots.values()].map((b) => ({ name: b.name, state: b.state, enabled: config.bots.find((c) => c.name === b.name)?.enabled ?? false, uptimeMs: b.status().uptimeMs })),
+          metrics,
+          logger,
+        });
+        logger.info('HTTP server listening', { url: sup.http.url });
+      }
       const order = [...config.bots].filter((b) => b.enabled).sort((a, b) => Number(b.polling) - Number(a.polling));
       for (const b of order) bots.get(b.name)?.start('supervisor start');
       return sup;
     } catch (err) {
+      await supRef?.control?.close().catch(() => undefined);
+      await supRef?.http?.close().catch(() => undefined);
       for (const l of locks) await l.lock.release().catch(() => undefined);
       await registry?.close().catch(() => undefined);
       await instance.release().catch(() => undefined);
@@ -175,6 +210,11 @@ export class Supervisor {
     const targets = name === 'all' ? [...this.bots.values()] : [this.bots.get(name)].filter((b): b is ManagedBot => b !== undefined);
     if (targets.length === 0) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
     await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
+    // Answer once the restart has an outcome, so `botvisor restart` can say it.
+    const deadline = Date.now() + this.config.supervisor.startTimeoutMs + 5000;
+    while (targets.some((b) => b.state === 'starting') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const failed = targets.filter((b) => b.state !== 'ready');
+    if (failed.length > 0) throw new Error(`${failed.map((b) => `${b.name} is ${b.state}`).join(', ')} after the restart; see its log`);
   }
 
   async status(): Promise<StatusReport> {
@@ -192,7 +232,7 @@ export class Supervisor {
       bot: l.bot,
     }));
     return {
-      supervisor: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, startedAt: new Date(this.startedAt).toISOString(), dataDir: this.config.dataDir, locks },
+      supervisor: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, startedAt: new Date(this.startedAt).toISOString(), dataDir: this.config.dataDir, httpUrl: this.http?.url ?? null, locks },
       bots,
     };
   }
@@ -201,17 +241,41 @@ export class Supervisor {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping every bot');
+      await this.control?.close().catch((err: unknown) => this.logger.warning('could not close the control socket', { err }));
       const all = [...this.bots.values()];
       const polling = new Set(this.config.bots.filter((b) => b.polling).map((b) => b.name));
       await Promise.all(all.filter((b) => !polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
       await Promise.all(all.filter((b) => polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
       for (const l of this.locks) await l.lock.release().catch((err: unknown) => this.logger.warning('could not release a polling lock', { err }));
+      await this.http?.close();
       await this.registry.close();
       await this.instance.release();
       this.logger.info('stopped');
       if (this.ownsLogger) await this.logger.close();
     })();
     return this.stopping;
+  }
+
+  /** Answers one control-socket request. */
+  async handleControl(req: ControlRequest, onStopRequested: (() => void) | undefined): Promise<unknown> {
+    switch (req.cmd) {
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'status':
+        return this.status();
+      case 'restart':
+        await this.restart(req.bot);
+        return { restarted: req.bot };
+      case 'events':
+        return this.events.recent();
+      case 'stop':
+        // Reply first, then stop: the client waits for the process to end.
+        setImmediate(() => {
+          if (onStopRequested !== undefined) onStopRequested();
+          else void this.stop();
+        });
+        return { stopping: true, pid: process.pid };
+    }
   }
 
   /** Where the bots' data lives (for tools). */

@@ -20,7 +20,7 @@ let supervisor: Supervisor;
 try {
   const config = loadConfig(configFile);
   for (const w of config.warnings) process.stderr.write(`botvisor: warning: ${w}\n`);
-  supervisor = await Supervisor.start({ config, configFile: config.source });
+  supervisor = await Supervisor.start({ config, configFile: config.source, onStopRequested: () => shutdown('a stop request on the control socket') });
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof StartupError;
   process.stderr.write(`botvisor: ${known ? (err as Error).message : (err as Error).stack}\n`);
@@ -28,7 +28,7 @@ try {
 }
 
 let exiting = false;
-const shutdown = (signal: string): void => {
+function shutdown(signal: string): void {
   if (exiting) return;
   exiting = true;
   const hardStop = setTimeout(() => {
@@ -39,6 +39,6 @@ const shutdown = (signal: string): void => {
     clearTimeout(hardStop);
     process.exit(0);
   });
-};
+}
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

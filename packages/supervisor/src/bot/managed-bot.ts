@@ -49,6 +49,10 @@ export interface ManagedBotOptions {
   registry: Registry;
   /** Events the bot reports (409 conflicts). */
   onBotEvent?: (event: IpcEvent) => void;
+  /** Every pong, with the pid it came from (for /metrics). */
+  onPong?: (pid: number, pong: PongMessage) => void;
+  /** Every restart, with its cause: `exit`, `signal`, `hung`, `start-timeout`, `restart-request` (exit 42) or `manual`. */
+  onRestart?: (cause: string) => void;
 }
 
 export interface BotStatus {
@@ -85,6 +89,8 @@ export class ManagedBot {
   private backoffTimer: NodeJS.Timeout | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
   private exitWaiters: Array<() => void> = [];
+  /** Why the next start is a restart (for metrics). */
+  private restartCause = 'manual';
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly o: ManagedBotOptions) {
@@ -159,7 +165,11 @@ export class ManagedBot {
     this.child = child;
     this.ref = child.pid === undefined ? undefined : refOf(child.pid);
     const restarted = this.everStarted;
-    if (restarted) this.restartCount++;
+    if (restarted) {
+      this.restartCount++;
+      this.o.onRestart?.(this.restartCause);
+    }
+    this.restartCause = 'manual';
     this.everStarted = true;
     this.readyAt = undefined;
     this.machine.to('starting', reason);
@@ -263,6 +273,7 @@ export class ManagedBot {
         return;
       case 'pong':
         this.watchdog.onPong(msg);
+        if (this.ref !== undefined) this.o.onPong?.(this.ref.pid, msg);
         return;
       case 'child-spawned':
         this.tracker.reported(msg.child);
@@ -319,6 +330,7 @@ export class ManagedBot {
         return;
       case 'restart-now':
         this.o.logger.info('the bot exited to be restarted (exit 42); restarting at once');
+        this.restartCause = 'restart-request';
         this.start('restart requested by the bot (exit 42)');
         return;
       case 'config-error':
@@ -338,6 +350,7 @@ export class ManagedBot {
           return;
         }
         this.machine.to('backoff', describeExit(exit));
+        this.restartCause = exit.cause;
         this.o.events.emit('crashed', `bot ${this.name} crashed: ${describeExit(exit)}; restarting in ${verdict.delayMs} ms`, this.name, { ...exit, delayMs: verdict.delayMs, crashes: verdict.crashesInWindow });
         this.backoffTimer = setTimeout(() => {
           this.backoffTimer = undefined;

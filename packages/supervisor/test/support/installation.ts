@@ -27,7 +27,7 @@ export interface Installation {
 export function install(temp: TempDirs, sim: SimHandle, bots: object[], supervisor: object = {}): Installation {
   const dir = temp.make('botvisor-sup-');
   const configFile = path.join(dir, 'botvisor.json');
-  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, supervisor, bots }, null, 2));
+  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, supervisor, bots }, null, 2));
   return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs') };
 }
 

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * The `botvisor` command. Each subcommand finds the installation's config the same way (-c,
+ * $BOTVISOR_CONFIG, ./botvisor.json, the sandbox) and is a thin client of the supervisor's
+ * control socket — except `start`, which runs the supervisor. Errors are one sentence with the
+ * fix, and an exit code from exit-codes.ts.
+ */
+import { Command, CommanderError } from 'commander';
+import { doctorCommand } from '../commands/doctor.js';
+import { logsCommand } from '../commands/logs.js';
+import { restartCommand } from '../commands/restart.js';
+import { startDetached, startForeground } from '../commands/start.js';
+import { startupCommand } from '../commands/startup.js';
+import { statusCommand } from '../commands/status.js';
+import { stopCommand } from '../commands/stop.js';
+import { loadFoundConfig } from '../config-lookup.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new CliError(`${name} must be a whole number of at least 0, got "${value}"`, EXIT.usage);
+    return n;
+  };
+}
+
+async function run(action: () => Promise<number> | number): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`botvisor: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`botvisor: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+const program = new Command('botvisor')
+  .description('Runs a fleet of Telegram bots 24/7: one poller per token, no orphaned CLI processes, no corrupted state.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('start')
+  .description('start the supervisor and every bot (foreground; --detach to return once all bots are ready)')
+  .option('-c, --config <file>', 'config file (else $BOTVISOR_CONFIG, ./botvisor.json, the sandbox)')
+  .option('-d, --detach', 'run in the background; return when every bot is ready, or say which failed')
+  .option('--wait <ms>', 'with --detach: how long to wait for ready', positiveInt('--wait'), 120_000)
+  .action((o: { config?: string; detach?: boolean; wait: number }) =>
+    run(() => {
+      const found = loadFoundConfig(o.config);
+      return o.detach === true ? startDetached(found, o.wait, out) : startForeground(found, out);
+    }),
+  );
+
+program
+  .command('stop')
+  .description('stop the supervisor gracefully, then kill what is left after the timeout')
+  .option('-c, --config <file>', 'config file')
+  .option('--timeout <ms>', 'graceful stop time before the tree kill', positiveInt('--timeout'), 30_000)
+  .action((o: { config?: string; timeout: number }) => run(() => stopCommand(loadFoundConfig(o.config), o.timeout, out)));
+
+program
+  .command('status')
+  .description('show every bot: state, pid, uptime, restarts, cpu and memory of its tree, jobs, polling, last exit; and the locks')
+  .option('-c, --config <file>', 'config file')
+  .option('--json', 'print the status as JSON (the contract in docs/architecture.md)')
+  .action((o: { config?: string; json?: boolean }) => run(() => statusCommand(loadFoundConfig(o.config), o.json === true, out)));
+
+program
+  .command('restart')
+  .description('restart one bot (or all): stop its tree, clear its crash history, start it again')
+  .argument('<bot>', 'bot name, or "all"')
+  .option('-c, --config <file>', 'config file')
+  .action((bot: string, o: { config?: string }) => run(() => restartCommand(loadFoundConfig(o.config), bot, out)));
+
+program
+  .command('logs')
+  .description("print a bot's log (or the supervisor's) as readable lines")
+  .argument('[bot]', 'bot name; the supervisor when omitted')
+  .option('-c, --config <file>', 'config file')
+  .option('-n, --lines <n>', 'how many of the last lines', positiveInt('--lines'), 50)
+  .option('-f, --follow', 'keep printing new lines')
+  .action((bot: string | undefined, o: { config?: string; lines: number; follow?: boolean }) => run(() => logsCommand(loadFoundConfig(o.config), bot, o.lines, o.follow === true, out)));
+
+program
+  .command('doctor')
+  .description('check the config, token files, locks, orphans, webhooks, data dir and disk')
+  .option('-c, --config <file>', 'config file')
+  .action((o: { config?: string }) => run(() => doctorCommand(o.config, out)));
+
+program
+  .command('startup')
+  .description('print (or --install) a systemd unit or launchd plist that runs botvisor at boot')
+  .argument('<manager>', 'systemd or launchd')
+  .option('-c, --config <file>', 'config file')
+  .option('--install', 'write it where the service manager looks, and print how to enable it')
+  .action((manager: string, o: { config?: string; install?: boolean }) => run(() => startupCommand(loadFoundConfig(o.config), manager, o.install === true, out)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+  } else if (err instanceof CliError) {
+    // thrown while parsing an option value
+    process.stderr.write(`botvisor: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    throw err;
+  }
+}

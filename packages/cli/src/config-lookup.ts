@@ -1,0 +1,47 @@
+/**
+ * Which config a command uses: `-c FILE`, else `$BOTVISOR_CONFIG`, else `./botvisor.json`, else
+ * the built-in sandbox (when one is installed). Every command — start, stop, status — finds the
+ * same installation the same way, so they agree on the data dir and so on the supervisor.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, type ResolvedConfig } from '@botvisor/core';
+import { CliError, EXIT } from './exit-codes.js';
+
+export interface FoundConfig {
+  config: ResolvedConfig;
+  /** The file the bots will read. */
+  file: string;
+  /** How it was found, for messages: "-c", "$BOTVISOR_CONFIG", "./botvisor.json", "sandbox". */
+  via: string;
+}
+
+/** Writes the built-in sandbox config somewhere and returns its path (installed by the sandbox; undefined until then). */
+export type SandboxProvider = () => string | undefined;
+
+let sandboxProvider: SandboxProvider = () => undefined;
+
+export function setSandboxProvider(provider: SandboxProvider): void {
+  sandboxProvider = provider;
+}
+
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; via: string } {
+  if (explicit !== undefined) return { file: path.resolve(cwd, explicit), via: '-c' };
+  if (env.BOTVISOR_CONFIG !== undefined && env.BOTVISOR_CONFIG !== '') return { file: path.resolve(cwd, env.BOTVISOR_CONFIG), via: '$BOTVISOR_CONFIG' };
+  const local = path.join(cwd, 'botvisor.json');
+  if (existsSync(local)) return { file: local, via: './botvisor.json' };
+  const sandbox = sandboxProvider();
+  if (sandbox !== undefined) return { file: sandbox, via: 'sandbox' };
+  throw new CliError('no config found: pass -c <file>, set BOTVISOR_CONFIG, or create ./botvisor.json (see the README for an example)', EXIT.config);
+}
+
+export function loadFoundConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundConfig {
+  const { file, via } = findConfigFile(explicit, env);
+  if (!existsSync(file)) throw new CliError(`config file ${file} (from ${via}) does not exist; create it or point -c at the right file`, EXIT.config);
+  try {
+    return { config: loadConfig(file, { env }), file, via };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config);
+    throw err;
+  }
+}

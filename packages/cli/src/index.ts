@@ -1,0 +1,9 @@
+/**
+ * @botvisor/cli — the `botvisor` command. Library exports for the sandbox and tests.
+ */
+
+export { prettyLine } from './commands/logs.js';
+export { renderStatus } from './commands/status.js';
+export { type FoundConfig, findConfigFile, loadFoundConfig, type SandboxProvider, setSandboxProvider } from './config-lookup.js';
+export { CliError, EXIT } from './exit-codes.js';
+export { launchdPlist, systemdUnit, type UnitPaths } from './service-units.js';

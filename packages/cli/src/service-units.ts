@@ -1,0 +1,96 @@
+/**
+ * The service definitions botvisor runs under: a systemd unit and a launchd property list, with
+ * absolute paths of node, the CLI and the config. The supervisor orders its own shutdown
+ * (auxiliary bots first, the poller last, tree kills), so systemd only sweeps what is left
+ * (`KillMode=mixed`) and waits longer than the stop grace before it does.
+ */
+import path from 'node:path';
+
+export interface UnitPaths {
+  node: string;
+  cli: string;
+  config: string;
+  workingDirectory: string;
+  dataDir: string;
+  logDir: string;
+  /** The supervisor's per-bot stop grace, so the service manager waits longer than that. */
+  stopGraceMs: number;
+}
+
+export function systemdUnit(p: UnitPaths): string {
+  const timeoutStopSec = Math.ceil(p.stopGraceMs / 1000) + 20;
+  return `[Unit]
+Description=botvisor: Telegram bot fleet supervisor
+Documentation=https://www.npmjs.com/package/botvisor
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=exec
+ExecStart=${p.node} ${p.cli} start -c ${p.config}
+WorkingDirectory=${p.workingDirectory}
+Environment=NODE_ENV=production
+# The supervisor stops the bots in order and kills their trees; systemd sweeps only what is left.
+KillMode=mixed
+KillSignal=SIGTERM
+TimeoutStopSec=${timeoutStopSec}
+Restart=on-failure
+RestartSec=5
+# Hardening: the bots write only their data and logs.
+NoNewPrivileges=true
+ProtectSystem=strict
+ReadWritePaths=${p.dataDir} ${p.logDir}
+PrivateTmp=true
+ProtectControlGroups=true
+ProtectKernelTunables=true
+ProtectKernelModules=true
+RestrictSUIDSGID=true
+LockPersonality=true
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+function xml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export const LAUNCHD_LABEL = 'dev.botvisor.supervisor';
+
+export function launchdPlist(p: UnitPaths): string {
+  const args = [p.node, p.cli, 'start', '-c', p.config].map((a) => `      <string>${xml(a)}</string>`).join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+  <dict>
+    <key>Label</key>
+    <string>${LAUNCHD_LABEL}</string>
+    <key>ProgramArguments</key>
+    <array>
+${args}
+    </array>
+    <key>WorkingDirectory</key>
+    <string>${xml(p.workingDirectory)}</string>
+    <key>RunAtLoad</key>
+    <true/>
+    <!-- Restart only after a failure: 'botvisor stop' exits 0 and stays stopped. -->
+    <key>KeepAlive</key>
+    <dict>
+      <key>SuccessfulExit</key>
+      <false/>
+    </dict>
+    <key>ThrottleInterval</key>
+    <integer>10</integer>
+    <key>ExitTimeOut</key>
+    <integer>${Math.ceil(p.stopGraceMs / 1000) + 20}</integer>
+    <key>ProcessType</key>
+    <string>Background</string>
+    <key>StandardOutPath</key>
+    <string>${xml(path.join(p.logDir, 'launchd.out.log'))}</string>
+    <key>StandardErrorPath</key>
+    <string>${xml(path.join(p.logDir, 'launchd.err.log'))}</string>
+  </dict>
+</plist>
+`;
+}
