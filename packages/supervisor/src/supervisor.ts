@@ -21,6 +21,8 @@ import { defaultBotEntry, defaultBuiltinModules } from './builtin-bots.js';
 import { ConflictStormDetector } from './conflict-storm.js';
 import { ControlServer } from './control/control-server.js';
 import { type ControlRequest, controlSocketPath } from './control/protocol.js';
+import { createDashboard } from './dashboard/dashboard.js';
+import type { SandboxOptions } from './dashboard/sandbox-chat.js';
 import { EventStream } from './events.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
@@ -45,6 +47,8 @@ export interface SupervisorOptions {
   http?: boolean;
   /** Called after a control client asked the supervisor to stop and the reply went out (the daemon exits). */
   onStopRequested?: () => void;
+  /** Sandbox mode (the simulator runs alongside): the dashboard shows a chat panel talking to this bot as this sim user. */
+  sandbox?: SandboxOptions;
 }
 
 export class StartupError extends Error {
@@ -171,6 +175,14 @@ export class Supervisor {
           health: () => [...bots.values()].map((b) => ({ name: b.name, state: b.state, enabled: config.bots.find((c) => c.name === b.name)?.enabled ?? false, uptimeMs: b.status().uptimeMs })),
           metrics,
           logger,
+          extraRoutes: createDashboard({
+            fleet: { status: () => sup.status(), events, restart: (name) => sup.restart(name), children: (name) => bots.get(name)?.trackedChildren() },
+            bots: config.bots,
+            http: config.http,
+            logDir: config.logDir,
+            sandbox: o.sandbox,
+            logger: logger.child({ source: 'dashboard' }),
+          }).handle,
         });
         logger.info('HTTP server listening', { url: sup.http.url });
       }

@@ -124,6 +124,11 @@ export class ManagedBot {
     return this.ref === undefined ? [] : [this.ref.pid, ...this.tracker.list().map((c) => c.pid)];
   }
 
+  /** The CLI children tracked now, with start times (the dashboard stops one by its PID). */
+  trackedChildren(): TrackedProcess[] {
+    return this.tracker.list();
+  }
+
   /** Forwards a supervisor event to this bot (alerts bots). */
   deliver(event: IpcEvent): void {
     this.send({ type: 'event', event });

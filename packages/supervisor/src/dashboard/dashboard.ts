@@ -1,0 +1,238 @@
+/**
+ * The web dashboard's routes, mounted on the supervisor's HTTP server through `extraRoutes`
+ * (which has already enforced the bearer token, when one is configured):
+ *
+ *   GET  /, /assets/dashboard.{css,js}       the page (static files, no build step)
+ *   GET  /api/session                         CSRF token + mode; sets the session cookie
+ *   GET  /api/state                           the fleet snapshot (JSON)
+ *   GET  /api/stream                          the same snapshot as server-sent `state` events
+ *   GET  /api/bots/:bot/log?lines=N           the tail of the bot's log
+ *   POST /api/bots/:bot/restart               restart a bot (answers once it is ready again)
+ *   POST /api/bots/:bot/children/:pid/stop    tree-kill one of the bot's CLI children
+ *   GET  /api/chat?after&userAfter&waitMs     sandbox chat, long-polled
+ *   POST /api/chat { text }                   say something to the sandbox bot as the sim user
+ *
+ * Every route first checks the Host (see access-policy.ts); every POST is refused in read-only
+ * mode and without same-origin plus the session token (session-guard.ts). This file routes and
+ * wires; each concern lives in its own module.
+ */
+import type http from 'node:http';
+import { type Logger, type ProcessInfo, redact, snapshotProcesses, tokenHash } from '@botvisor/core';
+import type { EventStream } from '../events.js';
+import type { TrackedProcess } from '../registry.js';
+import type { StatusReport } from '../status.js';
+import { type AccessPolicy, accessPolicy, hostNameOf, isLoopbackHost } from './access-policy.js';
+import type { DashboardSession, DashboardState, SandboxInfo } from './dashboard-types.js';
+import { snapshotFleet } from './fleet-snapshot.js';
+import { HttpError, readJsonBody, sendError, sendJson } from './http-io.js';
+import { readLogTail } from './log-tail.js';
+import { SandboxChat, type SandboxOptions } from './sandbox-chat.js';
+import { SessionGuard } from './session-guard.js';
+import { StateStream } from './state-stream.js';
+import { StaticAssets } from './static-assets.js';
+import { type KillTreeFn, stopChild } from './stop-child.js';
+
+/** What the dashboard needs from the supervisor. */
+export interface DashboardFleet {
+  status(): Promise<StatusReport>;
+  events: Pick<EventStream, 'recent' | 'subscribe'>;
+  /** Resolves once the bot is ready again; rejects saying why not. */
+  restart(bot: string): Promise<void>;
+  /** The CLI children tracked for a bot, with start times; undefined for an unknown bot. */
+  children(bot: string): readonly TrackedProcess[] | undefined;
+}
+
+export interface DashboardOptions {
+  fleet: DashboardFleet;
+  /** The configured bots (the sandbox's bot is found by its token's hash). */
+  bots: ReadonlyArray<{ name: string; tokenHash: string; polling: boolean }>;
+  /** How the HTTP server is bound: decides read-only mode and which Host names are answered. */
+  http: { host: string; authToken?: string | undefined };
+  logDir: string;
+  sandbox?: SandboxOptions | undefined;
+  logger: Logger;
+  /** How often the stream pushes a snapshot (default 1000 ms). */
+  streamIntervalMs?: number;
+  /** Seams for tests. */
+  processTable?: () => ProcessInfo[];
+  killTree?: KillTreeFn;
+  fetch?: typeof fetch;
+}
+
+const MAX_LOG_LINES = 500;
+
+export class Dashboard {
+  readonly policy: AccessPolicy;
+  private readonly guard = new SessionGuard();
+  private readonly assets = new StaticAssets();
+  private readonly stream: StateStream;
+  private readonly chat: SandboxChat | undefined;
+  private readonly sandboxInfo: SandboxInfo | null;
+
+  constructor(private readonly o: DashboardOptions) {
+    this.policy = accessPolicy(o.http);
+    this.chat = o.sandbox === undefined ? undefined : new SandboxChat(o.sandbox, o.fetch);
+    this.sandboxInfo = o.sandbox === undefined ? null : sandboxInfoOf(o.sandbox, o.bots);
+    this.stream = new StateStream({
+      snapshot: () => this.snapshot(),
+      onFleetEvent: (listener) => o.fleet.events.subscribe(() => listener()),
+      intervalMs: o.streamIntervalMs ?? 1000,
+      logger: o.logger,
+    });
+  }
+
+  /** Browsers connected to the live stream (for tests and logs). */
+  get streamClients(): number {
+    return this.stream.clientCount;
+  }
+
+  snapshot(): Promise<DashboardState> {
+    return snapshotFleet(
+      { status: () => this.o.fleet.status(), recentEvents: () => this.o.fleet.events.recent(), processTable: this.o.processTable ?? snapshotProcesses },
+      { readOnly: this.policy.readOnly, sandbox: this.chat !== undefined },
+    );
+  }
+
+  /** The `extraRoutes` hook: true when the request was a dashboard route (answered, even if with an error). */
+  readonly handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
+    if (!isApi && !this.assets.has(url.pathname)) return false;
+    try {
+      this.checkHost(req);
+      if (isApi) await this.api(req, res, url);
+      else if (req.method === 'GET' || req.method === 'HEAD') await this.assets.serve(url.pathname, res, req.method === 'HEAD');
+      else throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err; // the HTTP server logs it and answers 500
+      if (res.headersSent) res.end();
+      else sendError(res, err);
+    }
+    return true;
+  };
+
+  private checkHost(req: http.IncomingMessage): void {
+    if (!this.policy.loopbackHostsOnly) return;
+    const name = hostNameOf(req.headers.host);
+    if (name === undefined || !isLoopbackHost(name)) {
+      throw new HttpError(403, `refused: the dashboard answers only to a loopback address (http://127.0.0.1:…, http://localhost:…), not Host ${req.headers.host ?? '(none)'}`, 'host');
+    }
+  }
+
+  private async api(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const parts = url.pathname.split('/').slice(2).map(decodeSegment);
+    const route = parts.join('/');
+    const method = req.method ?? 'GET';
+    if (route === 'session') return this.only(method, 'GET', () => this.session(req, res));
+    if (route === 'state') return this.only(method, 'GET', async () => sendJson(res, 200, await this.snapshot()));
+    if (route === 'stream') return this.only(method, 'GET', () => this.stream.attach(req, res));
+    if (route === 'chat') {
+      if (method === 'GET') return this.chatPage(res, url);
+      return this.only(method, 'POST', async () => {
+        this.guardAction(req);
+        const body = await readJsonBody(req);
+        sendJson(res, 200, await this.sandboxChat().send(body.text));
+      });
+    }
+    if (parts[0] === 'bots' && parts[1] !== undefined) {
+      const bot = parts[1];
+      const rest = parts.slice(2).join('/');
+      if (rest === 'log') return this.only(method, 'GET', () => this.logTail(res, this.knownBot(bot), url));
+      if (rest === 'restart') return this.only(method, 'POST', () => this.restart(req, res, this.knownBot(bot)));
+      if (parts[2] === 'children' && parts[3] !== undefined && parts[4] === 'stop' && parts.length === 5) {
+        const pid = parts[3];
+        return this.only(method, 'POST', () => this.stopChild(req, res, this.knownBot(bot), pid));
+      }
+    }
+    throw new HttpError(404, `no dashboard route ${method} ${url.pathname}`);
+  }
+
+  private async only(method: string, allowed: 'GET' | 'POST', run: () => void | Promise<void>): Promise<void> {
+    if (method !== allowed) throw new HttpError(405, `use ${allowed} here`);
+    await run();
+  }
+
+  private session(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const { token, setCookie } = this.guard.issue(req);
+    const body: DashboardSession = { csrfToken: token, readOnly: this.policy.readOnly, readOnlyReason: this.policy.readOnlyReason, sandbox: this.sandboxInfo };
+    sendJson(res, 200, body, setCookie === undefined ? {} : { 'set-cookie': setCookie });
+  }
+
+  /** Every state-changing request: not in read-only mode, same origin, the session's token. */
+  private guardAction(req: http.IncomingMessage): void {
+    if (this.policy.readOnly) throw new HttpError(403, this.policy.readOnlyReason ?? 'read-only', 'read-only');
+    this.guard.check(req);
+  }
+
+  private knownBot(name: string): string {
+    if (!this.o.bots.some((b) => b.name === name)) throw new HttpError(404, `no bot named "${name}"`);
+    return name;
+  }
+
+  private async logTail(res: http.ServerResponse, bot: string, url: URL): Promise<void> {
+    const asked = Number(url.searchParams.get('lines') ?? '100');
+    const lines = Number.isInteger(asked) && asked > 0 ? Math.min(asked, MAX_LOG_LINES) : 100;
+    sendJson(res, 200, await readLogTail(this.o.logDir, bot, lines));
+  }
+
+  private async restart(req: http.IncomingMessage, res: http.ServerResponse, bot: string): Promise<void> {
+    this.guardAction(req);
+    this.o.logger.info('restart requested from the dashboard', { bot });
+    try {
+      await this.o.fleet.restart(bot);
+    } catch (err) {
+      throw new HttpError(500, redact((err as Error).message));
+    }
+    sendJson(res, 200, { restarted: bot });
+  }
+
+  private async stopChild(req: http.IncomingMessage, res: http.ServerResponse, bot: string, pidText: string): Promise<void> {
+    this.guardAction(req);
+    const pid = Number(pidText);
+    if (!Number.isSafeInteger(pid) || pid <= 0) throw new HttpError(400, `not a pid: ${pidText}`);
+    const result = await stopChild(bot, this.o.fleet.children(bot) ?? [], pid, this.o.killTree);
+    this.o.logger.info('CLI child stopped from the dashboard', { bot, pid, command: result.stopped.command, killed: result.killed.length, survivors: result.survivors.length });
+    sendJson(res, 200, result);
+  }
+
+  private sandboxChat(): SandboxChat {
+    if (this.chat === undefined) throw new HttpError(404, 'there is no chat: the supervisor is not running in sandbox mode');
+    return this.chat;
+  }
+
+  private async chatPage(res: http.ServerResponse, url: URL): Promise<void> {
+    const chat = this.sandboxChat();
+    const number = (name: string, fallback: number): number => {
+      const value = Number(url.searchParams.get(name) ?? fallback);
+      if (!Number.isSafeInteger(value) || value < 0) throw new HttpError(400, `${name} must be a whole number ≥ 0`);
+      return value;
+    };
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    res.once('close', onClose);
+    try {
+      sendJson(res, 200, await chat.page(number('after', 0), number('userAfter', 0), number('waitMs', 0), gone.signal));
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'malformed URL');
+  }
+}
+
+function sandboxInfoOf(sandbox: SandboxOptions, bots: DashboardOptions['bots']): SandboxInfo {
+  const hash = tokenHash(sandbox.token);
+  const matching = bots.filter((b) => b.tokenHash === hash);
+  const bot = matching.find((b) => b.polling) ?? matching[0];
+  return { bot: bot?.name ?? null, user: { id: sandbox.user.id, first_name: sandbox.user.first_name }, chatId: sandbox.chatId };
+}
+
+export function createDashboard(o: DashboardOptions): Dashboard {
+  return new Dashboard(o);
+}

@@ -1,0 +1,49 @@
+/**
+ * The page's files (`packages/supervisor/dashboard/`: index.html, dashboard.css, dashboard.js),
+ * served from a fixed list — no path from the URL ever reaches the file system. Plain files, no
+ * build step: tsc does not copy them, so they are read from the package folder, which sits at
+ * the same place relative to `src/` and `dist/src/`. Read once, then answered from memory.
+ */
+import { readFile } from 'node:fs/promises';
+import type http from 'node:http';
+
+/** `dist/src/dashboard/` → `packages/supervisor/dashboard/`. */
+export const ASSET_DIR = new URL('../../../dashboard/', import.meta.url);
+
+const FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/assets/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  '/assets/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+};
+
+/** Only our own files run and load; nothing may frame the page. */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  // Small files, and a new version must show after an upgrade: revalidate every time.
+  'cache-control': 'no-cache',
+} as const;
+
+export class StaticAssets {
+  private readonly cache = new Map<string, Buffer>();
+
+  constructor(private readonly dir: URL = ASSET_DIR) {}
+
+  has(pathname: string): boolean {
+    return Object.hasOwn(FILES, pathname);
+  }
+
+  async serve(pathname: string, res: http.ServerResponse, headOnly: boolean): Promise<void> {
+    const entry = FILES[pathname];
+    if (entry === undefined) throw new Error(`not a dashboard asset: ${pathname}`);
+    let body = this.cache.get(entry.file);
+    if (body === undefined) {
+      body = await readFile(new URL(entry.file, this.dir));
+      this.cache.set(entry.file, body);
+    }
+    res.writeHead(200, { ...PAGE_HEADERS, 'content-type': entry.type, 'content-length': String(body.length) });
+    res.end(headOnly ? undefined : body);
+  }
+}

@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
+import { createLogger, descendants, isAlive, isDeadState, killTree, loadConfig, refOf } from '@botvisor/core';
+import { TempDirs, waitFor } from '@botvisor/testkit';
+import { expect } from 'chai';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { Supervisor } from '../src/index.js';
+import { fixtureBot, install, newToken } from './support/installation.js';
+
+const HELP_BOT = fileURLToPath(new URL('./fixtures/help-bot.js', import.meta.url));
+/** `<repo>/artifacts/` (git-ignored), from `packages/supervisor/dist/test/`. */
+const ARTIFACTS = fileURLToPath(new URL('../../../../artifacts/', import.meta.url));
+const USER = { id: 1001, first_name: 'Ada' };
+const FAST = { pingIntervalMs: 500, hungAfterMs: 5000, backoffInitialMs: 50, backoffMaxMs: 400, crashBudget: 100, stopGraceMs: 3000, scanIntervalMs: 200 };
+/** Debian's Chromium, installed by .ci/run; this machine has no network, so everything that would phone home is off. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DESKTOP = { width: 1366, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)', function () {
+  this.timeout(120_000);
+  const temp = new TempDirs();
+  let sim: SimHandle;
+  let sup: Supervisor | undefined;
+  let context: BrowserContext | undefined;
+
+  async function startFleet(): Promise<{ sup: Supervisor; token: string }> {
+    const token = newToken();
+    const inst = install(temp, sim, [{ name: 'bridge', module: HELP_BOT, token }, fixtureBot('alerts-out', token), fixtureBot('worker', newToken())], FAST);
+    const config = loadConfig(inst.configFile);
+    const logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
+    sup = await Supervisor.start({ config, configFile: inst.configFile, logger, sandbox: { simUrl: sim.url, token, user: USER, chatId: USER.id } });
+    await sup.waitReady(30_000);
+    return { sup, token };
+  }
+
+  async function openPage(url: string, viewport: { width: number; height: number }): Promise<Page> {
+    context = await chromium.launchPersistentContext(temp.make('botvisor-chromium-'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(url);
+    (page as Page & { problems?: string[] }).problems = problems;
+    return page;
+  }
+
+  const problemsOf = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];
+
+  async function screenshot(page: Page, name: string, viewport: { width: number; height: number }): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.setViewportSize(viewport);
+    await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+  }
+
+  beforeEach(async () => {
+    sim = await startSim();
+  });
+  afterEach(async () => {
+    await context?.close().catch(() => undefined);
+    context = undefined;
+    // Chromium must be gone: the suite's root hook fails the run on any leftover descendant.
+    for (const p of descendants(process.pid).filter((d) => !isDeadState(d.state) && /chrom/i.test(d.command))) await killTree(p, { graceMs: 500, deadlineMs: 5000 });
+    await sup?.stop();
+    sup = undefined;
+    await sim.close();
+    temp.removeAll();
+  });
+
+  it('shows every bot ready, answers /help and shows an edit in place in the chat panel, stops a CLI job, and writes screenshots', async () => {
+    const { sup } = await startFleet();
+    const page = await openPage(sup.http?.url as string, DESKTOP);
+
+    for (const name of ['bridge', 'alerts-out', 'worker']) await page.locator(`[data-bot="${name}"][data-state="ready"]`).waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-bot="bridge"] [data-field="state"]').textContent()).to.equal('ready');
+    expect(await page.locator('[data-bot="alerts-out"] [data-field="polling"]').textContent()).to.equal('no (send-only)');
+    await page.getByText('live', { exact: true }).waitFor();
+    expect(await page.locator('#lock-rows tr').count()).to.equal(2);
+    expect(await page.locator('#event-list li[data-kind="ready"]').count()).to.equal(3);
+
+    // The chat panel: /help gets its reply.
+    const chat = page.getByRole('region', { name: 'Sandbox chat' });
+    await chat.getByLabel('Message to the bot').fill('/help');
+    await chat.getByRole('button', { name: 'Send' }).click();
+    await chat.locator('.from-user', { hasText: '/help' }).waitFor();
+    const help = chat.locator('.from-bot', { hasText: '/help: this list' });
+    await help.waitFor({ timeout: 20_000 });
+    expect(await help.locator('.msg-text').textContent()).to.match(/^Commands:\n\/help: this list\n\/edit/);
+
+    // An edit replaces the message's text in place.
+    await chat.getByLabel('Message to the bot').fill('/edit');
+    await chat.getByLabel('Message to the bot').press('Enter');
+    const edited = chat.locator('.from-bot[data-edited="true"]');
+    await edited.waitFor({ timeout: 20_000 });
+    expect(await edited.locator('.msg-text').textContent()).to.equal('done: edited once');
+    expect(await chat.locator('.from-bot').count(), 'the edit is not a new message').to.equal(2);
+    expect(await chat.locator('.from-bot', { hasText: 'working…' }).count()).to.equal(0);
+
+    // A CLI job shows in the bot's card as a child and stops from there.
+    await chat.getByLabel('Message to the bot').fill('/job');
+    await chat.getByLabel('Message to the bot').press('Enter');
+    const jobReply = chat.locator('.from-bot', { hasText: /^job pid \d+/ });
+    await jobReply.waitFor({ timeout: 20_000 });
+    const jobPid = Number((await jobReply.locator('.msg-text').textContent())?.split(' ')[2]);
+    const jobRef = refOf(jobPid);
+    if (jobRef === undefined) throw new Error(`job ${jobPid} is not running`);
+    try {
+      const stop = page.getByRole('button', { name: `Stop sleep (pid ${jobPid}) of bridge` });
+      await stop.waitFor({ timeout: 10_000 });
+      await page.locator('[data-bot="bridge"] details.log summary').click();
+      await page.locator('[data-bot="bridge"] .log-lines li').first().waitFor();
+
+      await screenshot(page, 'dashboard.png', DESKTOP);
+      await screenshot(page, 'dashboard-phone.png', PHONE);
+      await page.setViewportSize(DESKTOP);
+
+      await stop.click();
+      await waitFor(() => !isAlive(jobRef), { timeoutMs: 10_000, what: 'the stopped job to be dead' });
+      await page.locator('[data-bot="bridge"] .children', { hasText: 'none running' }).waitFor({ timeout: 10_000 });
+      await page.locator('#toast', { hasText: `Stopped sleep (pid ${jobPid})` }).waitFor({ timeout: 10_000 });
+    } finally {
+      if (isAlive(jobRef)) await killTree(jobRef, { graceMs: 200 });
+    }
+    expect(sup.bots.get('bridge')).to.include({ state: 'ready', restarts: 0 });
+    expect(problemsOf(page), 'errors in the page').to.deep.equal([]);
+  });
+
+  it('clicking Restart on a bot makes its restarts go up and its state return to ready', async () => {
+    const { sup } = await startFleet();
+    const page = await openPage(sup.http?.url as string, PHONE);
+    const card = page.locator('[data-bot="worker"]');
+    await page.locator('[data-bot="worker"][data-state="ready"]').waitFor({ timeout: 20_000 });
+    expect(await card.locator('[data-field="restarts"]').textContent()).to.equal('0');
+    const pidBefore = await card.locator('[data-field="pid"]').textContent();
+
+    await page.getByRole('button', { name: 'Restart worker' }).click();
+    await page.locator('[data-bot="worker"] [data-field="restarts"]', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-bot="worker"][data-state="ready"]').waitFor({ timeout: 30_000 });
+    await page.locator('#toast', { hasText: 'worker restarted and is ready' }).waitFor({ timeout: 30_000 });
+    expect(await card.locator('[data-field="pid"]').textContent()).to.not.equal(pidBefore);
+    expect(await page.locator('#event-list li[data-kind="restarted"]').count()).to.be.at.least(1);
+    expect(sup.bots.get('worker')?.restarts).to.equal(1);
+    expect(sup.bots.get('bridge')?.restarts, 'the other bots were left alone').to.equal(0);
+    expect(problemsOf(page), 'errors in the page').to.deep.equal([]);
+  });
+});
