@@ -56,9 +56,9 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     expect((await sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: alive');
   });
 
-  it('a bot that exits at once ends errored once the crash budget is spent, with growing gaps between starts', async () => {
+  it('a bot that exits at once ends errored once the crash budget is spent, with growing gaps between starts (the first restart immediate)', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 100, backoffMaxMs: 5000, crashBudget: 5 });
+    const inst = install(temp, sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 500, backoffMaxMs: 5000, crashBudget: 5 });
     const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AT_START: '1' });
     const bot = sup.bots.get('crashy');
     await waitFor(() => bot?.state === 'errored', { timeoutMs: 30_000, what: 'the crash-looping bot to be errored' });

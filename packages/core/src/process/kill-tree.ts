@@ -99,6 +99,7 @@ async function killTreeFrom(root: ProcessRef | null, options: KillTreeOptions): 
   const alive = (): KilledProcess[] => [...members.values()].filter((m) => isAlive(m));
 
   collect();
+  if (members.size === 0) return { killed: [], survivors: [] }; // nothing to do: the common case after a clean exit
   if (root !== null) signalGroup(root, 'SIGTERM');
   for (const m of members.values()) {
     sendIfSame(m, 'SIGTERM');

@@ -9,6 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import {
   IPC_PROTOCOL_VERSION,
   type IpcEvent,
+  isAlive,
   killByCookie,
   killTree,
   type LockOwner,
@@ -366,12 +367,19 @@ export class ManagedBot {
     }
   }
 
-  /** Tree-kills what the exited bot left: its reported children (own process groups) and anything carrying its cookie. */
+  /**
+   * Tree-kills what the exited bot left: everything carrying its cookie (one scan, which also
+   * finds escaped grandchildren), then any reported child that dropped the cookie from its env.
+   */
   private async killLeftovers(): Promise<void> {
-    const children: TrackedProcess[] = this.tracker.list();
-    for (const c of children) await killTree(c, { graceMs: 500, deadlineMs: 5000, cookie: this.o.cookie });
     const swept = await killByCookie(this.o.cookie, { graceMs: 500, deadlineMs: 5000 });
-    const count = children.length + swept.killed.length;
+    const gone = new Set(swept.killed.map((p) => `${p.pid}@${p.startTime}`));
+    let extra = 0;
+    for (const c of this.tracker.list()) {
+      if (gone.has(`${c.pid}@${c.startTime}`) || !isAlive(c)) continue;
+      extra += (await killTree(c, { graceMs: 500, deadlineMs: 5000 })).killed.length;
+    }
+    const count = swept.killed.length + extra;
     if (count > 0) this.o.logger.info('killed what the bot left running', { processes: count, survivors: swept.survivors.length });
     this.tracker.clear();
   }

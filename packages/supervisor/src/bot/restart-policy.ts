@@ -1,6 +1,8 @@
 /**
- * When to restart a crashed bot, and when to give up. Backoff grows exponentially with jitter
- * (250 ms ×2 up to 30 s by default) and starts over once the bot has stayed ready for a while.
+ * When to restart a crashed bot, and when to give up. The first crash of a bot that had been
+ * stable restarts it at once (a one-off crash should cost no more than under PM2); from the
+ * second crash in a row the delay grows exponentially with jitter (250 ms ×2 up to 30 s by
+ * default), and it starts over once the bot has stayed ready for a while.
  * The crash budget counts crashes over the whole lifetime in a sliding window — not just in the
  * first seconds after start, which is how PM2 and supervisord let a bot that dies every minute
  * restart forever. Clock and randomness are injected.
@@ -43,8 +45,9 @@ export class RestartPolicy {
     this.crashTimes = this.crashTimes.filter((t) => t > now - this.o.windowMs);
     this.crashTimes.push(now);
     if (this.crashTimes.length > this.o.budget) return { giveUp: true, crashesInWindow: this.crashTimes.length };
-    const base = Math.min(this.o.maxMs, this.o.initialMs * 2 ** this.consecutive);
     this.consecutive++;
+    if (this.consecutive === 1) return { giveUp: false, delayMs: 0, crashesInWindow: this.crashTimes.length };
+    const base = Math.min(this.o.maxMs, this.o.initialMs * 2 ** (this.consecutive - 2));
     const jittered = base * (0.8 + 0.4 * this.random());
     return { giveUp: false, delayMs: Math.round(Math.min(this.o.maxMs, jittered)), crashesInWindow: this.crashTimes.length };
   }
