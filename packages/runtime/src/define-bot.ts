@@ -8,6 +8,8 @@ import type { DurableStore, Logger, ResolvedBot } from '@botvisor/core';
 import type { Bot } from 'node-telegram-bot-api';
 import type { ZodType } from 'zod';
 import type { RateWindow } from './dispatch/incoming-rate-limit.js';
+import type { JobPool, JobPoolOptions } from './jobs/pool/job-pool.js';
+import type { Outbox, OutboxOptions } from './outbox/outbox.js';
 
 declare module 'node-telegram-bot-api' {
   interface Context {
@@ -28,12 +30,24 @@ export interface BotRuntime<S extends object> {
   requestRestart(reason: string): void;
   /** Registers work to run before `ready` (e.g. starting a job pool) and on shutdown. */
   addService(service: BotService): void;
+  /**
+   * CLI jobs: `submit` runs one of the config's `commands` (or an inline one) for a user, with a
+   * bounded pool, a queue per user, a daily quota and live output in the chat; `cancel` is /stop.
+   */
+  readonly jobs: BotJobs;
+  /** Every call of `bot.api` (so every `ctx.reply`) already goes through it; here for its figures. */
+  readonly outbox: BotOutbox;
 }
+
+export type BotJobs = Pick<JobPool, 'submit' | 'cancel' | 'retry' | 'get' | 'list' | 'runningCount' | 'queuedCount'>;
+export type BotOutbox = Pick<Outbox, 'stats' | 'whenIdle'>;
 
 export interface BotService {
   name: string;
   start?(): Promise<void> | void;
   stop?(graceMs: number): Promise<void> | void;
+  /** CLI jobs this service is running now (reported in `pong`). */
+  runningJobs?(): number;
 }
 
 export interface StateOptions<S extends object> {
@@ -53,6 +67,10 @@ export interface BotOptions<S extends object> {
   shutdownGraceMs?: number;
   /** Long-poll seconds. Default 30. */
   pollTimeoutSec?: number;
+  /** The job pool: concurrency (3), queue per user (10), daily quota (100), kill grace, job environment, live output. */
+  jobs?: JobPoolOptions;
+  /** The outbox: rate limits (30/s, 1/s per chat, 20/min per group) and the queue bound per chat. */
+  outbox?: Pick<OutboxOptions, 'limits' | 'maxQueuePerChat'>;
 }
 
 export interface BotDefinition<S extends object = Record<string, never>> {

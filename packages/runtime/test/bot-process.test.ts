@@ -95,6 +95,8 @@ describe('bot process (real forked bots against the simulator)', function () {
     await sim.client.waitForMessage(token, USER.id, { after: ok.cursor, text: 'echo: me' });
     const transcript = await sim.client.transcript(token, OTHER.id);
     expect(transcript.entries.filter((e) => e.text === NOT_AUTHORIZED_TEXT)).to.have.length(1);
+    // The fixture records an update after its handler's reply returns: wait for that, not for the reply.
+    await waitFor(() => bot.records().length === 1, { what: "the allowed user's update to be recorded" });
     expect(bot.records().map((r) => r.chat)).to.deep.equal([USER.id]);
   });
 

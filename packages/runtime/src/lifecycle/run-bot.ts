@@ -18,6 +18,11 @@ import { chatIdOf, orderingKeyOf } from '../dispatch/update-shape.js';
 import { Inbox } from '../inbox/inbox.js';
 import { HealthProbe } from '../ipc/health-probe.js';
 import { SupervisorLink } from '../ipc/supervisor-link.js';
+import { JobBook } from '../jobs/pool/job-book.js';
+import { JobPool } from '../jobs/pool/job-pool.js';
+import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../jobs/pool/job-record.js';
+import { retryButtonHandler } from '../jobs/pool/retry-button.js';
+import { createOutboxApi, installApi } from '../outbox/routed-api.js';
 import { isBadTokenError } from '../polling/error-policy.js';
 import { PollLoop } from '../polling/poll-loop.js';
 import { installCrashHandlers } from './crash-handlers.js';
@@ -57,6 +62,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
 
   let inbox: Inbox | undefined;
   let state: DurableStore<object> | undefined;
+  let jobsStore: DurableStore<JobsFile> | undefined;
   let mode: PollingMode | undefined;
   let pollLoop: PollLoop | undefined;
   let dispatcher: Dispatcher | undefined;
@@ -73,6 +79,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
         for (const s of [...services].reverse()) await s.stop?.(grace);
         await inbox?.close();
         await state?.close();
+        await jobsStore?.close();
         if (mode?.polling === true) await mode.lock?.release();
       } catch (err) {
         logger.error('shutdown step failed', { err });
@@ -98,7 +105,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       seq: m.seq,
       eventLoopDelayMs: probe.takeEventLoopDelayMs(),
       queueDepth: dispatcher?.queued ?? 0,
-      runningJobs: services.reduce((n, s) => n + ((s as { runningJobs?: () => number }).runningJobs?.() ?? 0), 0),
+      runningJobs: services.reduce((n, s) => n + (s.runningJobs?.() ?? 0), 0),
     });
   });
 
@@ -116,6 +123,13 @@ export async function runBot(options: RunBotOptions): Promise<void> {
           backupDir,
           role: 'bot',
         }),
+      exitCodeFor,
+    );
+    // Job records live in their own file: independent of the bot's state schema, and their own
+    // corruption domain (see jobs/pool/job-record.ts).
+    jobsStore = await step(
+      'store opened',
+      () => openStore<JobsFile>({ file: path.join(botDir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, logger, backupDir, role: 'bot' }),
       exitCodeFor,
     );
 
@@ -139,7 +153,26 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     );
     logger.info(mode.polling ? 'polling' : 'send-only', { why: mode.why });
 
+    // Every call of bot.api — ctx.reply included — goes through the outbox (rate limits, 429s,
+    // splitting, the duplicate-send policy); see outbox/routed-api.ts.
+    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000 }, { logger, ...definition.options.outbox });
     const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
+    installApi(bot, api);
+    const pool = new JobPool(
+      {
+        book: new JobBook(jobsStore),
+        api,
+        commands: botConfig.commands,
+        admins: botConfig.admins,
+        spoolDir: path.join(botDir, 'tmp'),
+        logger,
+        report: (message) => void link.send(message),
+      },
+      definition.options.jobs,
+    );
+    // Stopped in reverse order: the bot's own services, then the pool (its last words), then the outbox.
+    services.push({ name: 'outbox', stop: (g) => outbox.stop(Math.min(g, 3000)) });
+    services.push({ name: 'job pool', start: () => pool.start(), stop: (g) => pool.stop(g), runningJobs: () => pool.runningCount });
     bot.catch((err) => {
       throw err; // our pipeline's error boundary logs it with the update id
     });
@@ -149,6 +182,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       ctx.state.redelivered = ctx.redelivered;
       return next();
     });
+    bot.on('callback_query', retryButtonHandler(pool, api)); // the pool's Retry buttons work whatever the bot registers
     const runtime: BotRuntime<object> = {
       config: botConfig,
       logger,
@@ -156,6 +190,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       polling: mode.polling,
       requestRestart: (reason) => void exit(EXIT_RESTART, `restart requested: ${reason}`),
       addService: (s) => void services.push(s),
+      jobs: pool,
+      outbox,
     };
     await step('bot setup', () => definition.setup(bot, runtime), exitCodeFor);
 

@@ -1,0 +1,357 @@
+/**
+ * The job pool: runs users' CLI jobs a few at a time (default 3), one at a time per user in the
+ * order they were asked for, with a bounded queue per user (default 10) and a daily quota, and
+ * remembers every job in the bot's jobs file so a restart loses nothing: a job that was running
+ * becomes `interrupted` and its owner gets a Retry button; queued jobs simply resume.
+ *
+ * It is a `BotService`: `start()` (a start-up step, before the bot is ready) cleans up after a
+ * crash — orphaned job processes, temp files — and resumes the queue; `stop()` stops running jobs
+ * (they become `interrupted`, with a Retry button) and leaves the queue for the next start.
+ * Output goes to the job's chat through the outbox (outbox/live-output.ts). Scheduling is in
+ * user-queues.ts, records in job-book.ts, wording in job-messages.ts, the Retry button in
+ * retry-button.ts.
+ */
+import { isAlive, type Logger } from '@botvisor/core';
+import type { Api } from 'node-telegram-bot-api';
+import { LiveOutput, type LiveOutputOptions } from '../../outbox/live-output.js';
+import { removeLeftoverSpools } from '../io/output-spool.js';
+import { type JobHandle, type JobProcessReport, type JobResult, runJob } from '../run-job.js';
+import { stopJobTree } from '../terminate/stop-job-tree.js';
+import type { JobBook, NewJob } from './job-book.js';
+import { jobText } from './job-messages.js';
+import type { JobRecord, JobStatus } from './job-record.js';
+import { type CommandRequest, type CommandSpec, resolveCommand } from './resolve-command.js';
+import { retryKeyboard } from './retry-button.js';
+import { UserQueues } from './user-queues.js';
+
+export interface JobPoolOptions {
+  /** Jobs running at once across all users. Default 3. */
+  concurrency?: number;
+  /** Jobs waiting per user. Default 10. */
+  queueLimit?: number;
+  /** Jobs per user per UTC day; 0 = no quota. Default 100. Admins have none. */
+  dailyQuota?: number;
+  /** SIGTERM → SIGKILL when a job is stopped. Default 3000 ms. */
+  killGraceMs?: number;
+  /** Environment of jobs: names copied from the bot's environment, values set. */
+  env?: { allow?: readonly string[]; set?: Readonly<Record<string, string>> };
+  /** Working folder of jobs. Default the bot process's. */
+  cwd?: string;
+  /** How output is shown in the chat. */
+  live?: Pick<LiveOutputOptions, 'intervalMs' | 'messageChars' | 'documentThresholdBytes'>;
+}
+
+export interface JobPoolDeps {
+  book: JobBook;
+  /** The routed Api: everything the pool says goes through the outbox. */
+  api: Api;
+  commands: Readonly<Record<string, CommandSpec>>;
+  admins: readonly number[];
+  /** Folder for the jobs' temp files (cleared at start). */
+  spoolDir: string;
+  logger: Logger;
+  report?: (message: JobProcessReport) => void;
+  run?: typeof runJob;
+}
+
+export interface JobRequest extends CommandRequest {
+  userId: number;
+  chatId: number;
+  /** The update that asked: a redelivered update finds its job instead of starting a second one. */
+  updateId?: number;
+}
+
+export type SubmitResult =
+  | { accepted: true; job: JobRecord; duplicate: boolean; started: boolean }
+  | { accepted: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments' | 'queue-full' | 'quota-exceeded' | 'already-retried' | 'not-found' | 'not-yours' | 'not-finished' | 'stopping'; message: string };
+
+interface StopFlags {
+  /** Set when the bot is stopping: the job ends as `interrupted`, not `cancelled`. */
+  shutdown: boolean;
+}
+
+interface Running {
+  job: JobRecord;
+  handle: JobHandle;
+  flags: StopFlags;
+}
+
+export class JobPool {
+  private readonly queues = new UserQueues();
+  private readonly running = new Map<number, Running>();
+  private readonly settled = new Map<number, Promise<void>>();
+  private readonly concurrency: number;
+  private readonly queueLimit: number;
+  private readonly dailyQuota: number;
+  private readonly killGraceMs: number;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: JobPoolDeps,
+    private readonly options: JobPoolOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 3;
+    this.queueLimit = options.queueLimit ?? 10;
+    this.dailyQuota = options.dailyQuota ?? 100;
+    this.killGraceMs = options.killGraceMs ?? 3000;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  get queuedCount(): number {
+    return this.queues.size;
+  }
+
+  /** A job's record, or undefined. */
+  get(id: number): JobRecord | undefined {
+    return this.deps.book.get(id);
+  }
+
+  /** The user's jobs (or everyone's), newest last. */
+  list(userId?: number): JobRecord[] {
+    return this.deps.book.all().filter((j) => userId === undefined || j.userId === userId);
+  }
+
+  /**
+   * Asks for a job. The user is told what happened (queued, or why not); the job's output and
+   * result go to `chatId`. Resolves once the job is on disk, so the update that asked for it can
+   * be settled safely.
+   */
+  async submit(request: JobRequest): Promise<SubmitResult> {
+    if (this.stopping) return this.refuse(request.chatId, 'stopping', jobText.stopping());
+    const resolved = resolveCommand(request, this.deps.commands, this.isAdmin(request.userId));
+    if (!resolved.ok) return this.refuse(request.chatId, resolved.reason, resolved.message);
+    return this.admit(
+      {
+        userId: request.userId,
+        chatId: request.chatId,
+        command: request.command,
+        title: resolved.title,
+        argv: resolved.argv,
+        timeoutMs: resolved.timeoutMs,
+        ...(resolved.idleTimeoutMs !== undefined ? { idleTimeoutMs: resolved.idleTimeoutMs } : {}),
+        ...(this.options.cwd !== undefined ? { cwd: this.options.cwd } : {}),
+        ...(request.updateId !== undefined ? { updateId: request.updateId } : {}),
+      },
+      true,
+    );
+  }
+
+  /** Runs a finished job again as a new one (the Retry button). Only its owner (or an admin) may. */
+  async retry(jobId: number, userId: number): Promise<SubmitResult> {
+    const original = this.deps.book.get(jobId);
+    if (original === undefined) return { accepted: false, reason: 'not-found', message: jobText.notFound(jobId) };
+    if (original.userId !== userId && !this.isAdmin(userId)) return { accepted: false, reason: 'not-yours', message: jobText.notYours(jobId) };
+    if (original.status === 'queued' || original.status === 'running') return { accepted: false, reason: 'not-finished', message: jobText.notRetryable(jobId, original.status) };
+    if (this.stopping) return { accepted: false, reason: 'stopping', message: jobText.stopping() };
+    const { userId: owner, chatId, command, title, argv, timeoutMs, idleTimeoutMs, cwd } = original;
+    return this.admit(
+      { userId: owner, chatId, command, title, argv, timeoutMs, retryOf: jobId, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(cwd !== undefined ? { cwd } : {}) },
+      false,
+    );
+  }
+
+  /** Stops the user's running job (and with `all`, drops their queued ones). Returns the counts. */
+  cancel(userId: number, options: { all?: boolean } = {}): { stopped: number; dropped: number } {
+    let stopped = 0;
+    for (const r of this.running.values()) {
+      if (r.job.userId !== userId) continue;
+      r.handle.cancel();
+      stopped++;
+    }
+    let dropped = 0;
+    if (options.all === true) {
+      for (const id of [...this.queues.of(userId)]) {
+        this.queues.remove(userId, id);
+        this.deps.book.finish(id, 'cancelled');
+        dropped++;
+      }
+    }
+    return { stopped, dropped };
+  }
+
+  /** Start-up: clean up after a crash, tell owners of interrupted jobs, resume the queue. */
+  async start(): Promise<void> {
+    const { book, logger } = this.deps;
+    const removed = await removeLeftoverSpools(this.deps.spoolDir);
+    if (removed > 0) logger.info('removed job temp files left by the previous run', { count: removed });
+    for (const job of book.interruptRunning()) {
+      logger.warning('a job was running when the bot stopped; it is marked interrupted', { jobId: job.id, command: job.command });
+      // Started by the previous run of this bot and not reaped (no supervisor, or it died too).
+      if (job.process !== undefined && isAlive(job.process)) {
+        const { survivors } = await stopJobTree(job.process, job.process.marker, { graceMs: Math.min(this.killGraceMs, 1000) });
+        logger.warning('stopped the orphaned process of an interrupted job', { jobId: job.id, pid: job.process.pid, survivors: survivors.length });
+      }
+    }
+    for (const job of book.withStatus('interrupted')) if (job.notified !== true) this.notifyInterrupted(job);
+    for (const job of book.withStatus('queued')) this.queues.push(job.userId, job.id);
+    await book.flush();
+    this.pump();
+  }
+
+  /** Shutdown: running jobs are stopped and become `interrupted`; queued jobs stay for the next start. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const killGrace = Math.min(this.killGraceMs, Math.max(500, Math.floor(graceMs / 4)));
+    for (const r of this.running.values()) {
+      r.flags.shutdown = true;
+      r.handle.cancel({ graceMs: killGrace });
+    }
+    const all = Promise.all(this.settled.values());
+    // Enough for the kill and the last words, and never the whole grace: the outbox still needs its turn.
+    const waitMs = Math.min(graceMs, killGrace + 3000);
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([all.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);
+    clearTimeout(timer);
+    if (!inTime) this.deps.logger.warning('jobs still finishing at shutdown', { running: this.running.size });
+    await this.deps.book.flush();
+  }
+
+  private isAdmin(userId: number): boolean {
+    return this.deps.admins.includes(userId);
+  }
+
+  private async refuse<R extends Extract<SubmitResult, { accepted: false }>['reason']>(chatId: number, reason: R, message: string): Promise<SubmitResult> {
+    await this.tell(chatId, message);
+    return { accepted: false, reason, message };
+  }
+
+  private async admit(draft: NewJob, tellQueued: boolean): Promise<SubmitResult> {
+    const { book } = this.deps;
+    const quota = this.dailyQuota > 0 && !this.isAdmin(draft.userId) ? this.dailyQuota : undefined;
+    const admission = book.admit(draft, { queueLimit: this.queueLimit, dailyQuota: quota });
+    if (!admission.ok) {
+      const message =
+        admission.reason === 'queue-full'
+          ? jobText.queueFull(admission.limit)
+          : admission.reason === 'quota-exceeded'
+            ? jobText.quota(admission.limit)
+            : jobText.alreadyRetried(draft.retryOf ?? 0, admission.retriedAs);
+      if (admission.reason === 'already-retried') return { accepted: false, reason: admission.reason, message };
+      return this.refuse(draft.chatId, admission.reason, message);
+    }
+    const { job, duplicate } = admission;
+    if (duplicate) return { accepted: true, job, duplicate, started: job.status !== 'queued' };
+    this.queues.push(job.userId, job.id);
+    this.pump();
+    await book.flush(); // on disk before the update that asked for it is settled
+    const started = this.running.has(job.id);
+    if (!started && tellQueued) {
+      const ahead = this.queues.of(job.userId).indexOf(job.id) + [...this.running.values()].filter((r) => r.job.userId === job.userId).length;
+      await this.tell(job.chatId, jobText.queued(job, ahead));
+    }
+    return { accepted: true, job: book.get(job.id) ?? job, duplicate: false, started };
+  }
+
+  private pump(): void {
+    if (this.stopping) return;
+    const busy = (userId: number): boolean => [...this.running.values()].some((r) => r.job.userId === userId);
+    while (this.running.size < this.concurrency) {
+      const next = this.queues.next(busy);
+      if (next === undefined) return;
+      const job = this.deps.book.get(next.jobId);
+      if (job === undefined || job.status !== 'queued') continue;
+      this.launch(job);
+    }
+  }
+
+  private launch(queued: JobRecord): void {
+    const { book, logger, api } = this.deps;
+    book.markRunning(queued.id);
+    const job = book.get(queued.id) ?? queued;
+    let handle: JobHandle | undefined;
+    const live = new LiveOutput({
+      api,
+      chatId: job.chatId,
+      title: jobText.liveTitle(job),
+      filename: `job-${job.id}.log`,
+      tail: () => handle?.tail() ?? '',
+      logger,
+      ...this.options.live,
+    });
+    const flags: StopFlags = { shutdown: false };
+    try {
+      handle = (this.deps.run ?? runJob)(
+        {
+          id: `job-${job.id}`,
+          name: job.command,
+          argv: job.argv,
+          ...(job.cwd !== undefined ? { cwd: job.cwd } : {}),
+          ...(this.options.env !== undefined ? { env: this.options.env } : {}),
+          timeoutMs: job.timeoutMs,
+          ...(job.idleTimeoutMs !== undefined ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+          killGraceMs: this.killGraceMs,
+          spoolDir: this.deps.spoolDir,
+          ...(this.deps.report !== undefined ? { report: this.deps.report } : {}),
+          onSpawn: (ref, marker) => book.setProcess(job.id, { ...ref, marker }),
+          onOutput: (chunk, stream) => live.write(chunk, stream),
+          onEnded: async (result, log) => {
+            const status = statusOf(flags, result);
+            await live.finish({
+              summary: jobText.summary(job, result, status),
+              ...(log !== undefined ? { log } : {}),
+              ...(status === 'interrupted' ? { replyMarkup: retryKeyboard(job.id) } : {}),
+            });
+          },
+        },
+        { logger },
+      );
+    } catch (err) {
+      logger.error('a job could not be started', { jobId: job.id, err });
+      book.finish(job.id, 'failed', { code: null, signal: null, durationMs: 0, outputBytes: 0, timedOut: false, cancelled: false, failure: 'it could not be started' });
+      void this.tell(job.chatId, `❌ Job #${job.id} (${job.title}) could not be started.`);
+      return;
+    }
+    this.running.set(job.id, { job, handle, flags });
+    logger.info('job started', { jobId: job.id, command: job.command, userId: job.userId });
+    live.start();
+    const settled = handle.result
+      .then((result) => {
+        const status = statusOf(flags, result);
+        book.finish(job.id, status, outcomeOf(result), status === 'interrupted' ? true : undefined);
+        logger.info('job finished', { jobId: job.id, status, code: result.code, signal: result.signal, durationMs: result.durationMs, outputBytes: result.outputBytes });
+      })
+      .catch((err: unknown) => logger.error('a job failed in the runner', { jobId: job.id, err }))
+      .finally(() => {
+        this.running.delete(job.id);
+        this.settled.delete(job.id);
+        this.pump();
+      });
+    this.settled.set(job.id, settled);
+  }
+
+  private notifyInterrupted(job: JobRecord): void {
+    this.deps.api
+      .sendMessage({ chat_id: job.chatId, text: jobText.interruptedByRestart(job), reply_markup: retryKeyboard(job.id) })
+      .then(() => this.deps.book.markNotified(job.id))
+      .catch((err: unknown) => this.deps.logger.warning('could not tell the owner of an interrupted job', { jobId: job.id, err }));
+  }
+
+  private async tell(chatId: number, text: string): Promise<void> {
+    try {
+      await this.deps.api.sendMessage({ chat_id: chatId, text });
+    } catch (err) {
+      this.deps.logger.warning('could not send a job notice', { chatId, err });
+    }
+  }
+}
+
+function statusOf(flags: StopFlags, result: JobResult): JobStatus {
+  if (flags.shutdown) return 'interrupted';
+  if (result.cancelled) return 'cancelled';
+  return result.ok ? 'done' : 'failed';
+}
+
+function outcomeOf(result: JobResult): NonNullable<JobRecord['outcome']> {
+  return {
+    code: result.code,
+    signal: result.signal,
+    durationMs: result.durationMs,
+    outputBytes: result.outputBytes,
+    timedOut: result.timedOut,
+    cancelled: result.cancelled,
+    ...(result.failure !== undefined ? { failure: result.failure } : {}),
+  };
+}

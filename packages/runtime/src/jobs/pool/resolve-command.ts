@@ -1,0 +1,60 @@
+/**
+ * From what a user asked ("/sleep 5") to a checked, ready-to-run argv: the command is looked up
+ * in the bot's config (or given inline by the bot's code), admin-only commands are refused to
+ * others, and the user's text is split into the command's placeholders and checked against their
+ * patterns (arguments/). Nothing here runs anything.
+ */
+import type { ParsedCommand } from '@botvisor/core';
+import { ArgumentError, fillArgv, usageOf, valuesFromText } from '../arguments/fill-argv.js';
+import { jobText } from './job-messages.js';
+
+/** A command as in `botvisor.json`'s `commands` (defaults applied or not). */
+export interface CommandSpec {
+  argv: readonly string[];
+  args?: Readonly<Record<string, string>>;
+  timeoutSec?: number;
+  idleTimeoutSec?: number;
+  admin?: boolean;
+}
+
+export type ResolvedCommand =
+  | { ok: true; argv: string[]; timeoutMs: number; idleTimeoutMs?: number; title: string }
+  | { ok: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments'; message: string };
+
+export interface CommandRequest {
+  command: string;
+  /** The text after the command, or values by name. */
+  args?: string | Readonly<Record<string, string>>;
+  /** Inline instead of from the config. */
+  spec?: CommandSpec;
+}
+
+const DEFAULT_TIMEOUT_SEC = 600;
+
+function titleOf(command: string, args: CommandRequest['args']): string {
+  const text = typeof args === 'string' ? args.trim() : Object.values(args ?? {}).join(' ');
+  const title = `/${command}${text !== '' ? ` ${text.replace(/\s+/g, ' ')}` : ''}`;
+  return title.length > 80 ? `${title.slice(0, 79)}…` : title;
+}
+
+export function resolveCommand(request: CommandRequest, commands: Readonly<Record<string, ParsedCommand | CommandSpec>>, isAdmin: boolean): ResolvedCommand {
+  const spec = request.spec ?? commands[request.command];
+  if (spec === undefined) return { ok: false, reason: 'unknown-command', message: jobText.unknownCommand(request.command) };
+  if (spec.admin === true && !isAdmin) return { ok: false, reason: 'admin-only', message: jobText.adminOnly(request.command) };
+  const patterns = spec.args ?? {};
+  let argv: string[];
+  try {
+    const values = typeof request.args === 'string' || request.args === undefined ? valuesFromText(spec.argv, request.args ?? '') : request.args;
+    argv = fillArgv(spec.argv, values, patterns);
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    return { ok: false, reason: 'bad-arguments', message: `${err.message}\n${usageOf(request.command, spec.argv, patterns)}` };
+  }
+  return {
+    ok: true,
+    argv,
+    timeoutMs: (spec.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000,
+    ...(spec.idleTimeoutSec !== undefined ? { idleTimeoutMs: spec.idleTimeoutSec * 1000 } : {}),
+    title: titleOf(request.command, request.args),
+  };
+}

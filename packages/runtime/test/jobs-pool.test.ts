@@ -1,0 +1,219 @@
+import path from 'node:path';
+import { createLogger, type DurableStore, openStore } from '@botvisor/core';
+import { TempDirs, waitFor } from '@botvisor/testkit';
+import { expect } from 'chai';
+import type { Api } from 'node-telegram-bot-api';
+import type { JobHandle, JobResult, JobSpec } from '../src/index.js';
+import { JobBook } from '../src/jobs/pool/job-book.js';
+import { JobPool, type JobPoolOptions } from '../src/jobs/pool/job-pool.js';
+import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../src/jobs/pool/job-record.js';
+
+/** Records what the pool says; answers like the Bot API would. */
+class FakeApi {
+  readonly calls: Array<{ method: string; params: Record<string, unknown> }> = [];
+  private nextId = 1;
+  texts(chatId?: number): string[] {
+    return this.calls.filter((c) => c.method === 'sendMessage' && (chatId === undefined || c.params.chat_id === chatId)).map((c) => String(c.params.text));
+  }
+  private record(method: string, params: Record<string, unknown>): void {
+    this.calls.push({ method, params });
+  }
+  sendMessage = async (params: Record<string, unknown>) => {
+    this.record('sendMessage', params);
+    return { message_id: this.nextId++ };
+  };
+  editMessageText = async (params: Record<string, unknown>) => void this.record('editMessageText', params);
+  editMessageReplyMarkup = async (params: Record<string, unknown>) => void this.record('editMessageReplyMarkup', params);
+  sendChatAction = async (params: Record<string, unknown>) => {
+    this.record('sendChatAction', params);
+    return true;
+  };
+  sendDocument = async (params: Record<string, unknown>) => void this.record('sendDocument', params);
+}
+
+/** A runner whose jobs end when the test says so. */
+class FakeRunner {
+  readonly started: Array<{ spec: JobSpec; finish: (ok?: boolean) => Promise<void>; cancelledWith?: number | undefined }> = [];
+  readonly run = (spec: JobSpec): JobHandle => {
+    let settle!: (r: JobResult) => void;
+    const result = new Promise<JobResult>((resolve) => {
+      settle = resolve;
+    });
+    let done = false;
+    const end = async (fields: Partial<JobResult>): Promise<void> => {
+      if (done) return;
+      done = true;
+      const r: JobResult = { id: spec.id ?? '?', argv: [...spec.argv], code: 0, signal: null, durationMs: 5, outputBytes: 0, timedOut: false, cancelled: false, ok: true, tail: '', stderrTail: '', survivors: 0, ...fields };
+      await spec.onEnded?.(r, undefined);
+      settle(r);
+    };
+    const entry: FakeRunner['started'][number] = { spec, finish: (ok = true) => end(ok ? {} : { ok: false, code: 1, failure: '`x` failed (exit code 1): boom' }) };
+    this.started.push(entry);
+    return {
+      id: spec.id ?? '?',
+      marker: 'm',
+      result,
+      process: undefined,
+      outputBytes: 0,
+      tail: () => '',
+      cancel: (options) => {
+        entry.cancelledWith = options?.graceMs;
+        void end({ cancelled: true, ok: false, code: null, signal: 'SIGTERM' });
+      },
+    };
+  };
+  argvs(): string[] {
+    return this.started.map((s) => s.spec.argv.join(' '));
+  }
+}
+
+const COMMANDS = {
+  echo: { argv: ['echo', '{text}'], args: { text: '^[a-z0-9 ]{1,20}$' } },
+  admin: { argv: ['reboot'], admin: true },
+};
+
+describe('job pool (in process, with a scripted runner)', () => {
+  const temp = new TempDirs();
+  let store: DurableStore<JobsFile>;
+  let api: FakeApi;
+  let runner: FakeRunner;
+  let dir: string;
+  const logger = createLogger({ proc: 'pool-test', console: 'never' });
+
+  async function openBook(): Promise<JobBook> {
+    store = await openStore<JobsFile>({ file: path.join(dir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, backupIntervalMs: 0 });
+    return new JobBook(store);
+  }
+
+  async function makePool(options: JobPoolOptions = {}, admins: number[] = []): Promise<JobPool> {
+    const pool = new JobPool({ book: await openBook(), api: api as unknown as Api, commands: COMMANDS, admins, spoolDir: path.join(dir, 'tmp'), logger, run: runner.run }, options);
+    await pool.start();
+    return pool;
+  }
+
+  const ask = (pool: JobPool, userId: number, text: string, updateId?: number) =>
+    pool.submit({ command: 'echo', args: text, userId, chatId: userId, ...(updateId !== undefined ? { updateId } : {}) });
+
+  beforeEach(() => {
+    dir = temp.make('botvisor-pool-');
+    api = new FakeApi();
+    runner = new FakeRunner();
+  });
+  afterEach(async () => {
+    await store.close();
+    temp.removeAll();
+  });
+
+  it('runs at most `concurrency` jobs, one per user at a time, in the order each user asked', async () => {
+    const pool = await makePool({ concurrency: 2 });
+    await ask(pool, 1, 'a1');
+    await ask(pool, 1, 'a2');
+    await ask(pool, 2, 'b1');
+    await ask(pool, 3, 'c1');
+    expect(runner.argvs()).to.deep.equal(['echo a1', 'echo b1']);
+    expect(api.texts(1)).to.include('⏳ Job #2 (/echo a2) is queued, 1 ahead of it.');
+    await ask(pool, 1, 'a3');
+    await runner.started[0]?.finish();
+    await waitFor(() => runner.started.length === 3, { what: 'the next job' });
+    expect(runner.argvs()[2]).to.equal('echo a2'); // user 1 asked for a2 before user 3 asked for c1
+    await runner.started[1]?.finish();
+    await waitFor(() => runner.started.length === 4, { what: 'the next job' });
+    expect(runner.argvs()[3]).to.equal('echo c1'); // not a3: after a2 started, user 1 went to the back
+    expect(pool.list(1).map((j) => j.status)).to.deep.equal(['done', 'running', 'queued']);
+  });
+
+  it('refuses a job beyond the user\'s queue limit with "queue full, try later"', async () => {
+    const pool = await makePool({ queueLimit: 2 });
+    for (const t of ['x', 'y', 'z']) expect((await ask(pool, 1, t)).accepted).to.equal(true);
+    const refused = await ask(pool, 1, 'w');
+    expect(refused).to.include({ accepted: false, reason: 'queue-full' });
+    expect(api.texts(1).at(-1)).to.match(/queue is full \(2 jobs waiting\)\. Try again later/);
+  });
+
+  it('daily quota: two asks in the same tick with one job left — exactly one passes; admins have no quota', async () => {
+    const pool = await makePool({ dailyQuota: 1 }, [9]);
+    const [a, b] = await Promise.all([ask(pool, 1, 'one'), ask(pool, 1, 'two')]);
+    expect([a.accepted, b.accepted].sort()).to.deep.equal([false, true]);
+    expect([a, b].find((r) => !r.accepted)).to.include({ reason: 'quota-exceeded' });
+    for (const t of ['p', 'q', 'r']) expect((await ask(pool, 9, t)).accepted).to.equal(true);
+    expect(store.data.quota.used).to.deep.equal({ 1: 1, 9: 3 });
+  });
+
+  it('an update handed out again after a crash finds its job instead of starting a second one', async () => {
+    const pool = await makePool();
+    const first = await ask(pool, 1, 'once', 555);
+    const again = await ask(pool, 1, 'once', 555);
+    expect(again).to.deep.include({ accepted: true, duplicate: true });
+    expect(again.accepted && first.accepted && again.job.id === first.job.id).to.equal(true);
+    expect(runner.started).to.have.length(1);
+  });
+
+  it('says why a command is refused: unknown, admins only, an argument that does not match its pattern', async () => {
+    const pool = await makePool({}, [9]);
+    expect(await pool.submit({ command: 'nope', userId: 1, chatId: 1 })).to.include({ reason: 'unknown-command' });
+    expect(await pool.submit({ command: 'admin', userId: 1, chatId: 1 })).to.include({ reason: 'admin-only' });
+    expect((await pool.submit({ command: 'admin', userId: 9, chatId: 9 })).accepted).to.equal(true);
+    const bad = await ask(pool, 1, '$(reboot)');
+    expect(bad).to.include({ reason: 'bad-arguments' });
+    expect(api.texts(1).at(-1)).to.include('^[a-z0-9 ]{1,20}$').and.include('usage: /echo <text>');
+    expect(runner.argvs()).to.deep.equal(['reboot']);
+  });
+
+  it('after a restart: a running job becomes interrupted, its owner gets a Retry button, queued jobs resume; Retry runs it once', async () => {
+    let pool = await makePool();
+    await ask(pool, 1, 'long');
+    await ask(pool, 1, 'next');
+    await store.close(); // the bot dies here: nothing of this pool runs on
+    runner = new FakeRunner();
+    pool = await makePool();
+    expect(pool.get(1)?.status).to.equal('interrupted');
+    expect(runner.argvs()).to.deep.equal(['echo next']);
+    await waitFor(() => api.calls.some((c) => c.params.reply_markup !== undefined), { what: 'the interrupted notice' });
+    const notice = api.calls.find((c) => c.params.reply_markup !== undefined);
+    expect(notice?.params.text).to.match(/Job #1 \(\/echo long\) was interrupted/);
+    expect(notice?.params.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
+    await waitFor(() => pool.get(1)?.notified === true, { what: 'the notice to be recorded' });
+
+    expect(await pool.retry(1, 2)).to.include({ accepted: false, reason: 'not-yours' });
+    const [r1, r2] = await Promise.all([pool.retry(1, 1), pool.retry(1, 1)]);
+    expect([r1.accepted, r2.accepted].sort()).to.deep.equal([false, true]);
+    expect([r1, r2].find((r) => !r.accepted)).to.include({ reason: 'already-retried' });
+    await runner.started[0]?.finish();
+    await waitFor(() => runner.started.length === 2, { what: 'the retried job' });
+    expect(pool.get(3)).to.include({ retryOf: 1, status: 'running' });
+  });
+
+  it('/stop stops the running job (cancelled); with "all" the queue is dropped too', async () => {
+    const pool = await makePool();
+    await ask(pool, 1, 'a');
+    await ask(pool, 1, 'b');
+    expect(pool.cancel(1, { all: true })).to.deep.equal({ stopped: 1, dropped: 1 });
+    await waitFor(() => pool.get(1)?.status === 'cancelled', { what: 'job 1 cancelled' });
+    expect(pool.get(2)?.status).to.equal('cancelled');
+    expect(runner.started).to.have.length(1);
+    expect(api.texts(1).at(-1)).to.match(/^⏹ Job #1 \(\/echo a\) stopped after/);
+  });
+
+  it('shutdown: running jobs are stopped with a short grace and become interrupted with a Retry button; queued ones stay queued', async () => {
+    const pool = await makePool({ killGraceMs: 3000 });
+    await ask(pool, 1, 'a');
+    await ask(pool, 1, 'b');
+    await pool.stop(2000);
+    expect(runner.started[0]?.cancelledWith).to.equal(500);
+    expect(pool.get(1)).to.include({ status: 'interrupted', notified: true });
+    expect(pool.get(2)?.status).to.equal('queued');
+    const last = api.calls.filter((c) => c.method === 'sendMessage').at(-1);
+    expect(last?.params.text).to.match(/Job #1 .*interrupted.*the bot is stopping/);
+    expect(last?.params.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
+    expect((await ask(pool, 1, 'c')).accepted).to.equal(false);
+  });
+
+  it('a failed job\'s summary carries the failure sentence', async () => {
+    const pool = await makePool();
+    await ask(pool, 1, 'a');
+    await runner.started[0]?.finish(false);
+    await waitFor(() => pool.get(1)?.status === 'failed', { what: 'job 1 failed' });
+    expect(api.texts(1).at(-1)).to.match(/^❌ Job #1 \(\/echo a\), after .*: `x` failed \(exit code 1\): boom$/);
+    expect(pool.get(1)?.outcome).to.include({ code: 1, failure: '`x` failed (exit code 1): boom' });
+  });
+});
