@@ -128,6 +128,26 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     expect((await sim.client.stats(token)).maxPendingPollers).to.equal(1);
   });
 
+  it('exports the bots\' own counters on /metrics: updates, handler durations, Bot API errors', async () => {
+    const token = newToken();
+    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    for (const word of ['one', 'two']) {
+      const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'echo', args: word });
+      await sim.client.waitForMessage(token, USER.id, { after: cursor });
+    }
+    await sim.client.addFault({ token, method: 'getUpdates', times: 1, fail: { error_code: 502, description: 'Bad Gateway' } });
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${sup.http?.url}/metrics`)).text();
+      return /^botvisor_updates_total\{bot="main"\} 2$/m.test(text) && /^botvisor_telegram_errors_total\{bot="main",code="502"\} 1$/m.test(text) ? text : undefined;
+    }, { timeoutMs: 15_000, what: 'two updates and one 502 in /metrics' });
+    expect(metrics).to.match(/^botvisor_handler_seconds_count\{bot="main"\} 2$/m);
+    expect(metrics).to.match(/^botvisor_handler_seconds_bucket\{bot="main",le="\+Inf"\} 2$/m);
+    expect(metrics).to.match(/^botvisor_event_loop_delay_seconds\{bot="main"\} [0-9.e-]+$/m);
+    expect(metrics).to.match(/^botvisor_jobs_queued\{bot="main"\} 0$/m);
+  });
+
   it('refuses a second supervisor on the same data dir, naming the first', async () => {
     const token = newToken();
     const inst = install(temp, sim, [fixtureBot('main', token)], FAST);

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { isDeadState } from './identity.js';
 import type { ProcessInfo } from './process-table.js';
 import { readProcess } from './process-table.js';
 
@@ -24,13 +25,17 @@ export function withTreeCookie(env: NodeJS.ProcessEnv, cookie: string): NodeJS.P
   return { ...env, [TREE_COOKIE_VAR]: cookie };
 }
 
-/** Every process (except the caller) whose environment carries `BOTVISOR_TREE=<cookie>`. */
-export function findByCookie(cookie: string): ProcessInfo[] {
-  if (process.platform !== 'linux' || cookie.length === 0) return [];
-  const needle = Buffer.from(`${TREE_COOKIE_VAR}=${cookie}\0`);
+/**
+ * Every process (except the caller) whose environment has `name=value`, zombies excluded. Reads
+ * `/proc/<pid>/environ`, which survives setsid and re-parenting to init. Linux only (else empty).
+ */
+export function findByEnv(name: string, value: string): ProcessInfo[] {
+  if (process.platform !== 'linux' || value.length === 0) return [];
+  const needle = Buffer.from(`${name}=${value}\0`);
+  const afterNul = Buffer.concat([Buffer.from([0]), needle]);
   const out: ProcessInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
     let environ: Buffer;
     try {
@@ -39,9 +44,14 @@ export function findByCookie(cookie: string): ProcessInfo[] {
       continue; // gone, or another user's process
     }
     // The first variable has no NUL before it; every other one does.
-    if (!environ.subarray(0, needle.length).equals(needle) && environ.indexOf(Buffer.concat([Buffer.from([0]), needle])) < 0) continue;
+    if (!environ.subarray(0, needle.length).equals(needle) && environ.indexOf(afterNul) < 0) continue;
     const info = readProcess(pid);
-    if (info !== undefined) out.push(info);
+    if (info !== undefined && !isDeadState(info.state)) out.push(info);
   }
   return out;
+}
+
+/** Every process (except the caller) whose environment carries `BOTVISOR_TREE=<cookie>`. */
+export function findByCookie(cookie: string): ProcessInfo[] {
+  return findByEnv(TREE_COOKIE_VAR, cookie);
 }

@@ -16,6 +16,7 @@ import { priorityMatcher } from '../dispatch/priority.js';
 import { createUpdatePipeline, POISON_UPDATE_TEXT } from '../dispatch/update-pipeline.js';
 import { chatIdOf, orderingKeyOf } from '../dispatch/update-shape.js';
 import { Inbox } from '../inbox/inbox.js';
+import { BotCountersCollector } from '../ipc/bot-counters.js';
 import { HealthProbe } from '../ipc/health-probe.js';
 import { SupervisorLink } from '../ipc/supervisor-link.js';
 import { JobBook } from '../jobs/pool/job-book.js';
@@ -57,6 +58,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
   const backupDir = path.join(config.dataDir, 'backups', botConfig.name);
   const link = new SupervisorLink(process, logger);
   const probe = new HealthProbe();
+  const counters = new BotCountersCollector();
+  let queuedJobs = (): number => 0;
   const services: BotService[] = [];
   const grace = definition.options.shutdownGraceMs ?? 10_000;
 
@@ -106,6 +109,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       eventLoopDelayMs: probe.takeEventLoopDelayMs(),
       queueDepth: dispatcher?.queued ?? 0,
       runningJobs: services.reduce((n, s) => n + (s.runningJobs?.() ?? 0), 0),
+      counters: counters.snapshot(queuedJobs()),
     });
   });
 
@@ -155,7 +159,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
 
     // Every call of bot.api — ctx.reply included — goes through the outbox (rate limits, 429s,
     // splitting, the duplicate-send policy); see outbox/routed-api.ts.
-    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000 }, { logger, ...definition.options.outbox });
+    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000 }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
     const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
     installApi(bot, api);
     const pool = new JobPool(
@@ -173,6 +177,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     // Stopped in reverse order: the bot's own services, then the pool (its last words), then the outbox.
     services.push({ name: 'outbox', stop: (g) => outbox.stop(Math.min(g, 3000)) });
     services.push({ name: 'job pool', start: () => pool.start(), stop: (g) => pool.stop(g), runningJobs: () => pool.runningCount });
+    queuedJobs = () => pool.queuedCount;
     bot.catch((err) => {
       throw err; // our pipeline's error boundary logs it with the update id
     });
@@ -204,6 +209,9 @@ export async function runBot(options: RunBotOptions): Promise<void> {
         return bot.handleUpdate(item.update);
       },
       notify: async (chatId, text) => void (await bot.api.sendMessage({ chat_id: chatId, text })),
+      onHandled: (outcome, _update, ms) => {
+        if (outcome !== 'skipped') counters.handled(outcome, ms / 1000);
+      },
     });
     const box = inbox;
     dispatcher = new Dispatcher({
@@ -237,6 +245,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
         onConflict: (report) =>
           link.send({ type: 'event', event: { kind: 'conflict', bot: botConfig.name, at: new Date().toISOString(), message: `409 Conflict (${report.consecutive} in a row)`, data: { ...report } } }),
         onBadToken: () => void exit(EXIT_CONFIG, 'the Bot API refused the token'),
+        onApiError: (code) => counters.apiError(code),
       });
       void pollLoop.start().catch((err: unknown) => {
         logger.error('the polling loop failed', { err });

@@ -11,7 +11,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@botvisor/core';
-import type { MessageEntity } from 'node-telegram-bot-api';
+import { type MessageEntity, TelegramApiError } from 'node-telegram-bot-api';
 import { isAlreadyDone, isIdempotent, type MethodKind, methodKind } from './method-kinds.js';
 import { RateGate, type RateLimits } from './rate-gate.js';
 import { ScopePauses } from './scope-pauses.js';
@@ -29,6 +29,8 @@ export interface OutboxOptions {
   maxQueuePerChat?: number;
   logger?: Logger;
   now?: () => number;
+  /** Every error answer of the Bot API, by code (for metrics). */
+  onApiError?: (code: number) => void;
 }
 
 export interface OutboxStats {
@@ -78,6 +80,7 @@ export class Outbox {
   private readonly closed = new AbortController();
   private readonly maxQueuePerChat: number;
   private readonly logger: Logger | undefined;
+  private readonly onApiError: ((code: number) => void) | undefined;
   private outOfLane = 0;
   private idleWaiters: Array<() => void> = [];
   private counters = { sent: 0, resent: 0, uncertain: 0, skippedChatActions: 0 };
@@ -92,6 +95,7 @@ export class Outbox {
     this.pauses = new ScopePauses(options.now !== undefined ? { now: options.now } : {});
     this.maxQueuePerChat = options.maxQueuePerChat ?? 1000;
     this.logger = options.logger;
+    this.onApiError = options.onApiError;
   }
 
   /** Any Bot API call: queued, limited and retried as its method requires. */
@@ -229,6 +233,7 @@ export class Outbox {
         return result;
       } catch (err) {
         if (signal.aborted) throw err;
+        if (err instanceof TelegramApiError) this.onApiError?.(err.errorCode);
         const failure = classifyFailure(err);
         if (failure.kind === 'rate-limited') {
           const scope = this.pauses.tooManyRequests(key, failure.retryAfterMs);

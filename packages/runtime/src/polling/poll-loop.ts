@@ -4,7 +4,7 @@
  * handled as error-policy.ts says, and a 409 storm is reported to the supervisor with counts.
  */
 import type { Logger } from '@botvisor/core';
-import type { Api, Update } from 'node-telegram-bot-api';
+import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
 import type { Inbox } from '../inbox/inbox.js';
 import { Backoff } from './backoff.js';
 import { classifyPollError } from './error-policy.js';
@@ -27,6 +27,8 @@ export interface PollLoopOptions {
   limit?: number;
   allowedUpdates?: string[];
   onConflict?: (report: ConflictReport) => void;
+  /** Every error answer of the Bot API to getUpdates, by code (for metrics). */
+  onApiError?: (code: number) => void;
   /** 401/404: the token is wrong. The loop stops; the caller exits 78. */
   onBadToken: (description: string) => void;
   backoff?: Backoff;
@@ -85,6 +87,7 @@ export class PollLoop {
         );
       } catch (err) {
         if (signal.aborted) break;
+        if (err instanceof TelegramApiError) this.options.onApiError?.(err.errorCode);
         const waitMs = this.onFailure(err);
         if (waitMs === undefined) break;
         await abortableSleep(waitMs, signal);
