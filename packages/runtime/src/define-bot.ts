@@ -4,7 +4,7 @@
  * gets the rest — lock, polling, durable inbox, ordered dispatch, limits, shutdown — from the
  * runtime, which feeds updates into the bot's middleware chain with `handleUpdate`.
  */
-import type { DurableStore, Logger, ResolvedBot } from '@botvisor/core';
+import type { DurableStore, FleetSummary, IpcEvent, Logger, ResolvedBot } from '@botvisor/core';
 import type { Bot } from 'node-telegram-bot-api';
 import type { ZodType } from 'zod';
 import type { RateWindow } from './dispatch/incoming-rate-limit.js';
@@ -28,6 +28,10 @@ export interface BotRuntime<S extends object> {
   readonly polling: boolean;
   /** Stops gracefully and exits with code 42: the supervisor restarts the bot at once. */
   requestRestart(reason: string): void;
+  /** Supervisor events (crashes, restarts, hangs, errored bots, conflict storms, reaped orphans), as they happen; alerts bots live on this. Nothing arrives without a supervisor. */
+  onSupervisorEvent(handler: (event: IpcEvent) => void): void;
+  /** The fleet as the supervisor sees it, or undefined without a supervisor (or if it does not answer within 3 s). */
+  fleetStatus(): Promise<FleetSummary | undefined>;
   /** Registers work to run before `ready` (e.g. starting a job pool) and on shutdown. */
   addService(service: BotService): void;
   /**

@@ -3,6 +3,10 @@
  * `runtime.jobs` and `runtime.outbox` come with it. The job runner and the outbox are exported
  * too, for tools and benchmarks that use them on their own.
  */
+
+export type { FleetSummary, IpcEvent } from '@botvisor/core';
+/** Thrown from a bot's setup for a mistake in its configuration: the process exits 78 and the supervisor marks it errored instead of restarting it. */
+export { ConfigError, formatPath } from '@botvisor/core';
 export { type BotDefinition, type BotJobs, type BotOptions, type BotOutbox, type BotRuntime, type BotService, defineBot, isBotDefinition, type StateOptions } from './define-bot.js';
 export { DEFAULT_INCOMING_LIMITS, IncomingRateLimit, type RateWindow } from './dispatch/incoming-rate-limit.js';
 export { DEFAULT_PRIORITY_COMMANDS } from './dispatch/priority.js';

@@ -167,6 +167,8 @@ describe('job pool (in process, with a scripted runner)', () => {
     runner = new FakeRunner();
     pool = await makePool();
     expect(pool.get(1)?.status).to.equal('interrupted');
+    // The queued job resumes once its `running` record is on disk.
+    await waitFor(() => runner.argvs().length === 1, { what: 'the queued job to resume' });
     expect(runner.argvs()).to.deep.equal(['echo next']);
     await waitFor(() => api.calls.some((c) => c.params.reply_markup !== undefined), { what: 'the interrupted notice' });
     const notice = api.calls.find((c) => c.params.reply_markup !== undefined);

@@ -127,6 +127,7 @@ export class Supervisor {
       const builtins = { ...defaultBuiltinModules(), ...o.builtinModules };
       const output = logger.child({ source: 'bot-output' });
       const storms = new ConflictStormDetector();
+      const startedAt = Date.now();
       const bots = new Map<string, ManagedBot>();
       const metrics = new SupervisorMetrics(() => [...bots.values()].map((b) => ({ name: b.name, state: b.state })));
       for (const bot of config.bots) {
@@ -147,6 +148,13 @@ export class Supervisor {
             events,
             registry,
             onPong: (pid, pong) => metrics.onPong(bot.name, pid, pong),
+            fleetStatus: () => ({
+              supervisor: { pid: process.pid, uptimeMs: Date.now() - startedAt },
+              bots: [...bots.values()].map((b) => {
+                const st = b.status();
+                return { name: st.name, state: st.state, pid: st.pid, restarts: st.restarts, uptimeMs: st.uptimeMs, polling: st.polling };
+              }),
+            }),
             onRestart: (cause) => metrics.onRestart(bot.name, cause),
             onBotEvent: (event) => {
               if (event.kind !== 'conflict') return;

@@ -16,6 +16,8 @@ export type BotKind = 'bridge' | 'alerts' | 'custom';
 
 export interface ResolvedBot {
   name: string;
+  /** Its position in the config's `bots`, for messages (`bots[2].commands.help`). */
+  index: number;
   kind: BotKind;
   /** Absolute path of a custom bot's module. */
   module?: string;
@@ -151,6 +153,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
     if (bot.token !== undefined) warnings.push(`${at}.token: the token is written in the config file; prefer tokenEnv or tokenFile (chmod 600)`);
     bots.push({
       name: bot.name,
+      index: i,
       kind,
       ...(module !== undefined ? { module } : {}),
       token: tokenResult.token,

@@ -1,5 +1,6 @@
 export {
   type BotCounters,
+  type FleetSummary,
   HANDLER_SECONDS_BUCKETS,
   type HelloMessage,
   IPC_PROTOCOL_VERSION,

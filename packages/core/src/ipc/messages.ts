@@ -3,8 +3,8 @@
  * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
  * — a malformed message can never crash its receiver.
  *
- * Direction:  supervisor → bot: hello, ping, shutdown, event (forwarded to alerts bots)
- *             bot → supervisor: ready, pong, child-spawned, child-exited, restart-request, event
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (forwarded to alerts bots), status-reply
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, restart-request, event, status-request
  */
 import { z } from 'zod';
 
@@ -83,7 +83,20 @@ const event = z.object({
   }),
 });
 
+/** A bot asks for the fleet's state (the bridge's /status). */
+const statusRequest = z.object({ type: z.literal('status-request'), id: z.number().int() });
+
+/** The supervisor's answer: one line per bot. */
+const statusReply = z.object({
+  type: z.literal('status-reply'),
+  id: z.number().int(),
+  supervisor: z.object({ pid: z.number().int(), uptimeMs: z.number() }),
+  bots: z.array(z.object({ name: z.string(), state: z.string(), pid: z.number().int().nullable(), restarts: z.number().int(), uptimeMs: z.number().nullable(), polling: z.boolean() })),
+});
+
 export const ipcMessageSchema = z.discriminatedUnion('type', [
+  statusRequest,
+  statusReply,
   hello,
   ready,
   ping,
@@ -102,3 +115,4 @@ export type HelloMessage = IpcMessageOf<'hello'>;
 export type PongMessage = IpcMessageOf<'pong'>;
 export type IpcEvent = IpcMessageOf<'event'>['event'];
 export type BotCounters = z.infer<typeof botCounters>;
+export type FleetSummary = Omit<IpcMessageOf<'status-reply'>, 'type' | 'id'>;

@@ -4,7 +4,7 @@
  * this bot must stop (an orphan must never keep polling). Without a channel (a bot started by
  * hand) every send is a no-op.
  */
-import { type HelloMessage, type IpcMessage, type IpcMessageOf, type Logger, parseIpcMessage, sendIpc } from '@botvisor/core';
+import { type FleetSummary, type HelloMessage, type IpcMessage, type IpcMessageOf, type Logger, parseIpcMessage, sendIpc } from '@botvisor/core';
 
 type Handler<T extends IpcMessage['type']> = (msg: IpcMessageOf<T>) => void;
 
@@ -13,6 +13,8 @@ export class SupervisorLink {
   private readonly helloWaiters: Array<(h: HelloMessage) => void> = [];
   private readonly handlers = new Map<string, Array<(msg: IpcMessage) => void>>();
   private readonly disconnectHandlers: Array<() => void> = [];
+  private readonly statusWaiters = new Map<number, (reply: FleetSummary) => void>();
+  private requestSeq = 0;
 
   constructor(
     private readonly proc: NodeJS.Process,
@@ -44,6 +46,27 @@ export class SupervisorLink {
     return sendIpc(this.proc, message);
   }
 
+  /** Asks the supervisor for the fleet's state; undefined without a supervisor or after `timeoutMs`. */
+  fleetStatus(timeoutMs = 3000): Promise<FleetSummary | undefined> {
+    if (!this.connected) return Promise.resolve(undefined);
+    const id = ++this.requestSeq;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.statusWaiters.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.statusWaiters.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      if (!this.send({ type: 'status-request', id })) {
+        clearTimeout(timer);
+        this.statusWaiters.delete(id);
+        resolve(undefined);
+      }
+    });
+  }
+
   /** The supervisor's hello, waiting up to `timeoutMs` for it; undefined without a supervisor or on time-out. */
   waitForHello(timeoutMs: number): Promise<HelloMessage | undefined> {
     if (this.hello !== undefined || !this.connected) return Promise.resolve(this.hello);
@@ -59,6 +82,12 @@ export class SupervisorLink {
   private receive(raw: unknown): void {
     const msg = parseIpcMessage(raw, this.logger);
     if (msg === undefined) return;
+    if (msg.type === 'status-reply') {
+      const { type: _type, id, ...summary } = msg;
+      this.statusWaiters.get(id)?.(summary);
+      this.statusWaiters.delete(id);
+      return;
+    }
     if (msg.type === 'hello') {
       this.hello = msg;
       for (const w of this.helloWaiters.splice(0)) w(msg);

@@ -194,6 +194,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       state,
       polling: mode.polling,
       requestRestart: (reason) => void exit(EXIT_RESTART, `restart requested: ${reason}`),
+      onSupervisorEvent: (handler) => link.on('event', (m) => handler(m.event)),
+      fleetStatus: () => link.fleetStatus(),
       addService: (s) => void services.push(s),
       jobs: pool,
       outbox,

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import {
+  type FleetSummary,
   IPC_PROTOCOL_VERSION,
   type IpcEvent,
   isAlive,
@@ -52,6 +53,8 @@ export interface ManagedBotOptions {
   onBotEvent?: (event: IpcEvent) => void;
   /** Every pong, with the pid it came from (for /metrics). */
   onPong?: (pid: number, pong: PongMessage) => void;
+  /** A bot asked for the fleet's state (status-request). */
+  fleetStatus?: () => FleetSummary;
   /** Every restart, with its cause: `exit`, `signal`, `hung`, `start-timeout`, `restart-request` (exit 42) or `manual`. */
   onRestart?: (cause: string) => void;
 }
@@ -154,8 +157,14 @@ export class ManagedBot {
     };
   }
 
+  /** Starts the bot unless it is already starting or running. */
   start(reason: string): void {
     if (this.state === 'starting' || this.state === 'ready') return;
+    this.spawn(reason);
+  }
+
+  /** Forks a new instance; the caller knows the old one is gone (or there was none). */
+  private spawn(reason: string): void {
     this.clearBackoff();
     this.stopRequested = false;
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
@@ -293,6 +302,11 @@ export class ManagedBot {
       case 'event':
         this.o.onBotEvent?.(msg.event);
         return;
+      case 'status-request': {
+        const summary = this.o.fleetStatus?.();
+        if (summary !== undefined) this.send({ type: 'status-reply', id: msg.id, ...summary });
+        return;
+      }
       default:
         this.o.logger.warning('unexpected IPC message from a bot', { type: msg.type });
     }
@@ -305,14 +319,16 @@ export class ManagedBot {
       lastEventLoopDelayMs: last?.eventLoopDelayMs ?? null,
     });
     this.killCause = 'hung';
-    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000, cookie: this.o.cookie });
+    // No cookie here: the next instance carries the same one and may be forked before this kill's
+    // last rescan. What the bot left is swept (by cookie) in onExit, before the next fork.
+    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000 });
   }
 
   private onStartTimeout(): void {
     if (this.state !== 'starting' || this.ref === undefined) return;
     this.o.logger.warning('the bot was not ready in time; killing its tree', { startTimeoutMs: this.o.settings.startTimeoutMs });
     this.killCause = 'start-timeout';
-    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000, cookie: this.o.cookie });
+    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000 }); // no cookie: see onHung
   }
 
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
@@ -337,7 +353,7 @@ export class ManagedBot {
       case 'restart-now':
         this.o.logger.info('the bot exited to be restarted (exit 42); restarting at once');
         this.restartCause = 'restart-request';
-        this.start('restart requested by the bot (exit 42)');
+        this.spawn('restart requested by the bot (exit 42)');
         return;
       case 'config-error':
         this.machine.to('errored', 'exit 78');

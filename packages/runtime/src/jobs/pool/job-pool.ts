@@ -79,6 +79,8 @@ interface Running {
 export class JobPool {
   private readonly queues = new UserQueues();
   private readonly running = new Map<number, Running>();
+  /** Jobs whose `running` record is being written; their process starts right after. Count toward concurrency. */
+  private readonly starting = new Map<number, number>();
   private readonly settled = new Map<number, Promise<void>>();
   private readonly concurrency: number;
   private readonly queueLimit: number;
@@ -97,7 +99,7 @@ export class JobPool {
   }
 
   get runningCount(): number {
-    return this.running.size;
+    return this.running.size + this.starting.size;
   }
 
   get queuedCount(): number {
@@ -237,7 +239,7 @@ export class JobPool {
     this.queues.push(job.userId, job.id);
     this.pump();
     await book.flush(); // on disk before the update that asked for it is settled
-    const started = this.running.has(job.id);
+    const started = this.running.has(job.id) || this.starting.has(job.id);
     if (!started && tellQueued) {
       const ahead = this.queues.of(job.userId).indexOf(job.id) + [...this.running.values()].filter((r) => r.job.userId === job.userId).length;
       await this.tell(job.chatId, jobText.queued(job, ahead));
@@ -247,8 +249,8 @@ export class JobPool {
 
   private pump(): void {
     if (this.stopping) return;
-    const busy = (userId: number): boolean => [...this.running.values()].some((r) => r.job.userId === userId);
-    while (this.running.size < this.concurrency) {
+    const busy = (userId: number): boolean => [...this.running.values()].some((r) => r.job.userId === userId) || [...this.starting.values()].includes(userId);
+    while (this.running.size + this.starting.size < this.concurrency) {
       const next = this.queues.next(busy);
       if (next === undefined) return;
       const job = this.deps.book.get(next.jobId);
@@ -258,9 +260,35 @@ export class JobPool {
   }
 
   private launch(queued: JobRecord): void {
-    const { book, logger, api } = this.deps;
+    const { book, logger } = this.deps;
     book.markRunning(queued.id);
     const job = book.get(queued.id) ?? queued;
+    this.starting.set(job.id, job.userId);
+    // `running` is on disk before the process exists: if this bot dies a moment later, the next
+    // start reports the job interrupted (with Retry) instead of running it a second time.
+    const startup = book.flush().then(
+      () => {
+        this.starting.delete(job.id);
+        this.spawn(job);
+      },
+      (err: unknown) => {
+        this.starting.delete(job.id);
+        logger.error('could not record a job as running; not starting it', { jobId: job.id, err });
+        book.finish(job.id, 'failed', { code: null, signal: null, durationMs: 0, outputBytes: 0, timedOut: false, cancelled: false, failure: 'its record could not be written' });
+        this.pump();
+      },
+    );
+    this.settled.set(job.id, startup);
+  }
+
+  private spawn(job: JobRecord): void {
+    const { book, logger, api } = this.deps;
+    if (this.stopping) {
+      // Shutdown began while its record was being written: it never ran; the next start offers Retry.
+      book.finish(job.id, 'interrupted', undefined, false);
+      this.settled.delete(job.id);
+      return;
+    }
     let handle: JobHandle | undefined;
     const live = new LiveOutput({
       api,

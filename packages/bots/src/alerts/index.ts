@@ -1,0 +1,6 @@
+/**
+ * The alerts bot: `export default` is its definition, for `kind: "alerts"`.
+ */
+
+export { type AlertAction, AlertCoalescer, type AlertEvent, renderAlert } from './alert-coalescer.js';
+export { default } from './alerts-bot.js';
