@@ -16,7 +16,7 @@ export interface FoundConfig {
   via: string;
 }
 
-/** Writes the built-in sandbox config somewhere and returns its path (installed by the sandbox; undefined until then). */
+/** The config a sandbox generated, if there is one (installed by the CLI's bin; undefined until then). Never starts anything. */
 export type SandboxProvider = () => string | undefined;
 
 let sandboxProvider: SandboxProvider = () => undefined;
@@ -25,11 +25,18 @@ export function setSandboxProvider(provider: SandboxProvider): void {
   sandboxProvider = provider;
 }
 
-export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; via: string } {
+/** The user's own config (`-c`, `$BOTVISOR_CONFIG`, `./botvisor.json`); undefined when there is none, which is when `start` runs the sandbox. */
+export function findUserConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; via: string } | undefined {
   if (explicit !== undefined) return { file: path.resolve(cwd, explicit), via: '-c' };
   if (env.BOTVISOR_CONFIG !== undefined && env.BOTVISOR_CONFIG !== '') return { file: path.resolve(cwd, env.BOTVISOR_CONFIG), via: '$BOTVISOR_CONFIG' };
   const local = path.join(cwd, 'botvisor.json');
   if (existsSync(local)) return { file: local, via: './botvisor.json' };
+  return undefined;
+}
+
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { file: string; via: string } {
+  const own = findUserConfigFile(explicit, env, cwd);
+  if (own !== undefined) return own;
   const sandbox = sandboxProvider();
   if (sandbox !== undefined) return { file: sandbox, via: 'sandbox' };
   throw new CliError('no config found: pass -c <file>, set BOTVISOR_CONFIG, or create ./botvisor.json (see the README for an example)', EXIT.config);

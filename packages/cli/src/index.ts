@@ -4,6 +4,6 @@
 
 export { prettyLine } from './commands/logs.js';
 export { renderStatus } from './commands/status.js';
-export { type FoundConfig, findConfigFile, loadFoundConfig, type SandboxProvider, setSandboxProvider } from './config-lookup.js';
+export { type FoundConfig, findConfigFile, findUserConfigFile, loadFoundConfig, type SandboxProvider, setSandboxProvider } from './config-lookup.js';
 export { CliError, EXIT } from './exit-codes.js';
 export { launchdPlist, systemdUnit, type UnitPaths } from './service-units.js';

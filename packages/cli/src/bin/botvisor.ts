@@ -2,10 +2,12 @@
 /**
  * The `botvisor` command. Each subcommand finds the installation's config the same way (-c,
  * $BOTVISOR_CONFIG, ./botvisor.json, the sandbox) and is a thin client of the supervisor's
- * control socket — except `start`, which runs the supervisor. Errors are one sentence with the
- * fix, and an exit code from exit-codes.ts.
+ * control socket — except `start`, which runs the supervisor (or, with no config at all, the
+ * offline sandbox), and `chat`, which talks to the sandbox's simulator. Errors are one sentence
+ * with the fix, and an exit code from exit-codes.ts.
  */
 import { Command, CommanderError } from 'commander';
+import { chatCommand } from '../commands/chat.js';
 import { doctorCommand } from '../commands/doctor.js';
 import { logsCommand } from '../commands/logs.js';
 import { restartCommand } from '../commands/restart.js';
@@ -13,8 +15,13 @@ import { startDetached, startForeground } from '../commands/start.js';
 import { startupCommand } from '../commands/startup.js';
 import { statusCommand } from '../commands/status.js';
 import { stopCommand } from '../commands/stop.js';
-import { loadFoundConfig } from '../config-lookup.js';
+import { type FoundConfig, findUserConfigFile, loadFoundConfig, setSandboxProvider } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { runSandbox } from '../sandbox/run-sandbox.js';
+import { existingSandboxConfig } from '../sandbox/sandbox-lookup.js';
+
+// The lookup's last step: a sandbox's generated config, so status/stop/logs find a running sandbox.
+setSandboxProvider(() => existingSandboxConfig());
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
@@ -23,6 +30,21 @@ function positiveInt(name: string) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0) throw new CliError(`${name} must be a whole number of at least 0, got "${value}"`, EXIT.usage);
     return n;
+  };
+}
+
+/** Loads the config and runs a control command; "not running" for the sandbox's config says how to start the sandbox. */
+function withConfig(explicit: string | undefined, action: (found: FoundConfig) => Promise<number> | number): () => Promise<number> {
+  return async () => {
+    const found = loadFoundConfig(explicit);
+    try {
+      return await action(found);
+    } catch (err) {
+      if (found.via === 'sandbox' && err instanceof CliError && err.exitCode === EXIT.notRunning) {
+        throw new CliError(`the sandbox (${found.file}) is not running; start it with: npm start (or botvisor start with no config)`, EXIT.notRunning);
+      }
+      throw err;
+    }
   };
 }
 
@@ -53,6 +75,11 @@ program
   .option('--wait <ms>', 'with --detach: how long to wait for ready', positiveInt('--wait'), 120_000)
   .action((o: { config?: string; detach?: boolean; wait: number }) =>
     run(() => {
+      if (findUserConfigFile(o.config) === undefined) {
+        // No config anywhere: the offline sandbox, which runs its simulator in this very process.
+        if (o.detach === true) throw new CliError('the sandbox runs in the foreground only: run botvisor start without --detach, or pass -c FILE for your own config', EXIT.usage);
+        return runSandbox(out);
+      }
       const found = loadFoundConfig(o.config);
       return o.detach === true ? startDetached(found, o.wait, out) : startForeground(found, out);
     }),
@@ -63,21 +90,21 @@ program
   .description('stop the supervisor gracefully, then kill what is left after the timeout')
   .option('-c, --config <file>', 'config file')
   .option('--timeout <ms>', 'graceful stop time before the tree kill', positiveInt('--timeout'), 30_000)
-  .action((o: { config?: string; timeout: number }) => run(() => stopCommand(loadFoundConfig(o.config), o.timeout, out)));
+  .action((o: { config?: string; timeout: number }) => run(withConfig(o.config, (found) => stopCommand(found, o.timeout, out))));
 
 program
   .command('status')
   .description('show every bot: state, pid, uptime, restarts, cpu and memory of its tree, jobs, polling, last exit; and the locks')
   .option('-c, --config <file>', 'config file')
   .option('--json', 'print the status as JSON (the contract in docs/architecture.md)')
-  .action((o: { config?: string; json?: boolean }) => run(() => statusCommand(loadFoundConfig(o.config), o.json === true, out)));
+  .action((o: { config?: string; json?: boolean }) => run(withConfig(o.config, (found) => statusCommand(found, o.json === true, out))));
 
 program
   .command('restart')
   .description('restart one bot (or all): stop its tree, clear its crash history, start it again')
   .argument('<bot>', 'bot name, or "all"')
   .option('-c, --config <file>', 'config file')
-  .action((bot: string, o: { config?: string }) => run(() => restartCommand(loadFoundConfig(o.config), bot, out)));
+  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, (found) => restartCommand(found, bot, out))));
 
 program
   .command('logs')
@@ -86,7 +113,15 @@ program
   .option('-c, --config <file>', 'config file')
   .option('-n, --lines <n>', 'how many of the last lines', positiveInt('--lines'), 50)
   .option('-f, --follow', 'keep printing new lines')
-  .action((bot: string | undefined, o: { config?: string; lines: number; follow?: boolean }) => run(() => logsCommand(loadFoundConfig(o.config), bot, o.lines, o.follow === true, out)));
+  .action((bot: string | undefined, o: { config?: string; lines: number; follow?: boolean }) => run(withConfig(o.config, (found) => logsCommand(found, bot, o.lines, o.follow === true, out))));
+
+program
+  .command('chat')
+  .description("talk to the sandbox's bot in this terminal, as its simulated user (a /command, a message, :N taps a button)")
+  .option('--sim <url>', "the simulator's URL (default: the running sandbox's)")
+  .option('--token <token>', "the bot's token (default: the sandbox bot's)")
+  .option('--user <id>', 'the simulated user id (default: the sandbox user)', positiveInt('--user'))
+  .action((o: { sim?: string; token?: string; user?: number }) => run(() => chatCommand(o)));
 
 program
   .command('doctor')

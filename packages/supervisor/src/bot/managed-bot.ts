@@ -176,7 +176,9 @@ export class ManagedBot {
     const env: NodeJS.ProcessEnv = { ...this.o.env, BOTVISOR_TREE: this.o.cookie };
     delete env.SKIP_TELEGRAM_LOCK;
     if (this.o.lock !== undefined) env.SKIP_TELEGRAM_LOCK = '1';
-    const child = fork(this.o.entry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // Its own process group: a Ctrl-C in the terminal reaches only the supervisor, which then stops
+    // the bots in order (send-only first, pollers last), and a tree kill can signal the whole group.
+    const child = fork(this.o.entry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     this.child = child;
     this.ref = child.pid === undefined ? undefined : refOf(child.pid);
     const restarted = this.everStarted;
@@ -192,7 +194,11 @@ export class ManagedBot {
 
     this.pipeOutput(child);
     child.on('message', (raw) => this.onMessage(raw));
-    child.on('error', (err) => this.o.logger.error('could not fork the bot', { err }));
+    child.on('error', (err) => {
+      // Also raised for a failed IPC write (EPIPE) to a bot that is already exiting: not a fork failure.
+      if (child.pid === undefined) this.o.logger.error('could not fork the bot', { err });
+      else this.o.logger.warning('IPC with the bot failed; it is probably exiting', { pid: child.pid, err });
+    });
     child.once('exit', (code, signal) => void this.onExit(code, signal));
     this.send({
       type: 'hello',
