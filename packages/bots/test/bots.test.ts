@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { createLogger, descendants, loadConfig } from '@botvisor/core';
 import { NOT_AUTHORIZED_TEXT } from '@botvisor/runtime';
 import { Supervisor } from '@botvisor/supervisor';
-import { TempDirs, waitFor } from '@botvisor/testkit';
+import { fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 
 const CRASH_BOT = fileURLToPath(new URL('./fixtures/crash-bot.js', import.meta.url));
@@ -13,34 +12,19 @@ const ADMIN = { id: 1001, first_name: 'Ada' };
 const MEMBER = { id: 2002, first_name: 'Bob' };
 const STRANGER = { id: 3003, first_name: 'Eve' };
 
-let counter = 0;
-function token(): string {
-  counter++;
-  return `${8_000_000_000 + process.pid * 100 + counter}:AAJ${'q'.repeat(28)}${String(counter).padStart(4, '0')}`;
-}
+const token = fakeToken;
 
 describe('built-in bots under a real supervisor', function () {
   this.timeout(120_000);
-  const temp = new TempDirs();
-  let sim: SimHandle;
-  let sup: Supervisor | undefined;
-
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    await sup?.stop();
-    sup = undefined;
-    await sim.close();
-    temp.removeAll();
-  });
+  const bed = useTestbed();
 
   async function start(bots: object[], supervisor: object = {}): Promise<Supervisor> {
-    const dir = temp.make('botvisor-bots-');
+    const dir = bed.temp.make('botvisor-bots-');
     const file = path.join(dir, 'botvisor.json');
-    writeFileSync(file, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, pingIntervalMs: 500, ...supervisor }, bots }));
+    writeFileSync(file, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, pingIntervalMs: 500, ...supervisor }, bots }));
     const config = loadConfig(file);
-    sup = await Supervisor.start({ config, configFile: file, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    const sup = await Supervisor.start({ config, configFile: file, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    bed.onCleanup(() => sup.stop());
     return sup;
   }
 
@@ -55,8 +39,8 @@ describe('built-in bots under a real supervisor', function () {
   });
 
   async function say(t: string, user: { id: number; first_name: string }, command: string, args?: string): Promise<string> {
-    const { cursor } = sim.users.sendCommand(t, { user, command, ...(args !== undefined ? { args } : {}) });
-    const reply = await sim.client.waitForMessage(t, user.id, { after: cursor, timeoutMs: 15_000 });
+    const { cursor } = bed.sim.users.sendCommand(t, { user, command, ...(args !== undefined ? { args } : {}) });
+    const reply = await bed.sim.client.waitForMessage(t, user.id, { after: cursor, timeoutMs: 15_000 });
     return reply.text ?? '';
   }
 
@@ -67,7 +51,7 @@ describe('built-in bots under a real supervisor', function () {
     expect(help).to.include('/sleep <secs> (secs: ^[0-9]{1,4}$) — sleeps').and.include('/hello — runs echo').and.include('/restart — restart this bot (admins)');
     expect(await say(t, MEMBER, 'help')).to.not.include('/restart');
     expect(await say(t, ADMIN, 'frobnicate')).to.equal("I don't know /frobnicate. Send /help for the list.");
-    const commands = (await fetch(`${sim.url}/bot${t}/getMyCommands`).then((r) => r.json())) as { result: Array<{ command: string }> };
+    const commands = (await fetch(`${bed.sim.url}/bot${t}/getMyCommands`).then((r) => r.json())) as { result: Array<{ command: string }> };
     expect(commands.result.map((c) => c.command)).to.include.members(['help', 'sleep', 'hello', 'stop']);
   });
 
@@ -75,13 +59,13 @@ describe('built-in bots under a real supervisor', function () {
     const t = token();
     const s = await start([bridge(t)]);
     await s.waitReady(30_000);
-    sim.users.sendCommand(t, { user: ADMIN, command: 'sleep', args: '30' });
+    bed.sim.users.sendCommand(t, { user: ADMIN, command: 'sleep', args: '30' });
     const botPid = s.bots.get('bridge')?.pid as number;
     const sleeper = await waitFor(() => descendants(botPid).find((p) => p.command === 'sleep'), { what: 'the sleep job to run' });
     const reply = await say(t, ADMIN, 'stop');
     expect(reply).to.equal('Stopping 1 running job.');
     await waitFor(() => !descendants(botPid).some((p) => p.pid === sleeper.pid && p.state !== 'Z'), { timeoutMs: 10_000, what: 'the sleep process to be gone' });
-    await sim.client.waitForMessage(t, ADMIN.id, { pattern: /cancel|stopped/i, timeoutMs: 10_000 });
+    await bed.sim.client.waitForMessage(t, ADMIN.id, { pattern: /cancel|stopped/i, timeoutMs: 10_000 });
   });
 
   it('a user not on the allow list gets "not authorized"', async () => {
@@ -95,9 +79,9 @@ describe('built-in bots under a real supervisor', function () {
     const s = await start([bridge(t)]);
     await s.waitReady(30_000);
     expect(await say(t, MEMBER, 'restart')).to.equal('Only an admin may restart me.');
-    const { cursor } = sim.users.sendCommand(t, { user: ADMIN, command: 'restart' });
-    await sim.client.waitForMessage(t, ADMIN.id, { after: cursor, text: 'Restarting…' });
-    const back = await sim.client.waitForMessage(t, ADMIN.id, { after: cursor, pattern: /^Back after \d+ s\.$/, timeoutMs: 20_000 });
+    const { cursor } = bed.sim.users.sendCommand(t, { user: ADMIN, command: 'restart' });
+    await bed.sim.client.waitForMessage(t, ADMIN.id, { after: cursor, text: 'Restarting…' });
+    const back = await bed.sim.client.waitForMessage(t, ADMIN.id, { after: cursor, pattern: /^Back after \d+ s\.$/, timeoutMs: 20_000 });
     expect(back.text).to.match(/^Back after \d+ s\.$/);
     expect(s.bots.get('bridge')?.restarts).to.equal(1);
     expect(s.bots.get('bridge')?.status().lastExit?.code).to.equal(42);
@@ -108,15 +92,15 @@ describe('built-in bots under a real supervisor', function () {
     const s = await start([bridge(t)]);
     await s.waitReady(30_000);
     const first = s.bots.get('bridge');
-    sim.users.sendCommand(t, { user: ADMIN, command: 'sleep', args: '30' });
+    bed.sim.users.sendCommand(t, { user: ADMIN, command: 'sleep', args: '30' });
     const pid = first?.pid as number;
     await waitFor(() => descendants(pid).some((p) => p.command === 'sleep'), { what: 'the job to run' });
     process.kill(pid, 'SIGKILL');
-    const notice = await sim.client.waitForMessage(t, ADMIN.id, { pattern: /interrupted/i, timeoutMs: 30_000 });
+    const notice = await bed.sim.client.waitForMessage(t, ADMIN.id, { pattern: /interrupted/i, timeoutMs: 30_000 });
     const keyboard = notice.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> } | undefined;
     const retry = keyboard?.inline_keyboard.flat().find((b) => /retry/i.test(b.text));
     expect(retry, `a Retry button on: ${notice.text}`).to.not.equal(undefined);
-    sim.users.tapButton(t, { user: ADMIN, message_id: notice.message_id as number, data: retry?.callback_data as string });
+    bed.sim.users.tapButton(t, { user: ADMIN, message_id: notice.message_id as number, data: retry?.callback_data as string });
     await waitFor(() => {
       const now = s.bots.get('bridge')?.pid;
       return now !== undefined && now !== pid && descendants(now).some((p) => p.command === 'sleep');
@@ -132,7 +116,7 @@ describe('built-in bots under a real supervisor', function () {
     await say(t, ADMIN, 'start'); // the chat must exist before a bot can write to it
     await waitFor(() => (s.bots.get('crashy')?.restarts ?? 0) >= 6, { timeoutMs: 30_000, what: 'six restarts of the crashing bot' });
     const thread = await waitFor(async () => {
-      const entries = (await sim.client.transcript(t, ADMIN.id)).entries.filter((e) => (e.text ?? '').includes('crashy'));
+      const entries = (await bed.sim.client.transcript(t, ADMIN.id)).entries.filter((e) => (e.text ?? '').includes('crashy'));
       const last = entries.at(-1);
       return last !== undefined && /×([3-9]|\d\d)/.test(last.text ?? '') ? entries : undefined;
     }, { timeoutMs: 30_000, what: 'the crash alert to be edited to a count of 3 or more' });

@@ -4,10 +4,9 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { isAlive, readLockOwner } from '@botvisor/core';
 import type { StatusReport } from '@botvisor/supervisor';
-import { exited, ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { exited, fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import plistLib from 'plist';
 
@@ -15,11 +14,7 @@ const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 const run = promisify(execFile);
 
-let counter = 0;
-function token(): string {
-  counter++;
-  return `${7_000_000_000 + process.pid * 100 + counter}:AAH${'z'.repeat(28)}${String(counter).padStart(4, '0')}`;
-}
+const token = fakeToken;
 
 /** Prometheus text exposition: comments, or `name{labels} value`. */
 function assertPrometheusText(text: string): void {
@@ -32,29 +27,18 @@ function assertPrometheusText(text: string): void {
 
 describe('botvisor CLI (real processes)', function () {
   this.timeout(120_000);
-  const temp = new TempDirs();
-  const tracker = new ProcessTracker();
-  let sim: SimHandle;
-
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    await tracker.killAll();
-    await sim.close();
-    temp.removeAll();
-  });
+  const bed = useTestbed();
 
   function installation(bots: object[], supervisor: object = {}): { dir: string; config: string; dataDir: string } {
-    const dir = temp.make('botvisor-cli-');
+    const dir = bed.temp.make('botvisor-cli-');
     const config = path.join(dir, 'botvisor.json');
-    writeFileSync(config, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, ...supervisor }, bots }));
+    writeFileSync(config, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, ...supervisor }, bots }));
     return { dir, config, dataDir: path.join(dir, 'data') };
   }
 
   /** Runs `botvisor …`, tracked so an escaped daemon is still cleaned up. */
   async function botvisor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = bed.tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -151,8 +135,8 @@ describe('botvisor CLI (real processes)', function () {
   });
 
   it('says plainly when there is no config, and when an argument is wrong', async () => {
-    const dir = temp.make();
-    const none = tracker.spawn(process.execPath, [CLI, 'status'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BOTVISOR_CONFIG: '' } });
+    const dir = bed.temp.make();
+    const none = bed.tracker.spawn(process.execPath, [CLI, 'status'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BOTVISOR_CONFIG: '' } });
     let err = '';
     none.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     expect(await exited(none)).to.equal(78);
@@ -177,7 +161,7 @@ describe('botvisor CLI (real processes)', function () {
     const clean = await botvisor(['doctor', '-c', inst.config]);
     expect(clean.code, clean.stdout).to.equal(0);
     expect(clean.stdout).to.include('✓ bot main: no webhook set').and.include('no problems found');
-    await fetch(`${sim.url}/bot${t}/setWebhook?url=https://example.invalid/hook`);
+    await fetch(`${bed.sim.url}/bot${t}/setWebhook?url=https://example.invalid/hook`);
     const hooked = await botvisor(['doctor', '-c', inst.config]);
     expect(hooked.stdout).to.include('! bot main: a webhook is set (https://example.invalid/hook)');
     // A lock left by a process that is gone.
@@ -207,7 +191,7 @@ describe('botvisor CLI (real processes)', function () {
     expect(data.ThrottleInterval).to.equal(10);
     expect(data.KeepAlive.SuccessfulExit).to.equal(false);
     expect(data.ProgramArguments).to.deep.equal([process.execPath, CLI, 'start', '-c', inst.config]);
-    const home = temp.make();
+    const home = bed.temp.make();
     const installed = await botvisor(['startup', 'systemd', '--install', '-c', inst.config], { HOME: home });
     expect(installed.code).to.equal(0);
     expect(installed.stdout).to.match(/wrote .*botvisor\.service\nenable it with: systemctl/);

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
-import { acquirePollingLock, type HeldLock } from '@botvisor/core';
-import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { acquirePollingLock, } from '@botvisor/core';
+import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { HANDLER_ERROR_TEXT, NOT_AUTHORIZED_TEXT } from '../src/index.js';
 import { install, newToken, startBot } from './support/bot-harness.js';
@@ -11,27 +10,14 @@ const OTHER = { id: 2002, first_name: 'Bob' };
 
 describe('bot process (real forked bots against the simulator)', function () {
   this.timeout(60_000);
-  const tracker = new ProcessTracker();
-  const temp = new TempDirs();
-  let sim: SimHandle;
-  const locks: HeldLock[] = [];
-
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    await tracker.killAll();
-    for (const l of locks.splice(0)) await l.release();
-    await sim.close();
-    temp.removeAll();
-  });
+  const bed = useTestbed();
 
   it('starts in order, says ready over IPC, answers a command, and stops cleanly on SIGTERM', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'hello' });
-    const reply = await sim.client.waitForMessage(token, USER.id, { after: cursor, timeoutMs: 10_000 });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'hello' });
+    const reply = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, timeoutMs: 10_000 });
     expect(reply.text).to.equal('echo: hello');
     bot.child.kill('SIGTERM');
     expect(await bot.exited()).to.equal(0);
@@ -42,7 +28,7 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('answers ping with pong carrying event-loop delay and queue depth', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
     bot.child.send({ type: 'ping', seq: 7 });
     const pong = await waitFor(() => bot.messages.find((m) => m.type === 'pong'), { what: 'a pong' });
@@ -52,7 +38,7 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('stops when the IPC channel disconnects (the supervisor died): an orphan never keeps polling', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
     bot.child.disconnect();
     expect(await bot.exited()).to.equal(0);
@@ -61,9 +47,9 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('holds updates sent before ready and handles every one after it', async () => {
     const token = newToken();
-    const inst = install(temp, sim, { token });
-    for (let i = 0; i < 10; i++) sim.users.sendMessage(token, { user: USER, text: `n${i}` });
-    const bot = startBot(tracker, inst, { env: { FIXTURE_SERVICE_DELAY_MS: '1500' } });
+    const inst = install(bed.temp, bed.sim, { token });
+    for (let i = 0; i < 10; i++) bed.sim.users.sendMessage(token, { user: USER, text: `n${i}` });
+    const bot = startBot(bed.tracker, inst, { env: { FIXTURE_SERVICE_DELAY_MS: '1500' } });
     await bot.ready();
     await waitFor(() => bot.records().length === 10, { what: 'ten handled updates' });
     for (const r of bot.records()) expect(r.at).to.be.at.least(bot.readyAt as number);
@@ -71,29 +57,29 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('answers chat B promptly while chat A\'s handler sleeps 5 s', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
-    sim.users.sendCommand(token, { user: USER, command: 'slow', args: '5' });
-    await waitFor(async () => (await sim.client.stats(token)).updatesDelivered >= 1, { what: 'the slow command to reach the bot' });
+    bed.sim.users.sendCommand(token, { user: USER, command: 'slow', args: '5' });
+    await waitFor(async () => (await bed.sim.client.stats(token)).updatesDelivered >= 1, { what: 'the slow command to reach the bot' });
     const started = Date.now();
-    const { cursor } = sim.users.sendCommand(token, { user: OTHER, command: 'fast' });
-    await sim.client.waitForMessage(token, OTHER.id, { after: cursor, text: 'fast', timeoutMs: 4000 });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: OTHER, command: 'fast' });
+    await bed.sim.client.waitForMessage(token, OTHER.id, { after: cursor, text: 'fast', timeoutMs: 4000 });
     expect(Date.now() - started).to.be.below(1000);
-    const a = await sim.client.transcript(token, USER.id);
+    const a = await bed.sim.client.transcript(token, USER.id);
     expect(a.entries.some((e) => e.text === 'slow done'), 'chat A is still sleeping').to.equal(false);
   });
 
   it('refuses a user not on the allow list: one "not authorized" reply, no handler runs', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token, allow: [USER.id] }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token, allow: [USER.id] }));
     await bot.ready();
-    const { cursor } = sim.users.sendCommand(token, { user: OTHER, command: 'echo', args: 'let me in' });
-    sim.users.sendCommand(token, { user: OTHER, command: 'echo', args: 'again' });
-    const reply = await sim.client.waitForMessage(token, OTHER.id, { after: cursor });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: OTHER, command: 'echo', args: 'let me in' });
+    bed.sim.users.sendCommand(token, { user: OTHER, command: 'echo', args: 'again' });
+    const reply = await bed.sim.client.waitForMessage(token, OTHER.id, { after: cursor });
     expect(reply.text).to.equal(NOT_AUTHORIZED_TEXT);
-    const ok = sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'me' });
-    await sim.client.waitForMessage(token, USER.id, { after: ok.cursor, text: 'echo: me' });
-    const transcript = await sim.client.transcript(token, OTHER.id);
+    const ok = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'me' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: ok.cursor, text: 'echo: me' });
+    const transcript = await bed.sim.client.transcript(token, OTHER.id);
     expect(transcript.entries.filter((e) => e.text === NOT_AUTHORIZED_TEXT)).to.have.length(1);
     // The fixture records an update after its handler's reply returns: wait for that, not for the reply.
     await waitFor(() => bot.records().length === 1, { what: "the allowed user's update to be recorded" });
@@ -102,12 +88,12 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('survives a handler that throws: ERROR with the update id (not the text), a friendly reply, and the bot goes on', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
-    const boom = sim.users.sendCommand(token, { user: USER, command: 'boom', args: 'secret-words' });
-    expect((await sim.client.waitForMessage(token, USER.id, { after: boom.cursor })).text).to.equal(HANDLER_ERROR_TEXT);
-    const echo = sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'still here' });
-    expect((await sim.client.waitForMessage(token, USER.id, { after: echo.cursor })).text).to.equal('echo: still here');
+    const boom = bed.sim.users.sendCommand(token, { user: USER, command: 'boom', args: 'secret-words' });
+    expect((await bed.sim.client.waitForMessage(token, USER.id, { after: boom.cursor })).text).to.equal(HANDLER_ERROR_TEXT);
+    const echo = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'still here' });
+    expect((await bed.sim.client.waitForMessage(token, USER.id, { after: echo.cursor })).text).to.equal('echo: still here');
     const failure = bot.logLines().find((l) => l.msg === 'a handler failed');
     expect(failure?.level).to.equal('error');
     expect(failure?.updateId).to.equal(boom.update_id);
@@ -116,9 +102,9 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('exits non-zero on an unhandled rejection in a handler\'s background promise, after logging it with the stack', async () => {
     const token = newToken();
-    const bot = startBot(tracker, install(temp, sim, { token }));
+    const bot = startBot(bed.tracker, install(bed.temp, bed.sim, { token }));
     await bot.ready();
-    sim.users.sendCommand(token, { user: USER, command: 'bg' });
+    bed.sim.users.sendCommand(token, { user: USER, command: 'bg' });
     expect(await bot.exited()).to.equal(1);
     const crash = bot.logLines().find((l) => l.msg.startsWith('unhandled promise rejection'));
     expect(crash?.level).to.equal('error');
@@ -127,23 +113,25 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('a main bot started by hand while the lock is held exits non-zero naming the holder', async () => {
     const token = newToken();
-    const inst = install(temp, sim, { token });
-    locks.push(await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' }));
-    const bot = startBot(tracker, inst, { ipc: false });
+    const inst = install(bed.temp, bed.sim, { token });
+    const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' });
+    bed.onCleanup(() => held.release());
+    const bot = startBot(bed.tracker, inst, { ipc: false });
     expect(await bot.exited()).to.equal(1);
     expect(bot.stderr).to.match(new RegExp(`Telegram polling lock for this token is held by supervisor pid ${process.pid} since \\d{4}-`));
     expect(bot.stderr).to.include('lock handshake');
-    expect((await sim.client.stats(token)).getUpdatesCalls).to.equal(0);
+    expect((await bed.sim.client.stats(token)).getUpdatesCalls).to.equal(0);
   });
 
   it('an auxiliary bot on a held token logs one WARNING and runs send-only: no getUpdates at all', async () => {
     const token = newToken();
-    const inst = install(temp, sim, { token, auxiliary: true });
-    locks.push(await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' }));
-    const bot = startBot(tracker, inst);
+    const inst = install(bed.temp, bed.sim, { token, auxiliary: true });
+    const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' });
+    bed.onCleanup(() => held.release());
+    const bot = startBot(bed.tracker, inst);
     await bot.ready();
     await new Promise((r) => setTimeout(r, 500));
-    const stats = await sim.client.stats(token);
+    const stats = await bed.sim.client.stats(token);
     expect(stats.getUpdatesCalls).to.equal(0);
     const warnings = bot.logLines().filter((l) => l.level === 'warning' && l.msg.startsWith('polling disabled: lock held by supervisor pid'));
     expect(warnings).to.have.length(1);
@@ -151,11 +139,11 @@ describe('bot process (real forked bots against the simulator)', function () {
 
   it('a bad token exits with code 78 and says so', async () => {
     const token = newToken();
-    const inst = install(temp, sim, { token });
+    const inst = install(bed.temp, bed.sim, { token });
     const cfg = JSON.parse(readFileSync(inst.configFile, 'utf8')) as { apiRoot: string };
-    cfg.apiRoot = `${sim.url}/nowhere`; // every method answers 404, as Telegram does for an unknown token
+    cfg.apiRoot = `${bed.sim.url}/nowhere`; // every method answers 404, as Telegram does for an unknown token
     writeFileSync(inst.configFile, JSON.stringify(cfg));
-    const bot = startBot(tracker, inst, { ipc: false });
+    const bot = startBot(bed.tracker, inst, { ipc: false });
     expect(await bot.exited()).to.equal(78);
     expect(bot.stderr).to.match(/start-up failed at (deleteWebhook|getMe): .*the Bot API refused the token/);
     expect(bot.stderr).to.not.include(token.split(':')[1] as string);

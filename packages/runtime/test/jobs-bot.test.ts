@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
-import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { install, newToken, startBot } from './support/bot-harness.js';
 import { cookieProcesses, filesIn, JOB_BOT, jobCommands, peakRss } from './support/job-fixtures.js';
@@ -10,34 +9,23 @@ const USER = { id: 1001, first_name: 'Ada' };
 
 describe('jobs in a real bot process (job bot against the simulator)', function () {
   this.timeout(90_000);
-  const tracker = new ProcessTracker();
-  const temp = new TempDirs();
-  let sim: SimHandle;
-
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    await tracker.killAll();
-    await sim.close();
-    temp.removeAll();
-  });
+  const bed = useTestbed();
 
   function jobBot(extra: Record<string, unknown> = {}) {
     const token = newToken();
-    const inst = install(temp, sim, { token, module: JOB_BOT, commands: jobCommands(), ...extra });
+    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands(), ...extra });
     return { token, inst };
   }
 
   it('a job printing 100 MB completes without deadlock, the bot stays under 200 MB RSS and answers /ping meanwhile', async () => {
     const { token, inst } = jobBot();
-    const bot = startBot(tracker, inst);
+    const bot = startBot(bed.tracker, inst);
     await bot.ready();
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'flood', args: '100 1500' });
-    await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
-    const ping = sim.users.sendCommand(token, { user: USER, command: 'ping' });
-    const pong = await sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong', timeoutMs: 5000 });
-    const done = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*done/, timeoutMs: 60_000 });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'flood', args: '100 1500' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
+    const ping = bed.sim.users.sendCommand(token, { user: USER, command: 'ping' });
+    const pong = await bed.sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong', timeoutMs: 5000 });
+    const done = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*done/, timeoutMs: 60_000 });
     expect(pong.seq, 'pong arrived while the job ran').to.be.below(done.seq);
     expect(done.kind).to.equal('document');
     expect(done.document?.file_name).to.equal('job-1.log.gz');
@@ -48,12 +36,12 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
 
   it('/stop ends a job that ignores SIGTERM and forks grandchildren (one via setsid, one escaped to init) within grace + 2 s', async () => {
     const { token, inst } = jobBot();
-    const bot = startBot(tracker, inst, { env: { JOB_BOT_KILL_GRACE_MS: '1000' } });
+    const bot = startBot(bed.tracker, inst, { env: { JOB_BOT_KILL_GRACE_MS: '1000' } });
     await bot.ready();
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'stubborn' });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'stubborn' });
     // The tool, its two children and the escaped one: every one carries the tree cookie.
-    await waitFor(() => cookieProcesses(tracker.cookie, [bot.pid]).length >= 4, { timeoutMs: 10_000, what: 'the stubborn job and its three grandchildren' });
-    await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /stubborn ready/, timeoutMs: 10_000 });
+    await waitFor(() => cookieProcesses(bed.tracker.cookie, [bot.pid]).length >= 4, { timeoutMs: 10_000, what: 'the stubborn job and its three grandchildren' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /stubborn ready/, timeoutMs: 10_000 });
     const spawned = bot.messages.filter((m) => m.type === 'child-spawned');
     expect(spawned, 'child-spawned reported over IPC').to.have.length(1);
     bot.child.send({ type: 'ping', seq: 1 });
@@ -61,10 +49,10 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     expect(pong).to.include({ runningJobs: 1 });
 
     const stoppedAt = Date.now();
-    sim.users.sendCommand(token, { user: USER, command: 'stop' });
-    await waitFor(() => cookieProcesses(tracker.cookie, [bot.pid]).length === 0, { timeoutMs: 1000 + 2000, intervalMs: 50, what: 'no process of the job left' });
+    bed.sim.users.sendCommand(token, { user: USER, command: 'stop' });
+    await waitFor(() => cookieProcesses(bed.tracker.cookie, [bot.pid]).length === 0, { timeoutMs: 1000 + 2000, intervalMs: 50, what: 'no process of the job left' });
     const tookMs = Date.now() - stoppedAt;
-    const summary = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*stopped/, timeoutMs: 10_000 });
+    const summary = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*stopped/, timeoutMs: 10_000 });
     expect(summary.text).to.match(/^⏹ Job #1 \(\/stubborn\) stopped after/);
     const exited = await waitFor(() => bot.messages.find((m) => m.type === 'child-exited'), { what: 'child-exited over IPC' });
     expect(exited).to.deep.include({ child: { pid: (spawned[0] as { child: { pid: number } }).child.pid, startTime: (spawned[0] as { child: { startTime: number } }).child.startTime } });
@@ -73,11 +61,11 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
 
   it('10,000 characters of output arrive as three or more messages, none over 4096; 1 MB arrives as a document', async () => {
     const { token, inst } = jobBot();
-    const bot = startBot(tracker, inst);
+    const bot = startBot(bed.tracker, inst);
     await bot.ready();
-    const small = sim.users.sendCommand(token, { user: USER, command: 'lines', args: '100 0' });
-    await sim.client.waitForMessage(token, USER.id, { after: small.cursor, pattern: /^✅ Job #1 .*done/, timeoutMs: 20_000 });
-    const entries = (await sim.client.transcript(token, USER.id)).entries.filter((e) => e.kind === 'sent' || e.kind === 'edited');
+    const small = bed.sim.users.sendCommand(token, { user: USER, command: 'lines', args: '100 0' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: small.cursor, pattern: /^✅ Job #1 .*done/, timeoutMs: 20_000 });
+    const entries = (await bed.sim.client.transcript(token, USER.id)).entries.filter((e) => e.kind === 'sent' || e.kind === 'edited');
     for (const e of entries) expect(e.text?.length ?? 0, `message ${e.message_id}`).to.be.at.most(4096);
     // The latest text of each message, in order: together they are the whole output.
     const latest = new Map<number, string>();
@@ -88,65 +76,65 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     expect(shown).to.have.length(100);
     expect(shown.map((l) => Number(l.split(' ')[1]))).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
 
-    const big = sim.users.sendCommand(token, { user: USER, command: 'lines', args: '10486 0' });
-    const doc = await sim.client.waitForMessage(token, USER.id, { after: big.cursor, pattern: /Job #2 .*done/, timeoutMs: 30_000 });
+    const big = bed.sim.users.sendCommand(token, { user: USER, command: 'lines', args: '10486 0' });
+    const doc = await bed.sim.client.waitForMessage(token, USER.id, { after: big.cursor, pattern: /Job #2 .*done/, timeoutMs: 30_000 });
     expect(doc.kind).to.equal('document');
     expect(doc.document).to.deep.include({ file_name: 'job-2.log', file_size: 10486 * 100 });
-    const during = (await sim.client.transcript(token, USER.id, big.cursor)).entries.filter((e) => e.kind === 'sent');
+    const during = (await bed.sim.client.transcript(token, USER.id, big.cursor)).entries.filter((e) => e.kind === 'sent');
     expect(during.length, 'a 1 MB output is not streamed as a wall of messages').to.be.at.most(4);
     await waitFor(() => filesIn(path.join(inst.dataDir, 'bots', 'main', 'tmp')).length === 0, { what: 'the job temp files to be removed' });
   });
 
   it('a bad argument is refused with the pattern; a hostile one reaches the tool literally, never through a shell', async () => {
     const { token, inst } = jobBot();
-    const bot = startBot(tracker, inst);
+    const bot = startBot(bed.tracker, inst);
     await bot.ready();
-    const bad = sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '--help' });
-    const refusal = await sim.client.waitForMessage(token, USER.id, { after: bad.cursor });
+    const bad = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '--help' });
+    const refusal = await bed.sim.client.waitForMessage(token, USER.id, { after: bad.cursor });
     expect(refusal.text).to.include('^[0-9]{1,3}$').and.include('--help');
     const hostile = '; touch /tmp/botvisor-pwned $(id) `id` && echo $HOME';
-    const ok = sim.users.sendCommand(token, { user: USER, command: 'args', args: hostile });
-    await sim.client.waitForMessage(token, USER.id, { after: ok.cursor, pattern: /Job #1 .*done/, timeoutMs: 10_000 });
-    const entries = (await sim.client.transcript(token, USER.id, ok.cursor)).entries;
+    const ok = bed.sim.users.sendCommand(token, { user: USER, command: 'args', args: hostile });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: ok.cursor, pattern: /Job #1 .*done/, timeoutMs: 10_000 });
+    const entries = (await bed.sim.client.transcript(token, USER.id, ok.cursor)).entries;
     expect(entries.some((e) => e.text?.includes(JSON.stringify([hostile])))).to.equal(true);
     expect(filesIn('/tmp')).to.not.include('botvisor-pwned');
 
     // A plain ctx.reply goes through the outbox too: 9000 characters arrive as three messages.
-    const long = sim.users.sendCommand(token, { user: USER, command: 'long', args: '9000' });
-    await waitFor(async () => (await sim.client.transcript(token, USER.id, long.cursor)).entries.filter((e) => e.kind === 'sent').length === 3, { what: 'three parts' });
-    const parts = (await sim.client.transcript(token, USER.id, long.cursor)).entries.filter((e) => e.kind === 'sent');
+    const long = bed.sim.users.sendCommand(token, { user: USER, command: 'long', args: '9000' });
+    await waitFor(async () => (await bed.sim.client.transcript(token, USER.id, long.cursor)).entries.filter((e) => e.kind === 'sent').length === 3, { what: 'three parts' });
+    const parts = (await bed.sim.client.transcript(token, USER.id, long.cursor)).entries.filter((e) => e.kind === 'sent');
     for (const p of parts) expect(p.text?.length).to.be.at.most(4096);
     expect(parts.map((p) => p.text?.length ?? 0).reduce((a, b) => a + b, 0)).to.be.within(8900, 9000);
   });
 
   it('two jobs queued, the bot killed with SIGKILL while the first runs: after a restart the first is interrupted (with a working Retry button) and the second runs', async () => {
     const { token, inst } = jobBot();
-    const first = startBot(tracker, inst);
+    const first = startBot(bed.tracker, inst);
     await first.ready();
-    const a = sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '30' });
-    await sim.client.waitForMessage(token, USER.id, { after: a.cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
-    const b = sim.users.sendCommand(token, { user: USER, command: 'lines', args: '3 0' });
-    await sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /^⏳ Job #2 .*queued, 1 ahead/, timeoutMs: 10_000 });
+    const a = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '30' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: a.cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
+    const b = bed.sim.users.sendCommand(token, { user: USER, command: 'lines', args: '3 0' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /^⏳ Job #2 .*queued, 1 ahead/, timeoutMs: 10_000 });
     first.child.kill('SIGKILL');
     await first.exited();
     const tmp = path.join(inst.dataDir, 'bots', 'main', 'tmp');
     expect(filesIn(tmp), 'the killed run left its job log behind').to.have.length(1);
 
-    const second = startBot(tracker, inst);
+    const second = startBot(bed.tracker, inst);
     await second.ready();
-    const notice = await sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /Job #1 .*was interrupted/, timeoutMs: 10_000 });
+    const notice = await bed.sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /Job #1 .*was interrupted/, timeoutMs: 10_000 });
     expect(notice.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
-    await sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /^✅ Job #2 .*done/, timeoutMs: 10_000 });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: b.cursor, pattern: /^✅ Job #2 .*done/, timeoutMs: 10_000 });
     // The orphaned `sleep 30` of the killed bot is gone too, and so is its temp file.
-    await waitFor(() => cookieProcesses(tracker.cookie, [second.pid, first.pid]).length === 0, { what: 'the orphaned job process to be stopped' });
+    await waitFor(() => cookieProcesses(bed.tracker.cookie, [second.pid, first.pid]).length === 0, { what: 'the orphaned job process to be stopped' });
     await waitFor(() => filesIn(tmp).length === 0, { what: 'the leftover job log to be removed' });
 
-    const tap = sim.users.tapButton(token, { user: USER, message_id: notice.message_id as number, data: 'job:retry:1' });
-    await sim.client.waitForMessage(token, USER.id, { after: tap.cursor, pattern: /^▶ Job #3: \/sleep 30/, timeoutMs: 10_000 });
-    const answers = (await sim.client.transcript(token, USER.id, tap.cursor)).entries.filter((e) => e.kind === 'callback_answer');
+    const tap = bed.sim.users.tapButton(token, { user: USER, message_id: notice.message_id as number, data: 'job:retry:1' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: tap.cursor, pattern: /^▶ Job #3: \/sleep 30/, timeoutMs: 10_000 });
+    const answers = (await bed.sim.client.transcript(token, USER.id, tap.cursor)).entries.filter((e) => e.kind === 'callback_answer');
     expect(answers.map((e) => e.text)).to.deep.equal(['Running it again as job #3.']);
-    const stop = sim.users.sendCommand(token, { user: USER, command: 'stop' });
-    await sim.client.waitForMessage(token, USER.id, { after: stop.cursor, pattern: /^⏹ Job #3/, timeoutMs: 10_000 });
+    const stop = bed.sim.users.sendCommand(token, { user: USER, command: 'stop' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: stop.cursor, pattern: /^⏹ Job #3/, timeoutMs: 10_000 });
 
     const file = path.join(inst.dataDir, 'bots', 'main', 'jobs.json');
     const jobs = await waitFor(
@@ -166,21 +154,21 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
 
   it('SIGTERM while a job runs: the job is stopped, its owner told (with Retry), the bot exits 0, and a restart does not tell them twice', async () => {
     const { token, inst } = jobBot();
-    const bot = startBot(tracker, inst);
+    const bot = startBot(bed.tracker, inst);
     await bot.ready();
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '30' });
-    await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '30' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
     bot.child.kill('SIGTERM');
     expect(await bot.exited()).to.equal(0);
-    const notice = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^⚠️ Job #1 .*interrupted.*the bot is stopping/, timeoutMs: 1000 });
+    const notice = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^⚠️ Job #1 .*interrupted.*the bot is stopping/, timeoutMs: 1000 });
     expect(notice.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
-    expect(cookieProcesses(tracker.cookie, [bot.pid])).to.deep.equal([]);
+    expect(cookieProcesses(bed.tracker.cookie, [bot.pid])).to.deep.equal([]);
 
-    const again = startBot(tracker, inst);
+    const again = startBot(bed.tracker, inst);
     await again.ready();
-    const ping = sim.users.sendCommand(token, { user: USER, command: 'ping' });
-    await sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong' });
-    const notices = (await sim.client.transcript(token, USER.id)).entries.filter((e) => /interrupted/.test(e.text ?? ''));
+    const ping = bed.sim.users.sendCommand(token, { user: USER, command: 'ping' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong' });
+    const notices = (await bed.sim.client.transcript(token, USER.id)).entries.filter((e) => /interrupted/.test(e.text ?? ''));
     expect(notices).to.have.length(1);
   });
 });

@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { acquirePollingLock, descendants, isAlive, isDeadState, type ProcessRef, pollingLockOwner, refOf } from '@botvisor/core';
-import { exited, ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { exited, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
 
@@ -11,21 +10,10 @@ const USER = { id: 1001, first_name: 'Ada' };
 
 describe('supervisor daemon process', function () {
   this.timeout(120_000);
-  const temp = new TempDirs();
-  const tracker = new ProcessTracker();
-  let sim: SimHandle;
-
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    await tracker.killAll();
-    await sim.close();
-    temp.removeAll();
-  });
+  const bed = useTestbed();
 
   function daemon(inst: Installation): { child: ChildProcess; stderr: () => string } {
-    const child = tracker.spawn(process.execPath, [DAEMON, '--config', inst.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = bed.tracker.spawn(process.execPath, [DAEMON, '--config', inst.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr?.on('data', (c: Buffer) => {
       err += c.toString();
@@ -34,16 +22,16 @@ describe('supervisor daemon process', function () {
   }
 
   async function pollingStarted(token: string): Promise<void> {
-    await waitFor(async () => (await sim.client.stats(token)).pendingPollers === 1, { timeoutMs: 20_000, what: 'the main bot to poll' });
+    await waitFor(async () => (await bed.sim.client.stats(token)).pendingPollers === 1, { timeoutMs: 20_000, what: 'the main bot to poll' });
   }
 
   it('kill -9 of the supervisor during a CLI job: the bots exit, and the next start kills the leftover job and takes the lock at once', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], { stopGraceMs: 2000 });
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('helper', token)], { stopGraceMs: 2000 });
     const first = daemon(inst);
     await pollingStarted(token);
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
-    const reply = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'job' });
+    const reply = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
     const job = refOf(Number(reply.text?.split(' ')[2])) as ProcessRef;
     const bots = descendants(first.child.pid as number).filter((p) => p.command === 'node' || p.command.startsWith('node'));
     expect(bots.length).to.be.at.least(2);
@@ -68,11 +56,11 @@ describe('supervisor daemon process', function () {
 
   it('SIGTERM stops every bot, releases every lock and leaves no process of its tree', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], { stopGraceMs: 2000 });
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('helper', token)], { stopGraceMs: 2000 });
     const d = daemon(inst);
     await pollingStarted(token);
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
-    const reply = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'job' });
+    const reply = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
     const job = refOf(Number(reply.text?.split(' ')[2])) as ProcessRef;
     const tree = descendants(d.child.pid as number);
     d.child.kill('SIGTERM');
@@ -85,7 +73,7 @@ describe('supervisor daemon process', function () {
 
   it('a second daemon on the same data dir exits 1 with "botvisor is already running (pid N, since …)"', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)]);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)]);
     const first = daemon(inst);
     await pollingStarted(token);
     const second = daemon(inst);
@@ -95,7 +83,7 @@ describe('supervisor daemon process', function () {
 
   it('refuses to start when a process outside it holds a token\'s lock, naming that process', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)]);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)]);
     const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'main' });
     try {
       const d = daemon(inst);

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { createLogger, descendants, isAlive, type Logger, loadConfig, refOf } from '@botvisor/core';
-import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
+import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { AlreadyRunningError, Supervisor } from '../src/index.js';
 import { fixtureBot, install, newToken } from './support/installation.js';
@@ -12,34 +11,21 @@ const FAST = { pingIntervalMs: 500, hungAfterMs: 3000, backoffInitialMs: 50, bac
 
 describe('supervisor (in-process, real forked bots against the simulator)', function () {
   this.timeout(120_000);
-  const temp = new TempDirs();
-  const tracker = new ProcessTracker();
-  let sim: SimHandle;
-  let supervisors: Supervisor[] = [];
+  const bed = useTestbed();
   let logger: Logger;
 
   async function startSupervisor(configFile: string, env?: NodeJS.ProcessEnv): Promise<Supervisor> {
     const config = loadConfig(configFile);
     logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never', level: 'debug' });
     const sup = await Supervisor.start({ config, configFile, logger, ...(env !== undefined ? { env } : {}) });
-    supervisors.push(sup);
+    bed.onCleanup(() => sup.stop());
     return sup;
   }
 
-  beforeEach(async () => {
-    sim = await startSim();
-  });
-  afterEach(async () => {
-    for (const s of supervisors) await s.stop();
-    supervisors = [];
-    await tracker.killAll();
-    await sim.close();
-    temp.removeAll();
-  });
 
   it('kill -9 of the main bot 20 times: 20 restarts, ready each time, never two pollers at once', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
     const main = sup.bots.get('main');
@@ -49,16 +35,16 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
       await waitFor(() => main?.state === 'ready' && main.pid !== pid, { timeoutMs: 20_000, what: `restart #${i} to be ready` });
     }
     expect(main?.restarts).to.equal(20);
-    const stats = await sim.client.stats(token);
+    const stats = await bed.sim.client.stats(token);
     expect(stats.maxPendingPollers).to.equal(1);
     expect(stats.conflicts).to.equal(0);
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'alive' });
-    expect((await sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: alive');
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'alive' });
+    expect((await bed.sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: alive');
   });
 
   it('a bot that exits at once ends errored once the crash budget is spent, with growing gaps between starts (the first restart immediate)', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 500, backoffMaxMs: 5000, crashBudget: 5 });
+    const inst = install(bed.temp, bed.sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 500, backoffMaxMs: 5000, crashBudget: 5 });
     const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AT_START: '1' });
     const bot = sup.bots.get('crashy');
     await waitFor(() => bot?.state === 'errored', { timeoutMs: 30_000, what: 'the crash-looping bot to be errored' });
@@ -75,13 +61,13 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('finds a bot that busy-loops in a handler hung and restarts it within 30 s (default watchdog)', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], { backoffInitialMs: 50, stopGraceMs: 1000 });
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], { backoffInitialMs: 50, stopGraceMs: 1000 });
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
     const bot = sup.bots.get('main');
     const pid = bot?.pid as number;
     const started = Date.now();
-    sim.users.sendCommand(token, { user: USER, command: 'spin' });
+    bed.sim.users.sendCommand(token, { user: USER, command: 'spin' });
     await waitFor(() => bot?.state === 'ready' && bot.pid !== pid, { timeoutMs: 35_000, intervalMs: 200, what: 'the hung bot to be restarted and ready' });
     expect(Date.now() - started).to.be.below(30_000);
     expect(bot?.status().lastExit?.cause).to.equal('hung');
@@ -92,12 +78,12 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('kills a bot\'s CLI children when the bot crashes, before starting it again', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
     const bot = sup.bots.get('main');
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
-    const reply = await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'job' });
+    const reply = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
     const jobPid = Number(reply.text?.split(' ')[2]);
     const jobRef = refOf(jobPid);
     expect(jobRef).to.not.equal(undefined);
@@ -108,11 +94,11 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('shows the bots, their children and the locks in status', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], { ...FAST, scanIntervalMs: 200 });
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('helper', token)], { ...FAST, scanIntervalMs: 200 });
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
-    const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'job' });
-    await sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'job' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: '^job pid' });
     const status = await waitFor(async () => {
       const s = await sup.status();
       return s.bots.find((b) => b.name === 'main')?.children.some((c) => c.command === 'sleep') ? s : undefined;
@@ -125,19 +111,19 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     expect(status.supervisor.locks).to.have.length(1);
     expect(status.supervisor.locks[0]).to.deep.include({ bot: 'main' });
     expect(status.supervisor.locks[0]?.owner).to.include({ pid: process.pid, role: 'supervisor' });
-    expect((await sim.client.stats(token)).maxPendingPollers).to.equal(1);
+    expect((await bed.sim.client.stats(token)).maxPendingPollers).to.equal(1);
   });
 
   it('exports the bots\' own counters on /metrics: updates, handler durations, Bot API errors', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
     for (const word of ['one', 'two']) {
-      const { cursor } = sim.users.sendCommand(token, { user: USER, command: 'echo', args: word });
-      await sim.client.waitForMessage(token, USER.id, { after: cursor });
+      const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: word });
+      await bed.sim.client.waitForMessage(token, USER.id, { after: cursor });
     }
-    await sim.client.addFault({ token, method: 'getUpdates', times: 1, fail: { error_code: 502, description: 'Bad Gateway' } });
+    await bed.sim.client.addFault({ token, method: 'getUpdates', times: 1, fail: { error_code: 502, description: 'Bad Gateway' } });
     const metrics = await waitFor(async () => {
       const text = await (await fetch(`${sup.http?.url}/metrics`)).text();
       return /^botvisor_updates_total\{bot="main"\} 2$/m.test(text) && /^botvisor_telegram_errors_total\{bot="main",code="502"\} 1$/m.test(text) ? text : undefined;
@@ -150,7 +136,7 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('refuses a second supervisor on the same data dir, naming the first', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
     await startSupervisor(inst.configFile);
     const config = loadConfig(inst.configFile);
     const err = await Supervisor.start({ config, configFile: inst.configFile, logger }).catch((e: unknown) => e);
@@ -160,8 +146,8 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('does not kill a registry entry whose PID now belongs to an unrelated process', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token)], FAST);
-    const unrelated = tracker.spawn('sleep', ['60']);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
+    const unrelated = bed.tracker.spawn('sleep', ['60']);
     const real = refOf(unrelated.pid as number);
     mkdirSync(path.join(inst.dataDir, 'supervisor'), { recursive: true });
     writeFileSync(
@@ -180,7 +166,7 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
 
   it('stop() stops every bot, releases the locks and leaves no process', async () => {
     const token = newToken();
-    const inst = install(temp, sim, [fixtureBot('main', token), fixtureBot('helper', token)], FAST);
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('helper', token)], FAST);
     const sup = await startSupervisor(inst.configFile);
     await sup.waitReady(20_000);
     await sup.stop();

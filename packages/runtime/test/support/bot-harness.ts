@@ -9,17 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimHandle } from '@botvisor/bot-api-sim';
 import type { IpcMessage } from '@botvisor/core';
-import { exited, type ProcessTracker, type TempDirs, waitFor } from '@botvisor/testkit';
+import { exited, fakeToken, type ProcessTracker, type TempDirs, waitFor } from '@botvisor/testkit';
 
 export const BOT_BIN = fileURLToPath(new URL('../../src/bin/bot.js', import.meta.url));
 export const TEST_BOT = fileURLToPath(new URL('../fixtures/test-bot.js', import.meta.url));
 
-let tokenCounter = 0;
 /** A fresh, Telegram-shaped token, different for every test. */
-export function newToken(): string {
-  tokenCounter++;
-  return `${5_000_000_000 + process.pid * 100 + tokenCounter}:AAF${'x'.repeat(28)}${String(tokenCounter).padStart(4, '0')}`;
-}
+export const newToken = fakeToken;
 
 export interface Record {
   id: number;

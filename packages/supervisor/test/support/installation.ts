@@ -6,16 +6,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimHandle } from '@botvisor/bot-api-sim';
-import type { TempDirs } from '@botvisor/testkit';
+import { fakeToken, type TempDirs } from '@botvisor/testkit';
 
 export const FIXTURE_BOT = fileURLToPath(new URL('../fixtures/managed-bot.js', import.meta.url));
 export const DAEMON = fileURLToPath(new URL('../../src/bin/supervisor.js', import.meta.url));
 
-let counter = 0;
-export function newToken(): string {
-  counter++;
-  return `${6_000_000_000 + process.pid * 100 + counter}:AAG${'y'.repeat(28)}${String(counter).padStart(4, '0')}`;
-}
+export const newToken = fakeToken;
 
 export interface Installation {
   dir: string;
