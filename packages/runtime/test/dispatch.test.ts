@@ -4,6 +4,7 @@ import { Authorizer } from '../src/dispatch/authorize.js';
 import { Dispatcher } from '../src/dispatch/dispatcher.js';
 import { IncomingRateLimit } from '../src/dispatch/incoming-rate-limit.js';
 import { priorityMatcher } from '../src/dispatch/priority.js';
+import { createUpdatePipeline, HANDLER_ERROR_TEXT } from '../src/dispatch/update-pipeline.js';
 import { malformedReason, orderingKeyOf } from '../src/dispatch/update-shape.js';
 import { Backoff } from '../src/polling/backoff.js';
 
@@ -194,5 +195,58 @@ describe('limits', () => {
     const high = new Backoff({ random: () => 0.999 });
     expect(low.next()).to.equal(800);
     expect(high.next()).to.be.within(1190, 1200);
+  });
+});
+
+describe('update pipeline', () => {
+  function recorder() {
+    const lines: Array<{ level: string; msg: string; meta?: Record<string, unknown> }> = [];
+    const at = (level: string) => (msg: string, meta?: Record<string, unknown>) => void lines.push({ level, msg, meta });
+    const logger = { error: at('error'), warning: at('warning'), info: at('info'), debug: at('debug'), child: () => logger, close: async () => undefined };
+    return { logger, lines };
+  }
+
+  it('skips a malformed update with a WARNING naming why (never its text), runs no handler, and goes on', async () => {
+    const { logger, lines } = recorder();
+    const ran: number[] = [];
+    const notices: string[] = [];
+    const pipeline = createUpdatePipeline({
+      logger,
+      authorizer: new Authorizer(undefined),
+      rateLimit: new IncomingRateLimit(),
+      runHandlers: async ({ update }) => void ran.push(update.update_id),
+      notify: async (_chat, text) => void notices.push(text),
+    });
+    await pipeline({ update: { update_id: 7, message: { message_id: 1, text: 'secret text' } } as unknown as Update, redelivered: false });
+    await pipeline({ update: { update_id: 8, hologram: {} } as unknown as Update, redelivered: false });
+    await pipeline({ update: msg(5, 'fine'), redelivered: false });
+    expect(lines.filter((l) => l.level === 'warning').map((l) => [l.msg, l.meta?.updateId, l.meta?.reason])).to.deep.equal([
+      ['skipped a malformed update', 7, 'message has no chat'],
+      ['skipped a malformed update', 8, 'unknown update type "hologram"'],
+    ]);
+    expect(JSON.stringify(lines)).to.not.include('secret text');
+    expect(ran).to.have.length(1);
+    expect(notices).to.deep.equal([]);
+  });
+
+  it('turns a throwing handler into an ERROR with the update id and a short apology to the chat', async () => {
+    const { logger, lines } = recorder();
+    const notices: string[] = [];
+    const pipeline = createUpdatePipeline({
+      logger,
+      authorizer: new Authorizer(undefined),
+      rateLimit: new IncomingRateLimit(),
+      runHandlers: async () => {
+        throw new Error('boom');
+      },
+      notify: async (_chat, text) => void notices.push(text),
+    });
+    const update = msg(5, 'private words');
+    await pipeline({ update, redelivered: true });
+    await new Promise((r) => setImmediate(r));
+    const error = lines.find((l) => l.level === 'error');
+    expect(error?.meta).to.include({ updateId: update.update_id, kind: 'message', redelivered: true });
+    expect(JSON.stringify(lines)).to.not.include('private words');
+    expect(notices).to.deep.equal([HANDLER_ERROR_TEXT]);
   });
 });
