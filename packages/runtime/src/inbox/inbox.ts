@@ -89,7 +89,9 @@ export class Inbox {
    * not crash-loop on it forever.
    */
   async recover(orderingKey: (update: Update) => string): Promise<Recovery> {
-    const clean = this.store.data.cleanShutdown;
+    // A backup restored over a corrupt file is older than what was handled since it was taken, so
+    // its cleanShutdown flag says nothing about this file's updates: every leftover may have run.
+    const clean = this.store.data.cleanShutdown && this.store.loaded.source !== 'backup';
     const result: Recovery = { updates: [], quarantined: [] };
     this.store.update((d) => {
       const headOfKey = new Set<string>();

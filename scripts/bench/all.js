@@ -1,0 +1,42 @@
+// `npm run bench`: every side-by-side benchmark in sequence, each in its own Node process (so one
+// benchmark's heap and handles never skew the next), with their output as they print it. `--quick`
+// asks each for its short version (smaller counts; the same comparisons). Exit code 1 if any failed.
+//   node scripts/bench/all.js [--quick] [--only store,sim,...]
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadAverage, machineFacts } from './lib/common.js';
+
+const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+
+/** Each benchmark with its arguments for a full and a quick run. */
+const BENCHES = [
+  { name: 'dispatch', what: 'dispatch latency and throughput vs grammY runner and node-telegram-bot-api v2', full: [], quick: ['--quick'] },
+  { name: 'supervisor', what: 'restart latency and idle memory vs PM2', full: [], quick: ['--quick'] },
+  { name: 'treekill', what: 'tree kill vs tree-kill alone', full: [], quick: ['--quick'] },
+  { name: 'store', what: 'durable store vs lowdb stock JSONFile adapter', full: [], quick: [], quickEnv: { BENCH_BURST_UPDATES: '2000', BENCH_SEQUENTIAL_WRITES: '100', BENCH_ROUNDS: '2' } },
+  { name: 'jobs', what: 'CLI output throughput vs exec; outbox delivery vs the theoretical 30/s', full: [], quick: ['--sizes', '1,10,100', '--rounds', '2'] },
+  { name: 'sim', what: 'bot-api-sim requests/s and round trips/s', full: [], quick: ['--seconds', '2'] },
+];
+
+const only = opt.only?.split(',');
+const selected = BENCHES.filter((b) => only === undefined || only.includes(b.name));
+console.log(`botvisor benchmarks${opt.quick ? ' (quick)' : ''}: ${selected.map((b) => b.name).join(', ')}`);
+console.log(`machine: ${machineFacts()}; load average at start: ${loadAverage()}`);
+const failed = [];
+for (const b of selected) {
+  console.log(`\n=== ${b.name}: ${b.what} ===`);
+  const args = opt.quick ? b.quick : b.full;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [path.join(import.meta.dirname, `${b.name}.js`), ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, ...(opt.quick ? b.quickEnv : {}) },
+  });
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  if (r.status !== 0) failed.push(b.name);
+  console.log(`=== ${b.name}: ${r.status === 0 ? 'done' : `FAILED (${r.status ?? r.signal})`} in ${secs} s ===`);
+}
+if (failed.length > 0) {
+  console.log(`\nfailed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
