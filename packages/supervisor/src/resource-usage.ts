@@ -12,9 +12,9 @@ export interface TreeUsage {
 
 export async function treeUsage(pids: number[]): Promise<TreeUsage> {
   if (pids.length === 0) return { cpu: 0, memoryBytes: 0 };
-  let stats: Record<string, { cpu: number; memory: number } | undefined>;
+  let stats: Record<string, { cpu: number; memory: number } | null | undefined>;
   try {
-    stats = (await pidusage(pids)) as Record<string, { cpu: number; memory: number } | undefined>;
+    stats = (await pidusage(pids)) as Record<string, { cpu: number; memory: number } | null | undefined>;
   } catch {
     // One of them exited between listing and measuring: measure one by one.
     stats = {};
@@ -23,7 +23,8 @@ export async function treeUsage(pids: number[]): Promise<TreeUsage> {
   let cpu = 0;
   let memoryBytes = 0;
   for (const s of Object.values(stats)) {
-    if (s === undefined) continue;
+    // pidusage answers null (it does not throw) for a PID of the list that is already gone.
+    if (s === undefined || s === null) continue;
     cpu += s.cpu;
     memoryBytes += s.memory;
   }
