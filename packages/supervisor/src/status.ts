@@ -2,8 +2,7 @@
  * The `status --json` contract (ARCHITECTURE.md): what `botvisor status`, the control socket and
  * monitoring read. Field names here are a promise to other tools; add, never rename.
  */
-import type { BotState } from './bot/bot-state.js';
-import type { ExitRecord } from './bot/exit-cause.js';
+import type { BotStatus } from './bot/managed-bot.js';
 
 export interface LockStatus {
   /** First 16 hex of sha256(token): which token, without the token. */
@@ -14,21 +13,11 @@ export interface LockStatus {
   bot: string;
 }
 
-export interface BotStatusReport {
-  name: string;
-  kind: string;
-  state: BotState;
-  pid: number | null;
-  restarts: number;
-  polling: boolean;
-  uptimeMs: number | null;
+/** One bot: what its ManagedBot knows, plus the usage of its whole process tree (measured per request). */
+export interface BotStatusReport extends BotStatus {
   /** Percent of one core, summed over the bot's process tree. */
   cpu: number;
   memoryBytes: number;
-  lastExit: ExitRecord | null;
-  children: Array<{ pid: number; command: string }>;
-  runningJobs: number | null;
-  eventLoopDelayMs: number | null;
 }
 
 export interface StatusReport {

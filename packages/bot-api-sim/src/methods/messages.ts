@@ -57,24 +57,18 @@ function editMessageText(context: MethodContext): Message {
   message.text = formatted.text;
   if (formatted.entities.length > 0) message.entities = formatted.entities;
   else delete message.entities;
-  if (replyMarkup !== undefined) message.reply_markup = replyMarkup;
-  else delete message.reply_markup;
-  message.edit_date = Math.floor(context.sim.clock.now() / 1000);
-  record.transcript.append({
-    kind: 'edited',
-    timestamp: context.sim.clock.now(),
-    message_id: message.message_id,
-    text: message.text,
-    ...(message.entities === undefined ? {} : { entities: message.entities }),
-    ...(replyMarkup === undefined ? {} : { reply_markup: replyMarkup }),
-  });
-  return message;
+  return recordEdit(context, record, message, replyMarkup, { textEdited: true });
 }
 
 function editMessageReplyMarkup(context: MethodContext): Message {
   const { message, record } = messageToEdit(context);
   const replyMarkup = context.params.replyMarkup();
   if (sameJson(replyMarkup, message.reply_markup)) throw new ApiError(400, `Bad Request: ${describe.notModified}`);
+  return recordEdit(context, record, message, replyMarkup, { textEdited: false });
+}
+
+/** The common end of every edit: the new markup (or none), the edit date, and an `edited` transcript entry. */
+function recordEdit(context: MethodContext, record: Parameters<typeof admitMessage>[1], message: Message, replyMarkup: Message['reply_markup'] | undefined, o: { textEdited: boolean }): Message {
   if (replyMarkup !== undefined) message.reply_markup = replyMarkup;
   else delete message.reply_markup;
   message.edit_date = Math.floor(context.sim.clock.now() / 1000);
@@ -83,6 +77,7 @@ function editMessageReplyMarkup(context: MethodContext): Message {
     timestamp: context.sim.clock.now(),
     message_id: message.message_id,
     ...(message.text === undefined ? {} : { text: message.text }),
+    ...(!o.textEdited || message.entities === undefined ? {} : { entities: message.entities }),
     ...(replyMarkup === undefined ? {} : { reply_markup: replyMarkup }),
   });
   return message;
