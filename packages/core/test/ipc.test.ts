@@ -25,7 +25,7 @@ describe('IPC messages', () => {
     { type: 'pong', seq: 3, eventLoopDelayMs: 1.5, queueDepth: 0, runningJobs: 2 },
     { type: 'child-spawned', child: { pid: 123, startTime: 456, command: 'sleep' }, jobId: 'j1' },
     { type: 'child-exited', child: { pid: 123, startTime: 456 }, code: null, signal: 'SIGKILL' },
-    { type: 'restart-request', reason: '/restart' },
+    { type: 'subscribe-events' },
     { type: 'shutdown', graceMs: 10_000 },
     { type: 'event', event: { kind: 'conflict', bot: 'main', at: new Date().toISOString(), message: '409 Conflict x3', data: { count: 3 } } },
   ];

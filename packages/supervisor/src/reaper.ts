@@ -7,7 +7,7 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, type KilledProcess, killByCookie, killTree, type Logger, reclaimIfOwnerDead } from '@botvisor/core';
+import { isAlive, type KilledProcess, killByCookie, killTree, type Logger, processKey, reclaimIfOwnerDead } from '@botvisor/core';
 import type { RegistryState } from './registry.js';
 
 export interface ReapResult {
@@ -50,7 +50,7 @@ export async function reapPreviousRun(previous: RegistryState, dataDir: string, 
 function dedupe(list: KilledProcess[]): KilledProcess[] {
   const seen = new Set<string>();
   return list.filter((p) => {
-    const key = `${p.pid}@${p.startTime}`;
+    const key = processKey(p);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

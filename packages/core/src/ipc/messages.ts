@@ -3,8 +3,10 @@
  * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
  * — a malformed message can never crash its receiver.
  *
- * Direction:  supervisor → bot: hello, ping, shutdown, event (forwarded to alerts bots), status-reply
- *             bot → supervisor: ready, pong, child-spawned, child-exited, restart-request, event, status-request
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request
+ *
+ * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
  */
 import { z } from 'zod';
 
@@ -67,7 +69,8 @@ const childExited = z.object({
   jobId: z.string().optional(),
 });
 
-const restartRequest = z.object({ type: z.literal('restart-request'), reason: z.string().optional() });
+/** The bot wants the supervisor's events (it called `runtime.onSupervisorEvent`); sent once per process. */
+const subscribeEvents = z.object({ type: z.literal('subscribe-events') });
 
 const shutdown = z.object({ type: z.literal('shutdown'), graceMs: z.number().int().nonnegative().optional(), reason: z.string().optional() });
 
@@ -103,7 +106,7 @@ export const ipcMessageSchema = z.discriminatedUnion('type', [
   pong,
   childSpawned,
   childExited,
-  restartRequest,
+  subscribeEvents,
   shutdown,
   event,
 ]);

@@ -1,5 +1,6 @@
+export { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART, JOB_MARKER_VAR, processKey, SKIP_TELEGRAM_LOCK_VAR, TREE_COOKIE_VAR } from './contract.js';
 export { descendants } from './descendants.js';
 export { isAlive, isDeadState, type ProcessRef, refOf, selfRef } from './identity.js';
 export { type KilledProcess, type KillTreeOptions, type KillTreeResult, killByCookie, killTree } from './kill-tree.js';
 export { type ProcessInfo, parseProcStat, readProcess, snapshotProcesses } from './process-table.js';
-export { findByCookie, findByEnv, newTreeCookie, TREE_COOKIE_VAR, withTreeCookie } from './tree-cookie.js';
+export { findByCookie, findByEnv, newTreeCookie, withTreeCookie } from './tree-cookie.js';

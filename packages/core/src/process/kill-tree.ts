@@ -8,6 +8,7 @@
  * nothing is alive or `deadlineMs` has passed. Every signal is preceded by a start-time check.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processKey as key } from './contract.js';
 import { descendants } from './descendants.js';
 import { isAlive, isDeadState, type ProcessRef } from './identity.js';
 import { type ProcessInfo, readProcess, snapshotProcesses } from './process-table.js';
@@ -71,7 +72,6 @@ async function killTreeFrom(root: ProcessRef | null, options: KillTreeOptions): 
   const deadline = Date.now() + (options.deadlineMs ?? graceMs + 5000);
   const pollMs = options.pollMs ?? 50;
   const members = new Map<string, KilledProcess>();
-  const key = (r: ProcessRef): string => `${r.pid}@${r.startTime}`;
 
   const add = (p: ProcessInfo): boolean => {
     if (p.pid === process.pid || isDeadState(p.state) || members.has(key(p))) return false;

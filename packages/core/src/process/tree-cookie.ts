@@ -9,11 +9,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { TREE_COOKIE_VAR } from './contract.js';
 import { isDeadState } from './identity.js';
 import type { ProcessInfo } from './process-table.js';
 import { readProcess } from './process-table.js';
 
-export const TREE_COOKIE_VAR = 'BOTVISOR_TREE';
 
 /** A fresh cookie id: unique per supervisor run (or per test). */
 export function newTreeCookie(): string {

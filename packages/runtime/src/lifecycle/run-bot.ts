@@ -6,7 +6,7 @@
  * close the stores → release the lock → exit 0 (or 42 for a restart).
  */
 import path from 'node:path';
-import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, type ResolvedBot, type ResolvedConfig, redact } from '@botvisor/core';
+import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Authorizer } from '../dispatch/authorize.js';
@@ -138,7 +138,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     );
 
     // The supervisor sends hello right after fork; it matters when it holds the lock for us.
-    const hello = env.SKIP_TELEGRAM_LOCK === '1' && link.connected ? await link.waitForHello(5000) : undefined;
+    const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
     mode = await step(
       'lock handshake',
       () =>
@@ -148,7 +148,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
           dataDir: config.dataDir,
           configuredToPoll: botConfig.polling,
           auxiliary: botConfig.auxiliary,
-          skipTelegramLock: env.SKIP_TELEGRAM_LOCK === '1',
+          skipTelegramLock: env[SKIP_TELEGRAM_LOCK_VAR] === '1',
           hello,
           logger,
           onCompromised: () => void exit(EXIT_FAILURE, 'the polling lock was compromised; stop polling'),

@@ -3,7 +3,7 @@
  * whatever a periodic rescan finds below it or carrying its tree cookie — so a process spawned
  * outside the job runner is tracked too. Changes are handed to the registry.
  */
-import { descendants, findByCookie, isAlive, type ProcessRef, snapshotProcesses } from '@botvisor/core';
+import { descendants, findByCookie, isAlive, type ProcessRef, processKey, snapshotProcesses } from '@botvisor/core';
 import type { TrackedProcess } from '../registry.js';
 
 export class ChildTracker {
@@ -16,12 +16,12 @@ export class ChildTracker {
   }
 
   reported(child: ProcessRef & { command: string }): void {
-    this.children.set(`${child.pid}@${child.startTime}`, { pid: child.pid, startTime: child.startTime, command: child.command });
+    this.children.set(processKey(child), { pid: child.pid, startTime: child.startTime, command: child.command });
     this.onChange(this.list());
   }
 
   exited(child: ProcessRef): void {
-    if (this.children.delete(`${child.pid}@${child.startTime}`)) this.onChange(this.list());
+    if (this.children.delete(processKey(child))) this.onChange(this.list());
   }
 
   /** Looks again at the bot's tree and cookie; drops what has died, adds what is new. */
@@ -32,7 +32,7 @@ export class ChildTracker {
     const below = botAlive ? descendants(bot.pid, table) : [];
     for (const p of [...below, ...findByCookie(cookie)]) {
       if (p.pid === bot.pid || p.state === 'Z') continue;
-      found.set(`${p.pid}@${p.startTime}`, { pid: p.pid, startTime: p.startTime, command: p.command });
+      found.set(processKey(p), { pid: p.pid, startTime: p.startTime, command: p.command });
     }
     let changed = false;
     for (const [key, child] of this.children) {

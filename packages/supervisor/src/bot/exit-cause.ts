@@ -4,6 +4,8 @@
  * itself assigns when it had to kill the bot.
  */
 
+import { EXIT_CONFIG, EXIT_OK, EXIT_RESTART } from '@botvisor/core';
+
 export type ExitCause = 'exit' | 'signal' | 'hung' | 'start-timeout';
 
 export interface ExitRecord {
@@ -13,9 +15,6 @@ export interface ExitRecord {
   at: string;
 }
 
-export const EXIT_OK = 0;
-export const EXIT_RESTART = 42;
-export const EXIT_CONFIG = 78;
 
 export type ExitMeaning = 'stopped' | 'restart-now' | 'config-error' | 'crash';
 

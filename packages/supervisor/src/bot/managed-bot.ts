@@ -18,10 +18,13 @@ import {
   type PongMessage,
   type ProcessRef,
   parseIpcMessage,
+  processKey,
   type ResolvedBot,
   refOf,
+  SKIP_TELEGRAM_LOCK_VAR,
   type SupervisorSettings,
   sendIpc,
+  TREE_COOKIE_VAR,
 } from '@botvisor/core';
 import type { EventStream } from '../events.js';
 import type { Registry, TrackedProcess } from '../registry.js';
@@ -173,9 +176,9 @@ export class ManagedBot {
       return;
     }
     const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
-    const env: NodeJS.ProcessEnv = { ...this.o.env, BOTVISOR_TREE: this.o.cookie };
-    delete env.SKIP_TELEGRAM_LOCK;
-    if (this.o.lock !== undefined) env.SKIP_TELEGRAM_LOCK = '1';
+    const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
+    delete env[SKIP_TELEGRAM_LOCK_VAR];
+    if (this.o.lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
     // Its own process group: a Ctrl-C in the terminal reaches only the supervisor, which then stops
     // the bots in order (send-only first, pollers last), and a tree kill can signal the whole group.
     const child = fork(this.o.entry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
@@ -302,8 +305,8 @@ export class ManagedBot {
       case 'child-exited':
         this.tracker.exited(msg.child);
         return;
-      case 'restart-request':
-        this.o.logger.info('the bot asked to be restarted', { reason: msg.reason });
+      case 'subscribe-events':
+        this.o.logger.info('the bot subscribed to supervisor events');
         return;
       case 'event':
         this.o.onBotEvent?.(msg.event);
@@ -395,10 +398,10 @@ export class ManagedBot {
    */
   private async killLeftovers(): Promise<void> {
     const swept = await killByCookie(this.o.cookie, { graceMs: 500, deadlineMs: 5000 });
-    const gone = new Set(swept.killed.map((p) => `${p.pid}@${p.startTime}`));
+    const gone = new Set(swept.killed.map((p) => processKey(p)));
     let extra = 0;
     for (const c of this.tracker.list()) {
-      if (gone.has(`${c.pid}@${c.startTime}`) || !isAlive(c)) continue;
+      if (gone.has(processKey(c)) || !isAlive(c)) continue;
       extra += (await killTree(c, { graceMs: 500, deadlineMs: 5000 })).killed.length;
     }
     const count = swept.killed.length + extra;

@@ -6,10 +6,9 @@
  * crash) and this job's own marker (so stopping one job never touches another job's processes).
  */
 import { randomBytes } from 'node:crypto';
-import { TREE_COOKIE_VAR, withTreeCookie } from '@botvisor/core';
+import { JOB_MARKER_VAR, TREE_COOKIE_VAR, withTreeCookie } from '@botvisor/core';
 
-/** The per-job marker variable; its value is unique to one run of one job. */
-export const JOB_MARKER_VAR = 'BOTVISOR_JOB';
+export { JOB_MARKER_VAR };
 
 /** What a typical CLI tool needs to find programs, its home, the locale and the time zone. */
 export const DEFAULT_ENV_ALLOW: readonly string[] = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM'];

@@ -4,7 +4,7 @@
  * init) and those still in the job's process group (any platform). Needed once the root has
  * exited — tree kill starts from a live root — and for grandchildren that escaped the tree.
  */
-import { findByEnv, isDeadState, type ProcessInfo, snapshotProcesses } from '@botvisor/core';
+import { findByEnv, isDeadState, type ProcessInfo, processKey, snapshotProcesses } from '@botvisor/core';
 import { JOB_MARKER_VAR } from '../environment/job-env.js';
 
 /** Live processes (not zombies) carrying `BOTVISOR_JOB=<marker>`; empty off Linux. */
@@ -20,7 +20,7 @@ export function processGroupMembers(pgid: number): ProcessInfo[] {
 /** Everything left of a job: its group and its marker, without duplicates. */
 export function jobMembers(pgid: number | undefined, marker: string): ProcessInfo[] {
   const found = new Map<string, ProcessInfo>();
-  const add = (p: ProcessInfo): void => void found.set(`${p.pid}@${p.startTime}`, p);
+  const add = (p: ProcessInfo): void => void found.set(processKey(p), p);
   if (pgid !== undefined) processGroupMembers(pgid).forEach(add);
   findByJobMarker(marker).forEach(add);
   return [...found.values()];

@@ -5,7 +5,7 @@
  * is alive or the deadline passes. Other jobs of the same bot are never touched: they carry
  * another marker, and the bot-wide tree cookie is deliberately not used here.
  */
-import { isAlive, killTree, type ProcessRef } from '@botvisor/core';
+import { isAlive, killTree, type ProcessRef, processKey } from '@botvisor/core';
 import { jobMembers } from './job-members.js';
 
 export interface StopJobOptions {
@@ -20,7 +20,7 @@ export interface StopJobResult {
   survivors: ProcessRef[];
 }
 
-const key = (r: ProcessRef): string => `${r.pid}@${r.startTime}`;
+const key = processKey;
 
 /** `root` may be undefined or already dead (the job exited and left processes behind). */
 export async function stopJobTree(root: ProcessRef | undefined, marker: string, options: StopJobOptions): Promise<StopJobResult> {

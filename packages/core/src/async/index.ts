@@ -1,0 +1,1 @@
+export { settlesWithin } from './settles-within.js';

@@ -1,0 +1,27 @@
+/**
+ * The contract between a bot process and the supervisor that forks it, in one place: the exit
+ * codes a bot uses to say what happened, the environment names the supervisor sets (and every
+ * descendant inherits), and the key that names one process for its whole life.
+ */
+import type { ProcessRef } from './identity.js';
+
+/** Clean stop (SIGTERM, IPC shutdown, lost supervisor): do not restart. */
+export const EXIT_OK = 0;
+/** Something broke (an unhandled error, a failed start-up step): restart with backoff. */
+export const EXIT_FAILURE = 1;
+/** "Restart me" (`/restart`): restart at once, not counted as a crash. */
+export const EXIT_RESTART = 42;
+/** Bad token or config (EX_CONFIG): restarting cannot help; mark the bot errored. */
+export const EXIT_CONFIG = 78;
+
+/** Set to `1` by a supervisor that holds this bot's polling lock: the bot polls without taking it. */
+export const SKIP_TELEGRAM_LOCK_VAR = 'SKIP_TELEGRAM_LOCK';
+/** The tree cookie: every process botvisor starts carries it, and its descendants inherit it. */
+export const TREE_COOKIE_VAR = 'BOTVISOR_TREE';
+/** One CLI job's own marker, so stopping one job never touches another job's processes. */
+export const JOB_MARKER_VAR = 'BOTVISOR_JOB';
+
+/** `pid@startTime`: unique for a process's whole life, never reused by a later process with its pid. */
+export function processKey(ref: Pick<ProcessRef, 'pid' | 'startTime'>): string {
+  return `${ref.pid}@${ref.startTime}`;
+}
