@@ -32,6 +32,8 @@ export interface MessageWait {
   after?: number;
   /** Default 10000. */
   timeoutMs?: number;
+  /** Gives up early: the request is aborted (the promise rejects with the fetch's AbortError) and the sim stops waiting. */
+  signal?: AbortSignal;
 }
 
 export interface SimClientOptions {
@@ -82,7 +84,7 @@ export class SimClient {
       body.flags = wait.pattern.flags.replace(/[gy]/g, '');
     } else if (wait.pattern !== undefined) body.pattern = wait.pattern;
     if (wait.timeoutMs !== undefined) body.timeoutMs = wait.timeoutMs;
-    return this.call('POST', `${botPath(token)}/chats/${chatId}/wait`, body);
+    return this.call('POST', `${botPath(token)}/chats/${chatId}/wait`, body, wait.signal);
   }
 
   chats(token: string): Promise<ChatView[]> {
@@ -142,8 +144,9 @@ export class SimClient {
     await this.call('DELETE', '/sim/faults');
   }
 
-  private async call<T>(verb: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(verb: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const init: RequestInit = { method: verb };
+    if (signal !== undefined) init.signal = signal;
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers = { 'Content-Type': 'application/json' };

@@ -129,6 +129,20 @@ describe('bot-api-sim control API', () => {
       expect(error.description).to.match(/^Request Timeout: no bot message with text "never"/);
     });
 
+    it('gives up a wait when its signal aborts', async () => {
+      await sim.client.sendMessage(TOKEN, { text: 'hi' });
+      const leaving = new AbortController();
+      const started = Date.now();
+      const waiting = sim.client.bot(TOKEN).waitForMessage(DEFAULT_CHAT, { text: 'never', timeoutMs: 20_000, signal: leaving.signal });
+      setTimeout(() => leaving.abort(), 100);
+      const error = await waiting.then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect(error?.name).to.equal('AbortError');
+      expect(Date.now() - started).to.be.below(5000);
+    });
+
     it('answers 400 chat not found for a chat nobody wrote in', async () => {
       const error = await clientError(sim.client.transcript(TOKEN, 999));
       expect(error.description).to.equal('Bad Request: chat not found');

@@ -22,7 +22,7 @@ import { ConflictStormDetector } from './conflict-storm.js';
 import { ControlServer } from './control/control-server.js';
 import { type ControlRequest, controlSocketPath } from './control/protocol.js';
 import { createDashboard } from './dashboard/dashboard.js';
-import type { SandboxOptions } from './dashboard/sandbox-chat.js';
+import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventStream } from './events.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
@@ -48,7 +48,7 @@ export interface SupervisorOptions {
   /** Called after a control client asked the supervisor to stop and the reply went out (the daemon exits). */
   onStopRequested?: () => void;
   /** Sandbox mode (the simulator runs alongside): the dashboard shows a chat panel talking to this bot as this sim user. */
-  sandbox?: SandboxOptions;
+  sandbox?: SandboxChatPort;
 }
 
 export class StartupError extends Error {

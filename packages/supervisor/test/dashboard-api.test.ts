@@ -2,13 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
+import { SimSandboxChat } from '@botvisor/cli';
 import { createLogger, isAlive, type Logger, loadConfig, refOf } from '@botvisor/core';
 import { ProcessTracker, TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { accessPolicy, isLoopbackHost } from '../src/dashboard/access-policy.js';
 import { createDashboard } from '../src/dashboard/dashboard.js';
 import type { ChatPage, DashboardSession, DashboardState, LogTail } from '../src/dashboard/dashboard-types.js';
-import type { SandboxOptions } from '../src/dashboard/sandbox-chat.js';
+import type { SandboxChatPort } from '../src/dashboard/sandbox-chat-port.js';
 import { EventStream, type StatusReport, Supervisor } from '../src/index.js';
 import { actionPost, json, openSession, request } from './fixtures/dashboard-http.js';
 import { fixtureBot, install, newToken } from './support/installation.js';
@@ -45,7 +46,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
   let servers: http.Server[] = [];
   let logger: Logger;
 
-  async function startFleet(bots: object[], sandbox?: (token: string) => SandboxOptions, sandboxToken?: string): Promise<{ sup: Supervisor; base: string }> {
+  async function startFleet(bots: object[], sandbox?: (token: string) => SandboxChatPort, sandboxToken?: string): Promise<{ sup: Supervisor; base: string }> {
     const inst = install(temp, sim, bots, FAST);
     const config = loadConfig(inst.configFile);
     logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
@@ -60,7 +61,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     return { sup, base: sup.http?.url as string };
   }
 
-  const sandboxFor = (token: string): SandboxOptions => ({ simUrl: sim.url, token, user: USER, chatId: USER.id });
+  const sandboxFor = (token: string): SandboxChatPort => new SimSandboxChat({ bot: sim.client.bot(token), user: USER, chatId: USER.id });
 
   beforeEach(async () => {
     sim = await startSim();
@@ -258,6 +259,58 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     const plain = await startFleet([fixtureBot('main', newToken())]);
     expect((await request(`${plain.base}/api/chat`)).status).to.equal(404);
     expect(json<DashboardSession>(await request(`${plain.base}/api/session`)).sandbox).to.equal(null);
+  });
+
+  it('sandbox chat through its port: names the bot by token hash, caps the wait, hands on only checked text, and a failing port is a redacted 502', async () => {
+    const leaked = '123456:AAHsecret_token_that_must_never_show_1234';
+    const calls: string[] = [];
+    let failing = false;
+    const port: SandboxChatPort = {
+      user: USER,
+      chatId: USER.id,
+      botTokenHash: 'aaaaaaaaaaaaaaaa',
+      send: async (text) => {
+        calls.push(`send ${text}`);
+        if (failing) throw new Error(`the simulator refused: no bot ${leaked}`);
+        return { item: { id: 'u1', from: 'user', kind: 'message', messageId: 1, text, at: new Date(0).toISOString(), buttons: [] }, userCursor: 1 };
+      },
+      page: async (after, userAfter, waitMs) => {
+        calls.push(`page ${after} ${userAfter} ${waitMs}`);
+        if (failing) throw new Error(`the simulator did not answer: fetch ${leaked} failed`);
+        return { items: [], cursor: after, userCursor: userAfter };
+      },
+    };
+    const quiet = createLogger({ proc: 'dashboard-test', console: 'never' });
+    const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [] }, bots: [] };
+    const dashboard = createDashboard({
+      fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => undefined, children: () => [] },
+      bots: [
+        { name: 'alerts', tokenHash: 'aaaaaaaaaaaaaaaa', polling: false },
+        { name: 'bridge', tokenHash: 'aaaaaaaaaaaaaaaa', polling: true },
+      ],
+      http: { host: '127.0.0.1' },
+      logDir: temp.make('botvisor-dash-logs-'),
+      sandbox: port,
+      logger: quiet,
+    });
+    const server = http.createServer((req, res) => void dashboard.handle(req, res));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const s = await openSession(base);
+    expect(json<DashboardSession>(await request(`${base}/api/session`)).sandbox).to.deep.equal({ bot: 'bridge', user: USER, chatId: USER.id });
+    expect(json<ChatPage>(await request(`${base}/api/chat?after=3&userAfter=2&waitMs=600000`))).to.deep.equal({ items: [], cursor: 3, userCursor: 2 });
+    expect((await actionPost(base, '/api/chat', s, { body: { text: '  ' } })).status).to.equal(400);
+    expect((await actionPost(base, '/api/chat', s, { body: { text: 'hi' } })).status).to.equal(200);
+    expect(calls).to.deep.equal(['page 3 2 25000', 'send hi']);
+
+    failing = true;
+    for (const reply of [await actionPost(base, '/api/chat', s, { body: { text: 'hi' } }), await request(`${base}/api/chat`)]) {
+      expect(reply.status).to.equal(502);
+      expect(json<{ error: string }>(reply).error).to.match(/^the simulator (refused|did not answer): .*123456:<redacted>/);
+      expect(reply.text).not.to.include('secret_token');
+    }
   });
 
   it('is read-only when bound beyond loopback without a bearer token: the page can read, every action is refused', async () => {

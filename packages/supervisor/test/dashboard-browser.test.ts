@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
+import { SimSandboxChat } from '@botvisor/cli';
 import { createLogger, descendants, isAlive, isDeadState, killTree, loadConfig, refOf } from '@botvisor/core';
 import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -32,7 +33,7 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     const inst = install(temp, sim, [{ name: 'bridge', module: HELP_BOT, token }, fixtureBot('alerts-out', token), fixtureBot('worker', newToken())], FAST);
     const config = loadConfig(inst.configFile);
     const logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
-    sup = await Supervisor.start({ config, configFile: inst.configFile, logger, sandbox: { simUrl: sim.url, token, user: USER, chatId: USER.id } });
+    sup = await Supervisor.start({ config, configFile: inst.configFile, logger, sandbox: new SimSandboxChat({ bot: sim.client.bot(token), user: USER, chatId: USER.id }) });
     await sup.waitReady(30_000);
     return { sup, token };
   }

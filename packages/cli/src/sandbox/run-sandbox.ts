@@ -4,7 +4,8 @@
  * supervisor in the foreground with the dashboard's chat panel on, says "all bots ready" and how
  * to talk to the bot, and on Ctrl-C (or SIGTERM, or `botvisor stop`) stops the supervisor and
  * the simulator and exits 0. The demo config itself is sandbox-config.ts; the banner is
- * sandbox-banner.ts.
+ * sandbox-banner.ts; the chat panel's link to the simulator is sandbox-chat-port.ts (an object
+ * handed to the supervisor, which is why the sandbox never runs it as a separate daemon).
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { ConfigError, createLogger, isAlive, type Logger, loadConfig, type Resol
 import { AlreadyRunningError, instanceLockPath, StartupError, Supervisor, type SupervisorEvent } from '@botvisor/supervisor';
 import { CliError, EXIT } from '../exit-codes.js';
 import { sandboxBanner } from './sandbox-banner.js';
+import { SimSandboxChat } from './sandbox-chat-port.js';
 import { sandboxConfig } from './sandbox-config.js';
 import { SANDBOX_CHAT_ID, SANDBOX_TOKEN, SANDBOX_USER } from './sandbox-identity.js';
 import { removeSandboxInfo, writeSandboxInfo } from './sandbox-info.js';
@@ -96,7 +98,7 @@ class SandboxRun {
         config,
         configFile: this.s.configFile,
         logger: this.loggers[0],
-        sandbox: { simUrl: this.sim.url, token: SANDBOX_TOKEN, user: SANDBOX_USER, chatId: SANDBOX_CHAT_ID },
+        sandbox: new SimSandboxChat({ bot: this.sim.client.bot(SANDBOX_TOKEN), user: SANDBOX_USER, chatId: SANDBOX_CHAT_ID }),
         onStopRequested: () => void this.stop('botvisor stop'),
       });
     } catch (err) {

@@ -82,9 +82,16 @@ export interface ChatItem {
   buttons: string[][];
 }
 
+/** What `POST /api/chat` answers: the sent message, to show at once. */
+export interface ChatSent {
+  item: ChatItem;
+  /** The `userCursor` that includes this message. */
+  userCursor: number;
+}
+
 export interface ChatPage {
   items: ChatItem[];
-  /** The sim transcript's cursor: pass it back as `after`. */
+  /** The bot side's cursor (the sim transcript's): pass it back as `after`. */
   cursor: number;
   /** How many messages the sim user has sent through the dashboard: pass it back as `userAfter`. */
   userCursor: number;

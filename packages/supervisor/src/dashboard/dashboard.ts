@@ -14,19 +14,20 @@
  *
  * Every route first checks the Host (see access-policy.ts); every POST is refused in read-only
  * mode and without same-origin plus the session token (session-guard.ts). This file routes and
- * wires; each concern lives in its own module.
+ * wires; each concern lives in its own module. The chat routes speak to the sandbox only through
+ * the `SandboxChatPort` it was given (sandbox-chat-port.ts).
  */
 import type http from 'node:http';
-import { type Logger, type ProcessInfo, redact, snapshotProcesses, tokenHash } from '@botvisor/core';
+import { type Logger, type ProcessInfo, redact, snapshotProcesses } from '@botvisor/core';
 import type { EventStream } from '../events.js';
 import type { TrackedProcess } from '../registry.js';
 import type { StatusReport } from '../status.js';
 import { type AccessPolicy, accessPolicy, hostNameOf, isLoopbackHost } from './access-policy.js';
-import type { DashboardSession, DashboardState, SandboxInfo } from './dashboard-types.js';
+import type { ChatSent, DashboardSession, DashboardState, SandboxInfo } from './dashboard-types.js';
 import { snapshotFleet } from './fleet-snapshot.js';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-io.js';
 import { readLogTail } from './log-tail.js';
-import { SandboxChat, type SandboxOptions } from './sandbox-chat.js';
+import type { SandboxChatPort } from './sandbox-chat-port.js';
 import { SessionGuard } from './session-guard.js';
 import { StateStream } from './state-stream.js';
 import { StaticAssets } from './static-assets.js';
@@ -49,29 +50,33 @@ export interface DashboardOptions {
   /** How the HTTP server is bound: decides read-only mode and which Host names are answered. */
   http: { host: string; authToken?: string | undefined };
   logDir: string;
-  sandbox?: SandboxOptions | undefined;
+  /** Sandbox mode: the chat panel talks to the sandbox's bot through this. */
+  sandbox?: SandboxChatPort | undefined;
   logger: Logger;
   /** How often the stream pushes a snapshot (default 1000 ms). */
   streamIntervalMs?: number;
   /** Seams for tests. */
   processTable?: () => ProcessInfo[];
   killTree?: KillTreeFn;
-  fetch?: typeof fetch;
 }
 
 const MAX_LOG_LINES = 500;
+/** The longest a chat page is held waiting for news. */
+const MAX_CHAT_WAIT_MS = 25_000;
+/** Telegram's limit on a message's text. */
+const MAX_MESSAGE_LENGTH = 4096;
 
 export class Dashboard {
   readonly policy: AccessPolicy;
   private readonly guard = new SessionGuard();
   private readonly assets = new StaticAssets();
   private readonly stream: StateStream;
-  private readonly chat: SandboxChat | undefined;
+  private readonly chat: SandboxChatPort | undefined;
   private readonly sandboxInfo: SandboxInfo | null;
 
   constructor(private readonly o: DashboardOptions) {
     this.policy = accessPolicy(o.http);
-    this.chat = o.sandbox === undefined ? undefined : new SandboxChat(o.sandbox, o.fetch);
+    this.chat = o.sandbox;
     this.sandboxInfo = o.sandbox === undefined ? null : sandboxInfoOf(o.sandbox, o.bots);
     this.stream = new StateStream({
       snapshot: () => this.snapshot(),
@@ -131,7 +136,7 @@ export class Dashboard {
       return this.only(method, 'POST', async () => {
         this.guardAction(req);
         const body = await readJsonBody(req);
-        sendJson(res, 200, await this.sandboxChat().send(body.text));
+        sendJson(res, 200, await this.sendChat(body.text));
       });
     }
     if (parts[0] === 'bots' && parts[1] !== undefined) {
@@ -195,7 +200,7 @@ export class Dashboard {
     sendJson(res, 200, result);
   }
 
-  private sandboxChat(): SandboxChat {
+  private sandboxChat(): SandboxChatPort {
     if (this.chat === undefined) throw new HttpError(404, 'there is no chat: the supervisor is not running in sandbox mode');
     return this.chat;
   }
@@ -211,10 +216,27 @@ export class Dashboard {
     const onClose = (): void => gone.abort();
     res.once('close', onClose);
     try {
-      sendJson(res, 200, await chat.page(number('after', 0), number('userAfter', 0), number('waitMs', 0), gone.signal));
+      const waitMs = Math.min(number('waitMs', 0), MAX_CHAT_WAIT_MS);
+      sendJson(res, 200, await fromSandbox(chat.page(number('after', 0), number('userAfter', 0), waitMs, gone.signal)));
     } finally {
       res.off('close', onClose);
     }
+  }
+
+  private async sendChat(text: unknown): Promise<ChatSent> {
+    const chat = this.sandboxChat();
+    if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, 'type a message first');
+    if (text.length > MAX_MESSAGE_LENGTH) throw new HttpError(400, `a Telegram message has at most ${MAX_MESSAGE_LENGTH} characters`);
+    return fromSandbox(chat.send(text));
+  }
+}
+
+/** The sandbox's answer, or a 502 saying why it failed (redacted: the port should never name the token, but a message is no place to trust that). */
+async function fromSandbox<T>(answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch (err) {
+    throw new HttpError(502, redact(err instanceof Error ? err.message : String(err)));
   }
 }
 
@@ -226,9 +248,8 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function sandboxInfoOf(sandbox: SandboxOptions, bots: DashboardOptions['bots']): SandboxInfo {
-  const hash = tokenHash(sandbox.token);
-  const matching = bots.filter((b) => b.tokenHash === hash);
+function sandboxInfoOf(sandbox: SandboxChatPort, bots: DashboardOptions['bots']): SandboxInfo {
+  const matching = bots.filter((b) => b.tokenHash === sandbox.botTokenHash);
   const bot = matching.find((b) => b.polling) ?? matching[0];
   return { bot: bot?.name ?? null, user: { id: sandbox.user.id, first_name: sandbox.user.first_name }, chatId: sandbox.chatId };
 }
