@@ -57,6 +57,8 @@ describe('sandbox: botvisor start with no config (real processes)', function () 
     // The dashboard is in sandbox mode: its chat panel talks to the bridge as the sandbox user.
     const session = (await (await fetch(`${info.httpUrl}/api/session`)).json()) as { sandbox: { bot: string | null; user: { id: number }; chatId: number } | null };
     expect(session.sandbox).to.deep.equal({ bot: 'bridge', user: { id: info.user.id, first_name: info.user.first_name }, chatId: info.chatId });
+    const chat = (await (await fetch(`${info.httpUrl}/api/chat`)).json()) as { items: Array<{ from: string; text: string }> };
+    expect(chat.items.filter((i) => i.from === 'bot').map((i) => i.text)).to.include(help.text);
 
     // Another command in the same folder, with no config, finds the sandbox; a second sandbox is refused.
     const status = await runCli(tracker, ['status', '--json'], { cwd, env });
