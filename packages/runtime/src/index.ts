@@ -12,14 +12,15 @@ export { DEFAULT_INCOMING_LIMITS, IncomingRateLimit, type RateWindow } from './d
 export { DEFAULT_PRIORITY_COMMANDS } from './dispatch/priority.js';
 export { HANDLER_ERROR_TEXT, NOT_AUTHORIZED_TEXT, POISON_UPDATE_TEXT } from './dispatch/update-pipeline.js';
 export { ArgumentError, fillArgv, matchesInFull, valuesFromText } from './jobs/arguments/fill-argv.js';
+export { LiveOutput, type LiveOutputOptions } from './jobs/chat/live-output.js';
 export { DEFAULT_ENV_ALLOW, JOB_MARKER_VAR } from './jobs/environment/job-env.js';
-export type { JobPoolOptions, JobRequest, SubmitResult } from './jobs/pool/job-pool.js';
+export type { JobPoolOptions, JobRequest } from './jobs/pool/job-pool.js';
 export type { JobRecord, JobStatus } from './jobs/pool/job-record.js';
 export type { CommandSpec } from './jobs/pool/resolve-command.js';
+export type { SubmitResult } from './jobs/pool/submit-result.js';
 export { type JobHandle, type JobLog, type JobProcessReport, type JobResult, type JobSpec, type RunJobDeps, runJob } from './jobs/run-job.js';
 export { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './lifecycle/exit-codes.js';
 export { type RunBotOptions, runBot } from './lifecycle/run-bot.js';
-export { LiveOutput, type LiveOutputOptions } from './outbox/live-output.js';
 export { Outbox, OutboxClosedError, OutboxFullError, type OutboxOptions, type OutboxStats, type Transport } from './outbox/outbox.js';
 export { DEFAULT_RATE_LIMITS, type RateLimits } from './outbox/rate-gate.js';
 export { createOutboxApi, installApi, RoutedApi } from './outbox/routed-api.js';

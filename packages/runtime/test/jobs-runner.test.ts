@@ -121,6 +121,17 @@ describe('job runner: processes, output, deadlines, temp files', function () {
     expect(findByJobMarker(handle.marker)).to.deep.equal([]);
   });
 
+  it('a /stop during a timeout\'s kill grace wins: the result says stopped on request', async () => {
+    // The tool ignores SIGTERM, so the timeout's stop is still in its grace when the person asks.
+    const argv = [process.execPath, '-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"];
+    const handle = runJob({ argv, timeoutMs: 300, killGraceMs: 1500, spoolDir });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    handle.cancel();
+    const result = await handle.result;
+    expect(result).to.include({ cancelled: true, timedOut: false, ok: false, signal: 'SIGKILL' });
+    expect(result.failure).to.include('was stopped on request');
+  });
+
   it('a background process left behind by a finished job is stopped, and the job ends without waiting for it', async () => {
     const started = Date.now();
     const handle = runJob({ argv: ['sh', '-c', 'sleep 30 & echo started'], spoolDir });

@@ -1,7 +1,7 @@
 /**
- * `runJob(spec)`: runs one CLI tool as a job, from spawn to a result, and guarantees the end of
- * it — every process of the job dead and its temp file gone — on every path: success, failure,
- * timeout, idle timeout, cancel, a tool that cannot be started.
+ * `runJob(spec)`: runs one CLI tool as a job, from spawn to a result, with its end guaranteed —
+ * every process of the job dead, its temp file gone — on every path: success, failure, timeout,
+ * idle timeout, cancel, a tool that cannot be started.
  *
  * argv arrays only, never a shell; `{name}` placeholders are filled and checked first (see
  * arguments/). The tool runs in its own process group (`detached`), with an allow-listed
@@ -10,12 +10,15 @@
  * and a failure comes back as a sentence built from stderr (result/). The runtime's IPC link is
  * told the moment the process starts and ends (`report`), so the supervisor can reap it even if
  * this bot dies. What each part does is in its own file; this one only sequences them.
+ *
+ * A run is one phase (`starting → running → ended`, or `starting → ended` when the program
+ * cannot be started) plus one termination reason (`exited` until something stops it).
  */
 import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type IpcMessageOf, type Logger, type ProcessRef, readProcess } from '@botvisor/core';
+import { type IpcMessageOf, type Logger, type ProcessRef, readProcess, settlesWithin } from '@botvisor/core';
 import { ArgumentError, fillArgv } from './arguments/fill-argv.js';
 import { jobEnv, newJobMarker, treeCookieFor } from './environment/job-env.js';
 import { OutputDrain, type OutputStreamName } from './io/drain-output.js';
@@ -135,6 +138,28 @@ export function runJob(spec: JobSpec, deps: RunJobDeps = {}): JobHandle {
   return new JobRun(spec, argv, deps).handle;
 }
 
+/**
+ * Where a run is:
+ *  - `starting`: `spawn` was called; the OS has not confirmed the process yet.
+ *  - `running`: the process started (its `spawn` event); the supervisor was told (`child-spawned`).
+ *  - `ended`: it exited, or it could not be started; the result is being settled.
+ * Stopping is not a phase of its own: a stop may be asked for before the OS confirms the start,
+ * and the start must still be reported then (the `child-exited` report pairs with it).
+ */
+type RunPhase = 'starting' | 'running' | 'ended';
+
+/**
+ * Why a run ended: on its own (`exited`, whatever its exit code), never started (`not-started`),
+ * or stopped by a deadline (`timeout`, `idle-timeout`) or on request (`cancelled`). When more than
+ * one applies (a /stop during a timeout's kill grace), the strongest stands: a person's request
+ * over a deadline, a deadline over a start failure, anything over `exited`.
+ */
+type TerminationReason = 'exited' | 'not-started' | 'timeout' | 'idle-timeout' | 'cancelled';
+
+const STRENGTH: Record<TerminationReason, number> = { exited: 0, 'not-started': 1, timeout: 2, 'idle-timeout': 2, cancelled: 3 };
+const REASON_OF_DEADLINE: Record<DeadlineKind, TerminationReason> = { total: 'timeout', idle: 'idle-timeout' };
+const DEADLINE_OF_REASON: Partial<Record<TerminationReason, DeadlineKind>> = { timeout: 'total', 'idle-timeout': 'idle' };
+
 class JobRun {
   readonly handle: JobHandle;
   private readonly id: string;
@@ -145,14 +170,16 @@ class JobRun {
   private readonly drain: OutputDrain;
   private readonly deadlines: JobDeadlines;
   private readonly killGraceMs: number;
+  private phase: RunPhase = 'starting';
+  private reason: TerminationReason = 'exited';
+  /** The root process, read at spawn (undefined when the OS gave no pid: it could not start). */
   private ref: ProcessRef | undefined;
-  private spawnedReported = false;
-  private cancelled = false;
-  private timeoutKind: DeadlineKind | undefined;
-  private spawnError: string | undefined;
-  private stopping: Promise<{ survivors: ProcessRef[] }> | undefined;
-  private finished = false;
-  private finishing: Promise<JobResult> | undefined;
+  /** Why the program could not be started (an errno code, or ENOCWD), for the failure sentence. */
+  private startError: string | undefined;
+  /** The tree stop in progress, shared by every reason that asks for it. */
+  private treeStop: Promise<{ survivors: ProcessRef[] }> | undefined;
+  /** The result being settled, once the run ended. */
+  private settling: Promise<JobResult> | undefined;
 
   constructor(
     private readonly spec: JobSpec,
@@ -192,7 +219,7 @@ class JobRun {
       timeoutMs: spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(spec.idleTimeoutMs !== undefined ? { idleTimeoutMs: spec.idleTimeoutMs } : {}),
       onExpire: (kind) => {
-        this.timeoutKind = kind;
+        this.endBecause(REASON_OF_DEADLINE[kind]);
         void this.terminate();
       },
       ...(deps.timers !== undefined ? { timers: deps.timers } : {}),
@@ -210,8 +237,9 @@ class JobRun {
     const result = new Promise<JobResult>((resolve) => {
       this.child.once('spawn', () => this.onSpawned());
       this.child.once('error', (err: NodeJS.ErrnoException) => {
-        if (this.child.pid === undefined || !this.spawnedReported) {
-          this.spawnError = err.code === 'ENOENT' && spec.cwd !== undefined && !existsSync(spec.cwd) ? 'ENOCWD' : (err.code ?? err.message);
+        if (this.child.pid === undefined || this.phase === 'starting') {
+          this.startError = err.code === 'ENOENT' && spec.cwd !== undefined && !existsSync(spec.cwd) ? 'ENOCWD' : (err.code ?? err.message);
+          this.endBecause('not-started');
           if (this.child.pid === undefined) void this.finish(null, null).then(resolve);
         } else {
           deps.logger?.warning('job process error', { jobId: this.id, err });
@@ -251,8 +279,8 @@ class JobRun {
   }
 
   private onSpawned(): void {
-    if (this.ref === undefined) return;
-    this.spawnedReported = true;
+    if (this.ref === undefined || this.phase !== 'starting') return;
+    this.phase = 'running';
     const command = path.basename(this.argv[0] as string);
     this.spec.report?.({ type: 'child-spawned', child: { ...this.ref, command }, jobId: this.id });
     try {
@@ -263,39 +291,46 @@ class JobRun {
   }
 
   private cancel(graceMs?: number): void {
-    if (this.finished || this.cancelled) return;
-    this.cancelled = true;
+    if (this.phase === 'ended' || this.reason === 'cancelled') return;
+    this.endBecause('cancelled');
     void this.terminate(graceMs);
+  }
+
+  private endBecause(reason: TerminationReason): void {
+    if (STRENGTH[reason] > STRENGTH[this.reason]) this.reason = reason;
   }
 
   /** Stops the whole tree once, however many reasons ask for it. */
   private terminate(graceMs = this.killGraceMs): Promise<{ survivors: ProcessRef[] }> {
-    this.stopping ??= stopJobTree(this.ref, this.marker, { graceMs });
-    return this.stopping;
+    this.treeStop ??= stopJobTree(this.ref, this.marker, { graceMs });
+    return this.treeStop;
   }
 
   /** Once, from 'exit' (or from 'error' when the program never started). */
   private finish(code: number | null, signal: NodeJS.Signals | null): Promise<JobResult> {
-    this.finishing ??= this.settle(code, signal);
-    return this.finishing;
+    if (this.settling !== undefined) return this.settling;
+    // The phase it ended in says whether the supervisor was told of the start (and so of the end).
+    const reported = this.phase === 'running';
+    this.phase = 'ended';
+    this.settling = this.settle(code, signal, reported);
+    return this.settling;
   }
 
-  private async settle(code: number | null, signal: NodeJS.Signals | null): Promise<JobResult> {
-    this.finished = true;
+  private async settle(code: number | null, signal: NodeJS.Signals | null, startReported: boolean): Promise<JobResult> {
     const durationMs = Math.round(performance.now() - this.started);
     this.deadlines.stop();
-    if (this.spawnedReported && this.ref !== undefined) {
+    if (startReported && this.ref !== undefined) {
       this.spec.report?.({ type: 'child-exited', child: this.ref, code, signal, jobId: this.id });
     }
 
     // The root is gone; what it left behind (a background child still holding our pipes, a
     // setsid daemon) goes too: a job's processes never outlive the job.
     let survivors: ProcessRef[] = [];
-    if (this.stopping !== undefined) survivors = (await this.stopping).survivors;
+    if (this.treeStop !== undefined) survivors = (await this.treeStop).survivors;
     if (this.ref !== undefined && jobMembers(this.ref.pid, this.marker).length > 0) {
       this.deps.logger?.info('the job left processes behind; stopping them', { jobId: this.id });
-      this.stopping = stopJobTree(this.ref, this.marker, { graceMs: Math.min(this.killGraceMs, 1000) });
-      survivors = (await this.stopping).survivors;
+      this.treeStop = stopJobTree(this.ref, this.marker, { graceMs: Math.min(this.killGraceMs, 1000) });
+      survivors = (await this.treeStop).survivors;
     }
     if (survivors.length > 0) this.deps.logger?.error('processes of a job survived SIGKILL', { jobId: this.id, survivors });
 
@@ -303,18 +338,20 @@ class JobRun {
     await this.spool?.end();
     if (this.drain.error !== undefined) this.deps.logger?.warning('a job output listener failed', { jobId: this.id, err: this.drain.error });
 
-    const timedOut = this.timeoutKind !== undefined;
+    const timeoutKind = DEADLINE_OF_REASON[this.reason];
+    const timedOut = timeoutKind !== undefined;
+    const cancelled = this.reason === 'cancelled';
     const stderrTail = this.drain.stderrTail.text();
     const failure = failureSentence({
       program: this.spec.name ?? path.basename(this.argv[0] as string),
       code,
       signal,
       timedOut,
-      ...(this.timeoutKind !== undefined ? { timeoutKind: this.timeoutKind } : {}),
+      ...(timeoutKind !== undefined ? { timeoutKind } : {}),
       timeoutMs: this.spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(this.spec.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.spec.idleTimeoutMs } : {}),
-      cancelled: this.cancelled,
-      ...(this.spawnError !== undefined ? { spawnError: this.spawnError } : {}),
+      cancelled,
+      ...(this.startError !== undefined ? { spawnError: this.startError } : {}),
       stderrTail,
     });
     const result: JobResult = {
@@ -325,8 +362,8 @@ class JobRun {
       durationMs,
       outputBytes: this.drain.bytes,
       timedOut,
-      ...(this.timeoutKind !== undefined ? { timeoutKind: this.timeoutKind } : {}),
-      cancelled: this.cancelled,
+      ...(timeoutKind !== undefined ? { timeoutKind } : {}),
+      cancelled,
       ok: failure === undefined,
       ...(failure !== undefined ? { failure } : {}),
       tail: this.drain.tail.text(),
@@ -344,14 +381,4 @@ class JobRun {
     }
     return result;
   }
-}
-
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(() => true),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,8 @@
 /**
- * How the outbox treats each Bot API method: which ones post into a chat (and so queue in that
- * chat's lane and spend flood-control tokens), which only need ordering, which must never wait
- * behind messages, and which are safe to send twice. Everything not listed goes straight out.
+ * Classifies each Bot API method for the outbox. Kinds: methods that post into a chat (they queue
+ * in that chat's lane, spending flood-control tokens), methods that only need ordering, methods
+ * that must never wait behind messages; separately, which ones are safe to send twice.
+ * Everything not listed goes straight out.
  */
 
 export type MethodKind =

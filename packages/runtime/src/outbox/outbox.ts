@@ -1,6 +1,6 @@
 /**
- * The outbox: every Bot API call the bot makes passes here (see routed-api.ts), and every one
- * that posts into a chat waits its turn in that chat's lane. One lane per chat, worked one call
+ * The outbox: every Bot API call that posts into a chat waits its turn in that chat's lane (every
+ * call the bot makes passes here, see routed-api.ts). One lane per chat, worked one call
  * at a time, so order per chat is kept even across 429s; lanes of different chats run side by
  * side. Before each message the rate gate waits for Telegram's limits (30/s, 1/s per chat,
  * 20/min per group); a 429 pauses the scope it concerns for `retry_after` and the same call is

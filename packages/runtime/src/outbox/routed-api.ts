@@ -1,8 +1,8 @@
 /**
- * Puts the outbox under a bot's `Api`, so nothing the bot sends can bypass it: `ctx.reply`,
+ * Puts the outbox under a bot's `Api`, so nothing the bot sends can bypass it. `ctx.reply`,
  * `bot.api.sendMessage`, `sendPhoto`, a callback answer — every generated method of
  * node-telegram-bot-api v2's `Api` funnels into its one `request(method, params, signal)`,
- * and `RoutedApi` overrides exactly that. Routing there, rather than wrapping six methods, means a
+ * which `RoutedApi` overrides. Routing there, rather than wrapping six methods, means a
  * method added to the library later is covered too; and rather than at `fetch`, means the outbox
  * sees structured params (chat id, text to split) instead of encoded bodies.
  *

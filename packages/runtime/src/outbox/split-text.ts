@@ -1,8 +1,8 @@
 /**
- * Splitting a message text that is longer than Telegram's 4096 characters into parts that each
- * fit: on paragraph boundaries first, then line boundaries, then spaces, and only as a last
- * resort anywhere — never inside an entity (bold, a link, a code block) and never between the
- * two halves of a surrogate pair (an emoji). Lengths are in UTF-16 code units, as Telegram
+ * Splits a message text longer than Telegram's 4096 characters into parts that each fit. Cuts go
+ * on paragraph boundaries first, then line boundaries, then spaces, only as a last resort
+ * anywhere — never inside an entity (bold, a link, a code block), never between the two halves
+ * of a surrogate pair (an emoji). Lengths are in UTF-16 code units, as Telegram
  * counts them and as a JavaScript string's `length` does.
  *
  * An entity longer than a whole part (a 10 000-character code block) cannot stay whole: it is

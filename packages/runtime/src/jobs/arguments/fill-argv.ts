@@ -1,6 +1,6 @@
 /**
- * Arguments of a CLI job: `{name}` placeholders in an argv template are filled from the user's
- * values, and every value must match its pattern in full before anything runs. The result is
+ * Fills the `{name}` placeholders of a CLI job's argv template with the user's values, each
+ * checked against its pattern in full before anything runs. The result is
  * an argv array handed to `spawn` without a shell, so a value is one literal argument whatever
  * it contains — `; rm -rf /`, `$(id)`, backticks and newlines mean nothing here. A mismatch is
  * an `ArgumentError` whose message shows the pattern, for the user.

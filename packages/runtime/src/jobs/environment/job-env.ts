@@ -1,9 +1,9 @@
 /**
- * The environment a CLI job sees: only the variables on an allow list are copied from the bot's
- * own environment (the bot's holds its token and whatever else the operator exported; a CLI
- * tool from a chat gets none of it), plus explicit values, plus two markers every descendant
+ * Builds the environment a CLI job sees. Only the variables on an allow list are copied from the
+ * bot's own environment (the bot's holds its token, with whatever else the operator exported; a
+ * CLI tool from a chat gets none of it), plus explicit values, plus two markers every descendant
  * inherits: the supervisor's tree cookie (so its reaping finds escaped grandchildren after a
- * crash) and this job's own marker (so stopping one job never touches another job's processes).
+ * crash), this job's own marker (so stopping one job never touches another job's processes).
  */
 import { randomBytes } from 'node:crypto';
 import { JOB_MARKER_VAR, TREE_COOKIE_VAR, withTreeCookie } from '@botvisor/core';

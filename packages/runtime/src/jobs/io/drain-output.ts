@@ -1,6 +1,6 @@
 /**
- * Drains a job's stdout and stderr concurrently from the first byte, so no amount of output can
- * fill a pipe and deadlock the job (the classic "parent waits for exit, child waits for pipe
+ * Drains both output pipes of a job concurrently from the first byte, so no amount of output can
+ * fill a pipe to deadlock the job (the classic "parent waits for exit, child waits for pipe
  * space"). Each chunk goes to the spool (full log), to bounded tails (the chat, the failure
  * sentence), to the activity clock (idle timeout) and to an optional listener. The only time a
  * stream is paused is while the spool's disk buffer is full, and it resumes on drain.

@@ -1,7 +1,7 @@
 /**
  * The full output of one job, spooled to a temp file so "send me the whole log" works for any
  * size while memory stays flat. The spool only ever slows the job down (back-pressure through
- * the pipe) and never blocks it for good: if the disk fails, spooling stops and the job's
+ * the pipe), never blocks it for good: if the disk fails, spooling stops and the job's
  * output keeps being drained. `remove()` is safe on every path and idempotent.
  *
  * Spool files live in one folder per bot (`data/bots/<name>/tmp/`), named `job-<id>-<random>.log`,

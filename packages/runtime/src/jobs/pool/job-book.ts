@@ -1,8 +1,7 @@
 /**
- * The job records, on top of the bot's durable store: every change is one synchronous
- * `store.update`, so a check and its change can never interleave with another — two taps in one
- * tick cannot both pass the queue limit or the daily quota, and a Retry button tapped twice
- * retries once. Finished records beyond the most recent `keepFinished` are dropped.
+ * Keeps the job records in the bot's durable store, one synchronous `store.update` per change.
+ * A check with its change can so never interleave with another: two taps in one tick cannot both
+ * pass the queue limit or the daily quota; a Retry button tapped twice retries once. Finished records beyond the most recent `keepFinished` are dropped.
  */
 import type { DurableStore, ProcessRef } from '@botvisor/core';
 import { isFinished, type JobOutcome, type JobRecord, type JobStatus, type JobsFile } from './job-record.js';

@@ -1,6 +1,6 @@
 /**
- * Every sentence the job pool says to a person, in one place: queued, refused (and why, with the
- * pattern or the limit), finished, interrupted. Short, and naming the job by its number and the
+ * Every sentence the job pool says to a person, in one place: queued, refused (why, with the
+ * pattern or the limit), finished, interrupted. Short; each names the job by its number with the
  * command the user typed.
  */
 import type { JobResult } from '../run-job.js';

@@ -1,19 +1,19 @@
 /**
- * The job pool: runs users' CLI jobs a few at a time (default 3), one at a time per user in the
- * order they were asked for, with a bounded queue per user (default 10) and a daily quota, and
- * remembers every job in the bot's jobs file so a restart loses nothing: a job that was running
- * becomes `interrupted` and its owner gets a Retry button; queued jobs simply resume.
+ * The job pool: schedules users' CLI jobs, a few at a time (default 3), one at a time per user in
+ * the order they were asked for, with a bounded queue per user (default 10) plus a daily quota.
+ * Every job is remembered in the bot's jobs file so a restart loses nothing: a job that was running
+ * becomes `interrupted` with a Retry button for its owner; queued jobs simply resume.
  *
  * It is a `BotService`: `start()` (a start-up step, before the bot is ready) cleans up after a
- * crash — orphaned job processes, temp files — and resumes the queue; `stop()` stops running jobs
- * (they become `interrupted`, with a Retry button) and leaves the queue for the next start.
- * Output goes to the job's chat through the outbox (outbox/live-output.ts). Scheduling is in
- * user-queues.ts, records in job-book.ts, wording in job-messages.ts, the Retry button in
- * retry-button.ts.
+ * crash — orphaned job processes, temp files — then resumes the queue; `stop()` stops running jobs
+ * (they become `interrupted`, with a Retry button) leaving the queue for the next start.
+ * Output goes to the job's chat through the outbox (chat/live-output.ts). Scheduling is in
+ * user-queues.ts, records in job-book.ts, wording in job-messages.ts, the Retry button's data in
+ * retry-data.ts (its taps are handled by retry-button.ts, which needs only `retry`).
  */
-import { isAlive, type Logger } from '@botvisor/core';
+import { isAlive, type Logger, settlesWithin } from '@botvisor/core';
 import type { Api } from 'node-telegram-bot-api';
-import { LiveOutput, type LiveOutputOptions } from '../../outbox/live-output.js';
+import { LiveOutput, type LiveOutputOptions } from '../chat/live-output.js';
 import { removeLeftoverSpools } from '../io/output-spool.js';
 import { type JobHandle, type JobProcessReport, type JobResult, runJob } from '../run-job.js';
 import { stopJobTree } from '../terminate/stop-job-tree.js';
@@ -21,7 +21,9 @@ import type { JobBook, NewJob } from './job-book.js';
 import { jobText } from './job-messages.js';
 import type { JobRecord, JobStatus } from './job-record.js';
 import { type CommandRequest, type CommandSpec, resolveCommand } from './resolve-command.js';
-import { retryKeyboard } from './retry-button.js';
+import type { JobRetrier } from './retry-button.js';
+import { retryKeyboard } from './retry-data.js';
+import type { SubmitResult } from './submit-result.js';
 import { UserQueues } from './user-queues.js';
 
 export interface JobPoolOptions {
@@ -61,10 +63,6 @@ export interface JobRequest extends CommandRequest {
   updateId?: number;
 }
 
-export type SubmitResult =
-  | { accepted: true; job: JobRecord; duplicate: boolean; started: boolean }
-  | { accepted: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments' | 'queue-full' | 'quota-exceeded' | 'already-retried' | 'not-found' | 'not-yours' | 'not-finished' | 'stopping'; message: string };
-
 interface StopFlags {
   /** Set when the bot is stopping: the job ends as `interrupted`, not `cancelled`. */
   shutdown: boolean;
@@ -76,7 +74,7 @@ interface Running {
   flags: StopFlags;
 }
 
-export class JobPool {
+export class JobPool implements JobRetrier {
   private readonly queues = new UserQueues();
   private readonly running = new Map<number, Running>();
   /** Jobs whose `running` record is being written; their process starts right after. Count toward concurrency. */
@@ -204,10 +202,7 @@ export class JobPool {
     const all = Promise.all(this.settled.values());
     // Enough for the kill and the last words, and never the whole grace: the outbox still needs its turn.
     const waitMs = Math.min(graceMs, killGrace + 3000);
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([all.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);
-    clearTimeout(timer);
-    if (!inTime) this.deps.logger.warning('jobs still finishing at shutdown', { running: this.running.size });
+    if (!(await settlesWithin(all, waitMs))) this.deps.logger.warning('jobs still finishing at shutdown', { running: this.running.size });
     await this.deps.book.flush();
   }
 

@@ -1,7 +1,8 @@
 /**
- * What the bot remembers about its jobs, in `data/bots/<name>/jobs.json`: every queued and running
- * job with everything needed to run it again after a restart (the argv is stored already filled
- * and checked), the recent finished ones, and today's per-user job counts for the quota.
+ * The schema of what the bot remembers about its jobs (`data/bots/<name>/jobs.json`). It holds
+ * every queued or running job with everything needed to run it again after a restart (the argv
+ * is stored already filled, already checked), the recent finished ones, today's per-user job
+ * counts for the quota.
  *
  * A job's status moves only forward: queued → running → done | failed | cancelled | interrupted
  * (queued → cancelled when a user clears the queue). `interrupted` means the bot stopped or

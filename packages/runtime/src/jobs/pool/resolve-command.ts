@@ -1,8 +1,8 @@
 /**
- * From what a user asked ("/sleep 5") to a checked, ready-to-run argv: the command is looked up
- * in the bot's config (or given inline by the bot's code), admin-only commands are refused to
- * others, and the user's text is split into the command's placeholders and checked against their
- * patterns (arguments/). Nothing here runs anything.
+ * Turns what a user asked ("/sleep 5") into a checked, ready-to-run argv. The command is looked up
+ * in the bot's config (or given inline by the bot's code); admin-only commands are refused to
+ * others; the user's text is split into the command's placeholders, each checked against its
+ * pattern (arguments/). Nothing here runs anything.
  */
 import type { ParsedCommand } from '@botvisor/core';
 import { ArgumentError, fillArgv, usageOf, valuesFromText } from '../arguments/fill-argv.js';

@@ -1,25 +1,26 @@
 /**
- * The Retry button under an interrupted job: its keyboard, and the handler for its taps. The
- * callback data `job:retry:<id>` is the pool's own; the handler is registered on the Bot before
- * the bot's handlers, so the button works whatever the bot does with other callback queries.
- * A tap answers the callback (the user's spinner stops), runs the job again as a new one (see
- * JobPool.retry: only its owner, only once), and takes the button away.
+ * Handles taps on the Retry button under an interrupted job. It is registered on the Bot before
+ * the bot's handlers, so the button works whatever the bot does with other callback queries; a
+ * tap that is not a Retry button's passes on to them.
+ *
+ * A tap answers the callback (the user's spinner stops), runs the job again as a new one through
+ * whatever retries jobs (the pool: only its owner, only once, see JobPool.retry), then takes the
+ * button away. The callback data format is in retry-data.ts.
  */
-import type { Api, Context, InlineKeyboardMarkup } from 'node-telegram-bot-api';
+import type { Api, Context } from 'node-telegram-bot-api';
 import { jobText } from './job-messages.js';
-import type { SubmitResult } from './job-pool.js';
+import { retryTarget } from './retry-data.js';
+import type { SubmitResult } from './submit-result.js';
 
-export const RETRY_PREFIX = 'job:retry:';
-
-export function retryKeyboard(jobId: number): InlineKeyboardMarkup {
-  return { inline_keyboard: [[{ text: '🔁 Retry', callback_data: `${RETRY_PREFIX}${jobId}` }]] };
+/** What the handler needs of the pool: running a finished job again for a user. */
+export interface JobRetrier {
+  retry(jobId: number, userId: number): Promise<SubmitResult>;
 }
 
-export function retryButtonHandler(pool: { retry(jobId: number, userId: number): Promise<SubmitResult> }, api: Api): (ctx: Context, next: () => Promise<void>) => Promise<void> {
+export function retryButtonHandler(pool: JobRetrier, api: Api): (ctx: Context, next: () => Promise<void>) => Promise<void> {
   return async (ctx, next) => {
-    const data = ctx.callbackQuery?.data;
-    if (data === undefined || !data.startsWith(RETRY_PREFIX)) return next();
-    const jobId = Number(data.slice(RETRY_PREFIX.length));
+    const jobId = retryTarget(ctx.callbackQuery?.data);
+    if (jobId === undefined) return next();
     const userId = ctx.from?.id;
     const result: SubmitResult =
       Number.isInteger(jobId) && userId !== undefined ? await pool.retry(jobId, userId) : { accepted: false, reason: 'not-found', message: jobText.notFound(jobId) };

@@ -1,6 +1,6 @@
 /**
- * Who runs next: a FIFO queue of job ids per user, and a rotation over users so one user with ten
- * queued jobs cannot starve another with one. A user with a job running is skipped (one job per
+ * Decides whose job runs next: a FIFO queue of job ids per user, with a rotation over users so one
+ * user with ten queued jobs cannot starve another with one. A user with a job running is skipped (one job per
  * user at a time, so a user's jobs run in the order they were sent).
  */
 

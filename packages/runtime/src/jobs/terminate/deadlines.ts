@@ -1,6 +1,6 @@
 /**
- * A job's two deadlines: the total timeout, and the idle timeout (no output for N ms). Each
- * fires once, through `onExpire`, and never after `stop()`.
+ * Watches a job's deadlines — the total timeout, the idle timeout (no output for N ms). The first
+ * to expire fires once, through `onExpire`; nothing fires after `stop()`.
  *
  * The idle timeout never races with new output: it is measured from the last output, not armed
  * once. When its timer fires, it re-checks the last activity and re-arms for the remainder if

@@ -1,7 +1,7 @@
 /**
- * Which processes belong to one job, found without its root: those carrying the job's marker in
- * their environment (Linux: `/proc/<pid>/environ`, which survives `setsid` and re-parenting to
- * init) and those still in the job's process group (any platform). Needed once the root has
+ * Finds which processes belong to one job without its root. Members are those carrying the job's
+ * marker in their environment (Linux: `/proc/<pid>/environ`, which survives `setsid` or
+ * re-parenting to init), plus those still in the job's process group (any platform). Needed once the root has
  * exited — tree kill starts from a live root — and for grandchildren that escaped the tree.
  */
 import { findByEnv, isDeadState, type ProcessInfo, processKey, snapshotProcesses } from '@botvisor/core';

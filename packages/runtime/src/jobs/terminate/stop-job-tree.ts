@@ -1,7 +1,8 @@
 /**
- * Ends every process of one job: the root's tree (core's tree kill: SIGTERM to the group and the
- * descendants, grace, SIGKILL, rescans) and, at the same time, whatever carries the job's marker
- * outside that tree (a `setsid` daemon that init adopted). Then sweeps until nothing of the job
+ * Ends every process of one job, inside the root's tree or outside it. The root's tree goes by
+ * core's tree kill (SIGTERM to the group with the descendants, grace, SIGKILL, rescans); at the
+ * same time, so does whatever carries the job's marker outside that tree (a `setsid` daemon that
+ * init adopted). Then sweeps until nothing of the job
  * is alive or the deadline passes. Other jobs of the same bot are never touched: they carry
  * another marker, and the bot-wide tree cookie is deliberately not used here.
  */

@@ -12,8 +12,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { stripVTControlCharacters } from 'node:util';
 import type { Logger } from '@botvisor/core';
 import { type Api, type InlineKeyboardMarkup, type MessageEntity, TelegramApiError } from 'node-telegram-bot-api';
+import { UncertainDeliveryError } from '../../outbox/send-policy.js';
 import { formatBytes, sendLogDocument } from './log-document.js';
-import { UncertainDeliveryError } from './send-policy.js';
 import { TypingIndicator } from './typing-indicator.js';
 
 export interface LiveOutputOptions {
