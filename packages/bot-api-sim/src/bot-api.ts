@@ -9,6 +9,7 @@ import { type BodyLimits, ClientGone, readRequestParams } from './body.js';
 import type { BotState } from './bot-state.js';
 import { ApiError, notFound, okEnvelope, unauthorized } from './envelope.js';
 import { faultError } from './faults.js';
+import { writeForeignAnswer } from './foreign-answer.js';
 import { decodePathSegment, internalError, writeEnvelope, writeError } from './http-io.js';
 import { Described, findMethod } from './methods/index.js';
 import { Params } from './params.js';
@@ -53,6 +54,10 @@ export async function serveBotApi(sim: Simulator, req: IncomingMessage, res: Ser
       return;
     }
     if (fault?.fail !== undefined) throw faultError(fault.fail);
+    if (fault?.foreign !== undefined) {
+      if (fault.foreign.status >= 400) bot.stats.answeredError(fault.foreign.status);
+      return writeForeignAnswer(res, fault.foreign, method.name);
+    }
     const outcome = await method.handler({ sim, bot, params: new Params(fields, files), signal });
     writeEnvelope(res, outcome instanceof Described ? okEnvelope(outcome.result, outcome.description) : okEnvelope(outcome));
   } catch (error) {

@@ -1,10 +1,11 @@
 /**
  * Fault injection: "the next K calls of this method (on this bot) fail with this code and
- * description / are held for N ms / lose their connection". Faults are consumed in the order they
+ * description / are held for N ms / lose their connection / get a body that is not Telegram's". Faults are consumed in the order they
  * were added; one call consumes at most one fault. Applying a fault is the HTTP layer's job; this
  * file only decides which fault a call gets.
  */
 import { ApiError } from './envelope.js';
+import { FOREIGN_BODIES, type ForeignAnswer } from './foreign-answer.js';
 
 export interface FaultSpec {
   /** Bot API method name (case-insensitive), or `*` for every method. */
@@ -19,6 +20,8 @@ export interface FaultSpec {
   fail?: { error_code: number; description: string; retry_after?: number };
   /** Destroy the connection without answering. */
   drop?: boolean;
+  /** Answer with this HTTP status and a body that is not Telegram's envelope (see foreign-answer.ts). */
+  foreign?: ForeignAnswer;
 }
 
 export interface Fault extends FaultSpec {
@@ -43,8 +46,13 @@ export function validateFault(spec: FaultSpec): void {
     if (retry_after !== undefined && !(Number.isInteger(retry_after) && retry_after >= 0)) throw invalid('fail.retry_after must be an integer >= 0');
   }
   if (spec.drop !== undefined && typeof spec.drop !== 'boolean') throw invalid('drop must be a boolean');
-  if (spec.fail === undefined && spec.drop !== true && spec.delayMs === undefined) throw invalid('give at least one of fail, drop, delayMs');
-  if (spec.fail !== undefined && spec.drop === true) throw invalid('fail and drop exclude each other');
+  if (spec.foreign !== undefined) {
+    const { status, body } = spec.foreign;
+    if (!(Number.isInteger(status) && status >= 200 && status <= 599)) throw invalid('foreign.status must be an HTTP status (200-599)');
+    if (!FOREIGN_BODIES.includes(body)) throw invalid(`foreign.body must be one of ${FOREIGN_BODIES.join(', ')}`);
+  }
+  if (spec.fail === undefined && spec.drop !== true && spec.delayMs === undefined && spec.foreign === undefined) throw invalid('give at least one of fail, drop, foreign, delayMs');
+  if ([spec.fail !== undefined, spec.drop === true, spec.foreign !== undefined].filter(Boolean).length > 1) throw invalid('fail, drop and foreign exclude each other');
 }
 
 /** The error a `fail` fault answers with. */

@@ -12,6 +12,7 @@ export type { BotStatsView, ChatView, HealthView, ProfilePatch, TranscriptView, 
 export { ApiError, type Envelope, type ErrorEnvelope, type OkEnvelope, type ResponseParameters } from './envelope.js';
 export type { Fault, FaultSpec } from './faults.js';
 export { type EffectiveFloodSettings, FLOOD_PRESETS, FloodControl, type FloodLimits, type FloodMode, type FloodSettings } from './flood-control.js';
+export { FOREIGN_BODIES, type ForeignAnswer, type ForeignBody } from './foreign-answer.js';
 export { type FormattedText, formatText, parseHtml, parseMarkdown, parseMarkdownV2 } from './formatting/index.js';
 export { implementedMethods } from './methods/index.js';
 export { type MessageWait, SimBotClient, SimClient, SimClientError, type SimClientOptions } from './sim-client.js';

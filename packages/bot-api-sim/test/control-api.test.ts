@@ -221,9 +221,34 @@ describe('bot-api-sim control API', () => {
       expect((await rawCall(`${sim.botUrl(TOKEN)}/getMe`)).status).to.equal(200);
     });
 
+    it('answers with a body that is not the envelope (html, json, empty) at the given status, then lets calls through', async () => {
+      await sim.client.addFault({ method: 'getMe', foreign: { status: 502, body: 'html' } });
+      await sim.client.addFault({ method: 'setMyCommands', foreign: { status: 500, body: 'json' } });
+      await sim.client.addFault({ method: 'getMe', foreign: { status: 200, body: 'empty' } });
+      const html = await fetch(`${sim.botUrl(TOKEN)}/getMe`);
+      expect(html.status).to.equal(502);
+      expect(html.headers.get('content-type')).to.equal('text/html');
+      expect(await html.text()).to.match(/^<html>[\s\S]*<h1>502 Bad Gateway<\/h1>[\s\S]*nginx[\s\S]*<\/html>\s*$/);
+      const json = await fetch(`${sim.botUrl(TOKEN)}/setMyCommands`, jsonPost({ commands: [] }));
+      expect(json.status).to.equal(500);
+      expect(await json.json()).to.deep.equal({ message: "API method 'setMyCommands' is not supported." });
+      const empty = await fetch(`${sim.botUrl(TOKEN)}/getMe`);
+      expect(empty.status).to.equal(200);
+      expect(await empty.text()).to.equal('');
+      expect((await rawCall(`${sim.botUrl(TOKEN)}/getMe`)).body).to.deep.include({ ok: true });
+      expect((await sim.client.stats(TOKEN)).otherErrors).to.equal(2, 'the 502 and the 500 count as errors, the empty 200 does not');
+    });
+
     it('refuses a fault that does nothing or is malformed', async () => {
       expect((await clientError(sim.client.addFault({ method: 'getMe' }))).errorCode).to.equal(400);
       expect((await clientError(sim.client.addFault({ method: 'getMe', fail: { error_code: 200, description: 'ok' } }))).errorCode).to.equal(400);
+      const bad = [
+        { method: 'getMe', foreign: { status: 99, body: 'html' } },
+        { method: 'getMe', foreign: { status: 500, body: 'xml' } },
+        { method: 'getMe', foreign: { status: 500, body: 'json' }, drop: true },
+        { method: 'getMe', foreign: { status: 500, body: 'json' }, fail: { error_code: 500, description: 'Internal Server Error' } },
+      ];
+      for (const spec of bad) expect((await clientError(sim.client.addFault(spec as never))).description, JSON.stringify(spec)).to.match(/^Bad Request: invalid fault: (foreign|fail, drop and foreign)/);
     });
   });
 

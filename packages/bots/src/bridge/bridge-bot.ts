@@ -4,7 +4,7 @@
  * live edited output, Retry after a crash); built-ins cover the rest: /start, /help, /status,
  * /jobs, /stop [job|all], /restart (admins), /whoami. Written only with the runtime's public API.
  */
-import { defineBot } from '@botvisor/runtime';
+import { type Decoration, decorateInBackground, defineBot } from '@botvisor/runtime';
 import type { Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import { ButtonRegistry } from './button-registry.js';
@@ -148,10 +148,14 @@ export default defineBot<BridgeState>(
 
     buttons.verify(); // throws a GhostButtonError: bot setup fails, loudly
 
+    // The command menu only decorates the bot: tried in the background, so a rate-limited or
+    // foreign answer to setMyCommands never fails start-up (see decorate-in-background.ts).
+    let menu: Decoration | undefined;
     runtime.addService({
       name: 'bridge commands',
       start: async () => {
-        await bot.api.setMyCommands({ commands: table.list().map((e) => ({ command: e.name, description: e.description.slice(0, 256) })) });
+        const commands = table.list().map((e) => ({ command: e.name, description: e.description.slice(0, 256) }));
+        menu = decorateInBackground({ what: 'set the command menu (setMyCommands)', call: (signal) => bot.api.setMyCommands({ commands }, signal), logger: runtime.logger });
         const notice = runtime.state.data.restartNotice;
         if (notice !== null) {
           runtime.state.update((d) => {
@@ -160,6 +164,7 @@ export default defineBot<BridgeState>(
           await bot.api.sendMessage({ chat_id: notice.chatId, text: bridgeText.backAfter(Math.max(1, Math.round((Date.now() - notice.requestedAt) / 1000))) });
         }
       },
+      stop: () => menu?.stop(),
     });
   },
   { state: { defaults: () => ({ restartNotice: null }), schema: stateSchema } },

@@ -26,6 +26,7 @@ import { retryButtonHandler } from '../jobs/pool/retry-button.js';
 import { createOutboxApi, installApi } from '../outbox/routed-api.js';
 import { isBadTokenError } from '../polling/error-policy.js';
 import { PollLoop } from '../polling/poll-loop.js';
+import { guardEnvelope } from '../telegram/envelope-guard.js';
 import { installCrashHandlers } from './crash-handlers.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
 import { LockRefusedError, lockHandshake, type PollingMode } from './lock-handshake.js';
@@ -159,7 +160,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
 
     // Every call of bot.api — ctx.reply included — goes through the outbox (rate limits, 429s,
     // splitting, the duplicate-send policy); see outbox/routed-api.ts.
-    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000 }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
+    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000, fetch: guardEnvelope() }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
     const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
     installApi(bot, api);
     const pool = new JobPool(
@@ -228,7 +229,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     if (recovered.length > 0) logger.warning('handing out updates left in the inbox by the previous run', { count: recovered.length, redelivered: recovered.filter((r) => r.redelivered).length });
     for (const r of recovered) dispatcher.enqueue(r);
 
-    const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
+    const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, fetch: guardEnvelope(), maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
     if (mode.polling) await step('deleteWebhook', () => pollApi.deleteWebhook({ drop_pending_updates: false }), exitCodeFor);
     const me = await step('getMe', () => bot.api.getMe(), exitCodeFor);
 

@@ -1,7 +1,9 @@
 /**
  * Start-up steps with names: a failed step names itself in the log and in the exit message
- * ("start-up failed at getMe: …"), so a person knows where to look.
+ * ("start-up failed at getMe: …"), so a person knows where to look; the cause is worded by
+ * describe-api-error.ts, so a Bot API answer that is not Telegram's reads as what it was.
  */
+import { describeApiError } from '../telegram/describe-api-error.js';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -10,7 +12,7 @@ export class StartupError extends Error {
     readonly exitCode: number,
     cause: unknown,
   ) {
-    super(`start-up failed at ${step}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`start-up failed at ${step}: ${describeApiError(cause)}`, { cause });
   }
 }
 

@@ -12,6 +12,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@botvisor/core';
 import { type MessageEntity, TelegramApiError } from 'node-telegram-bot-api';
+import { describeApiError } from '../telegram/describe-api-error.js';
 import { isAlreadyDone, isIdempotent, type MethodKind, methodKind } from './method-kinds.js';
 import { RateGate, type RateLimits } from './rate-gate.js';
 import { ScopePauses } from './scope-pauses.js';
@@ -245,13 +246,13 @@ export class Outbox {
         if (!maySendAgain(method, failure, attempts)) {
           if (failure.kind === 'ambiguous' && !isIdempotent(method)) {
             this.counters.uncertain++;
-            this.logger?.warning('a send failed without an answer; not sent again (it may have arrived)', { method, chat: key, err });
+            this.logger?.warning('a send failed without an answer; not sent again (it may have arrived)', { method, chat: key, error: describeApiError(err), err });
             throw new UncertainDeliveryError(method, err);
           }
           throw err;
         }
         this.counters.resent++;
-        this.logger?.warning('a call failed without an answer; sending again', { method, chat: key, attempt: attempts, kind: failure.kind });
+        this.logger?.warning('a call failed without an answer; sending again', { method, chat: key, attempt: attempts, kind: failure.kind, error: describeApiError(err) });
         await sleep(backoffMs(attempts), undefined, { signal });
       }
     }

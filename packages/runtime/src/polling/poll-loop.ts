@@ -7,6 +7,7 @@ import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
 import type { Inbox } from '../inbox/inbox.js';
 import { Backoff } from './backoff.js';
+import { pauseAfterEmptyAnswer } from './empty-answer-pace.js';
 import { classifyPollError } from './error-policy.js';
 
 export interface ConflictReport {
@@ -75,6 +76,7 @@ export class PollLoop {
     const signal = this.controller.signal;
     while (!signal.aborted) {
       let updates: Update[];
+      const askedAt = Date.now();
       try {
         updates = await api.getUpdates(
           {
@@ -99,7 +101,10 @@ export class PollLoop {
         this.conflicts = { ...this.conflicts, consecutive: 0 };
       }
       this.backoff.reset();
-      if (updates.length === 0) continue;
+      if (updates.length === 0) {
+        await abortableSleep(pauseAfterEmptyAnswer(Date.now() - askedAt), signal); // a server that answers at once must not make this a busy loop
+        continue;
+      }
       const fresh = await inbox.accept(updates); // durable before the next getUpdates confirms the offset
       if (fresh.length > 0) this.options.deliver(fresh);
     }

@@ -1,0 +1,47 @@
+/**
+ * A `fetch` for node-telegram-bot-api's transport that lets through only Telegram's envelope.
+ *
+ * The client reads any JSON without `ok: true` as `{ ok: false }` and builds a `TelegramApiError`
+ * from its missing fields ("undefined: undefined"), and drops the body of a 5xx it cannot parse.
+ * This guard reads the body first: a Telegram envelope goes on to the client untouched; anything
+ * else becomes a `ForeignResponseError` (status, method, the start of the body). The client wraps
+ * what its fetch throws in a `NetworkError` whose `cause` is that error; describe-api-error.ts
+ * and the error policies look for it there.
+ */
+import { ForeignResponseError } from './foreign-response-error.js';
+
+/** Telegram's `{ ok: true, result }` or `{ ok: false, error_code, … }`, nothing else. */
+export function isTelegramEnvelope(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as { ok?: unknown; result?: unknown; error_code?: unknown };
+  if (v.ok === true) return 'result' in v;
+  return v.ok === false && typeof v.error_code === 'number';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Bot API method a request URL names (`…/bot<token>/<method>`): its last path segment, never the token. */
+export function methodOf(input: string | URL | Request): string {
+  const url = input instanceof Request ? input.url : String(input);
+  try {
+    return new URL(url).pathname.split('/').pop() || '(no method)';
+  } catch {
+    return '(no method)';
+  }
+}
+
+export function guardEnvelope(fetchImpl: typeof fetch = globalThis.fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const text = await response.text(); // a failed read propagates as it is: the client classifies it
+    if (!isTelegramEnvelope(parseJson(text))) throw new ForeignResponseError(response.status, methodOf(input), text);
+    // A fresh Response over the text already read; the original's length and encoding headers no longer apply.
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
+  };
+}
