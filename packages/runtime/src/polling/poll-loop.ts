@@ -1,7 +1,8 @@
 /**
  * The polling loop: our own loop over `getUpdates`, because a library's would stop on 409.
- * Each batch goes to the durable inbox before the next request confirms its offset; failures are
- * handled as error-policy.ts says, and a 409 storm is reported to the supervisor with counts.
+ * Each batch goes to the durable inbox before the next request confirms its offset; each request
+ * asks for no more updates than the next stage has room for, and waits while it has none.
+ * Failures are handled as error-policy.ts says; a 409 storm is reported with counts.
  */
 import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
@@ -16,14 +17,28 @@ export interface ConflictReport {
   consecutive: number;
 }
 
+/** Room in the next stage (the dispatcher): getUpdates asks for no more than `spare`, and waits at 0. */
+export interface Backpressure {
+  readonly spare: number;
+  /** Resolves once `spare` is above 0, or when `signal` aborts. */
+  whenSpare(signal: AbortSignal): Promise<void>;
+}
+
+/** Telegram's own cap on one getUpdates answer. */
+const MAX_BATCH = 100;
+
 export interface PollLoopOptions {
-  api: Api;
-  inbox: Inbox;
+  api: Pick<Api, 'getUpdates'>;
+  /** Where a batch is durable before its offset is confirmed. */
+  inbox: Pick<Inbox, 'offset' | 'accept'>;
   logger: Logger;
   /** New updates, already durable in the inbox. */
   deliver: (updates: Update[]) => void;
+  /** How much `deliver` can take now; without it every request asks for `limit`. */
+  backpressure?: Backpressure;
   /** Long-poll seconds. Default 30. */
   timeoutSec?: number;
+  /** Updates per request at most (1–100). Default 100. */
   limit?: number;
   allowedUpdates?: string[];
   onConflict?: (report: ConflictReport) => void;
@@ -74,13 +89,15 @@ export class PollLoop {
     const { api, inbox, logger } = this.options;
     const signal = this.controller.signal;
     while (!signal.aborted) {
+      const limit = await this.room(signal);
+      if (signal.aborted) break;
       let updates: Update[];
       try {
         updates = await api.getUpdates(
           {
             offset: inbox.offset,
             timeout: this.options.timeoutSec ?? 30,
-            limit: this.options.limit ?? 100,
+            limit,
             ...(this.options.allowedUpdates !== undefined ? { allowed_updates: this.options.allowedUpdates as never } : {}),
           },
           signal,
@@ -103,6 +120,15 @@ export class PollLoop {
       const fresh = await inbox.accept(updates); // durable before the next getUpdates confirms the offset
       if (fresh.length > 0) this.options.deliver(fresh);
     }
+  }
+
+  /** How many updates the next request may ask for; waits while the next stage is full. */
+  private async room(signal: AbortSignal): Promise<number> {
+    const most = Math.min(this.options.limit ?? MAX_BATCH, MAX_BATCH);
+    const pressure = this.options.backpressure;
+    if (pressure === undefined) return most;
+    while (pressure.spare === 0 && !signal.aborted) await pressure.whenSpare(signal);
+    return Math.min(most, pressure.spare);
   }
 
   /** Logs the failure at the right level; returns how long to wait, or undefined to stop. */
