@@ -58,6 +58,31 @@ describe('pipeline: backpressure', () => {
     expect(d.spare).to.equal(3);
   });
 
+  it('whenSpare(signal, wanted) waits for that much room, capped at the capacity', async () => {
+    const gates: Array<ReturnType<typeof gate>> = [];
+    const d = new Dispatcher({
+      concurrency: 4,
+      capacity: 4,
+      handle: () => {
+        const g = gate();
+        gates.push(g);
+        return g.promise;
+      },
+    });
+    d.open();
+    for (const chat of [1, 2, 3, 4]) d.enqueue({ update: msg(chat), redelivered: false });
+    let woke = false;
+    const waiting = d.whenSpare(undefined, 100).then(() => {
+      woke = true;
+    });
+    for (const g of gates.slice(0, 3)) g.open();
+    await tick();
+    expect([d.spare, woke], 'three free of four').to.deep.equal([3, false]);
+    gates[3]?.open();
+    await waiting;
+    expect(d.spare).to.equal(4);
+  });
+
   it('whenSpare gives up when its signal aborts', async () => {
     const d = new Dispatcher({ capacity: 1, concurrency: 1, handle: async () => undefined });
     d.enqueue({ update: msg(1), redelivered: false });
@@ -113,7 +138,10 @@ describe('pipeline: backpressure', () => {
     await tick();
     for (const g of gates.splice(0, 7)) g.open();
     await tick(30);
-    expect(limits.slice(2), 'seven settled: one request for seven').to.deep.equal([7]);
+    expect(limits, 'seven free slots: no request for seven updates (each would cost an fsync)').to.deep.equal([100, 50]);
+    for (const g of gates.splice(0, 93)) g.open();
+    await tick(30);
+    expect(limits, 'room for a batch again: one request for it').to.deep.equal([100, 50, 100]);
     await loop.stop();
     await running;
     for (const g of gates) g.open();

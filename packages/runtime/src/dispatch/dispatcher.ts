@@ -47,8 +47,8 @@ export class Dispatcher {
   private readonly busyKeys = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private priorityWaiting: DispatchItem[] = [];
-  /** Callers of `whenSpare` waiting for a handler to settle. */
-  private spareWaiters: Array<() => void> = [];
+  /** Callers of `whenSpare` waiting for handlers to settle. */
+  private spareWaiters: Array<{ enough: () => boolean; done: () => void }> = [];
   private isOpen = false;
   private isStopped = false;
   private readonly concurrency: number;
@@ -75,17 +75,23 @@ export class Dispatcher {
     return Math.max(0, this.capacity - this.queued - this.running);
   }
 
-  /** Resolves once `spare` is above 0 (at once if it is), or when `signal` aborts. */
-  whenSpare(signal?: AbortSignal): Promise<void> {
-    if (this.spare > 0 || signal?.aborted === true) return Promise.resolve();
+  /**
+   * Resolves once `spare` is at least `wanted` (capped at the capacity), or when `signal` aborts.
+   * Waiting for a batch's worth rather than one free slot keeps a full dispatcher from being fed
+   * one update per getUpdates, each with its own inbox fsync.
+   */
+  whenSpare(signal?: AbortSignal, wanted = 1): Promise<void> {
+    const enough = (): boolean => this.spare >= Math.min(Math.max(1, wanted), this.capacity);
+    if (enough() || signal?.aborted === true) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', done);
-        this.spareWaiters = this.spareWaiters.filter((w) => w !== done);
+      const waiter = { enough, done: (): void => {} };
+      waiter.done = () => {
+        signal?.removeEventListener('abort', waiter.done);
+        this.spareWaiters = this.spareWaiters.filter((w) => w !== waiter);
         resolve();
       };
-      this.spareWaiters.push(done);
-      signal?.addEventListener('abort', done, { once: true });
+      this.spareWaiters.push(waiter);
+      signal?.addEventListener('abort', waiter.done, { once: true });
     });
   }
 
@@ -144,7 +150,7 @@ export class Dispatcher {
         if (this.queues.has(key)) this.readyKeys.push(key);
         this.pump();
       }
-      if (this.spare > 0) for (const wake of [...this.spareWaiters]) wake();
+      for (const waiter of [...this.spareWaiters]) if (waiter.enough()) waiter.done();
     });
     this.inFlight.add(run);
   }

@@ -20,8 +20,8 @@ export interface ConflictReport {
 /** Room in the next stage (the dispatcher): getUpdates asks for no more than `spare`, and waits at 0. */
 export interface Backpressure {
   readonly spare: number;
-  /** Resolves once `spare` is above 0, or when `signal` aborts. */
-  whenSpare(signal: AbortSignal): Promise<void>;
+  /** Resolves once `spare` is at least `wanted` (or all the stage can ever take), or when `signal` aborts. */
+  whenSpare(signal: AbortSignal, wanted: number): Promise<void>;
 }
 
 /** Telegram's own cap on one getUpdates answer. */
@@ -122,12 +122,16 @@ export class PollLoop {
     }
   }
 
-  /** How many updates the next request may ask for; waits while the next stage is full. */
+  /**
+   * How many updates the next request may ask for. When the next stage is full, waits until it
+   * has room for a whole batch again: refilling it one freed slot at a time would cost a
+   * getUpdates and an inbox fsync per update.
+   */
   private async room(signal: AbortSignal): Promise<number> {
     const most = Math.min(this.options.limit ?? MAX_BATCH, MAX_BATCH);
     const pressure = this.options.backpressure;
     if (pressure === undefined) return most;
-    while (pressure.spare === 0 && !signal.aborted) await pressure.whenSpare(signal);
+    if (pressure.spare === 0) await pressure.whenSpare(signal, most);
     return Math.min(most, pressure.spare);
   }
 
