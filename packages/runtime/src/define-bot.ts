@@ -28,7 +28,7 @@ export interface BotRuntime<S extends object> {
   readonly polling: boolean;
   /** Stops gracefully and exits with code 42: the supervisor restarts the bot at once. */
   requestRestart(reason: string): void;
-  /** Supervisor events (crashes, restarts, hangs, errored bots, conflict storms, reaped orphans), as they happen; alerts bots live on this. Nothing arrives without a supervisor. */
+  /** Supervisor events (crashes, restarts, hangs, errored bots, conflict storms, reaped orphans), as they happen; alerts bots live on this. The first call subscribes this bot (IPC `subscribe-events`); nothing arrives without a supervisor. */
   onSupervisorEvent(handler: (event: IpcEvent) => void): void;
   /** The fleet as the supervisor sees it, or undefined without a supervisor (or if it does not answer within 3 s). */
   fleetStatus(): Promise<FleetSummary | undefined>;

@@ -1,7 +1,8 @@
 /**
  * @botvisor/runtime — what runs inside every bot process. A bot module needs only `defineBot`;
  * `runtime.jobs` and `runtime.outbox` come with it. The job runner and the outbox are exported
- * too, for tools and benchmarks that use them on their own.
+ * too, for tools and benchmarks that use them on their own. The path of an update through a bot
+ * process is pipeline.ts; its start-up and shutdown are lifecycle/run-bot.ts.
  */
 
 export type { FleetSummary, IpcEvent } from '@botvisor/core';

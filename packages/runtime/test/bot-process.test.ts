@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { acquirePollingLock, } from '@botvisor/core';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -34,6 +35,26 @@ describe('bot process (real forked bots against the simulator)', function () {
     const pong = await waitFor(() => bot.messages.find((m) => m.type === 'pong'), { what: 'a pong' });
     expect(pong).to.include({ type: 'pong', seq: 7, queueDepth: 0, runningJobs: 0 });
     expect((pong as { eventLoopDelayMs: number }).eventLoopDelayMs).to.be.a('number').and.at.least(0);
+  });
+
+  it('a bot that calls runtime.onSupervisorEvent sends subscribe-events once and gets the events; one that does not sends none', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, { token });
+    const eventFile = path.join(inst.dir, 'events.jsonl');
+    const bot = startBot(bed.tracker, inst, { env: { FIXTURE_EVENT_FILE: eventFile } });
+    await bot.ready();
+    expect(bot.messages.filter((m) => m.type === 'subscribe-events'), 'two handlers, one subscription').to.have.length(1);
+    bot.child.send({ type: 'event', event: { kind: 'crash', bot: 'other', at: new Date().toISOString(), message: 'other crashed' } });
+    const events = (): unknown[] => (existsSync(eventFile) ? readFileSync(eventFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown) : []);
+    await waitFor(() => events().length === 2, { what: 'the event to reach both handlers' });
+    expect(events()).to.deep.equal([
+      { handler: 'first', kind: 'crash' },
+      { handler: 'second', kind: 'crash' },
+    ]);
+
+    const quiet = startBot(bed.tracker, install(bed.temp, bed.sim, { token: newToken() }));
+    await quiet.ready();
+    expect(quiet.messages.filter((m) => m.type === 'subscribe-events')).to.deep.equal([]);
   });
 
   it('stops when the IPC channel disconnects (the supervisor died): an orphan never keeps polling', async () => {

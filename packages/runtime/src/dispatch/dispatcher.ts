@@ -2,26 +2,42 @@
  * Scheduling of handled updates: updates of one chat run in order, different chats run
  * concurrently up to a bound, nothing runs before the start-up barrier opens, and priority
  * updates (control commands such as /stop) skip their chat's queue so they never wait behind
- * the job they are meant to stop. What "handling" means is the pipeline's business, not this.
+ * the job they are meant to stop. It holds at most `capacity` updates and says how much room is
+ * left, so the poll loop fetches no more than fits (backpressure). What "handling" means is the
+ * pipeline's business, not this.
  */
+import { settlesWithin } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import { orderingKeyOf } from './update-shape.js';
 
+/** One update on its way to the bot's handlers; `redelivered` travels with it to `ctx.redelivered`. */
 export interface DispatchItem {
   update: Update;
+  /** A handler of an earlier run may already have seen this update. */
   redelivered: boolean;
 }
+
+/** Where the dispatcher records that a handler began on an update and that it settled (the inbox). */
+export interface HandlingLedger {
+  markStarted(updateId: number): void;
+  /** Done, failed or skipped: the update leaves the books. */
+  settle(updateId: number): void;
+}
+
+/** Held updates (waiting and running) by default; a chat flooding past it makes polling wait. */
+export const DEFAULT_DISPATCH_CAPACITY = 1000;
 
 export interface DispatcherOptions {
   /** Different chats handled at once. Default 32. */
   concurrency?: number;
+  /** Updates held at once, waiting and running, before `spare` reaches 0. Default 1000 (at least `concurrency`). */
+  capacity?: number;
   /** Runs one update to completion; must not reject (the pipeline has its own error boundary). */
   handle: (item: DispatchItem) => Promise<void>;
   /** True for updates that skip their chat's queue. */
   isPriority?: (update: Update) => boolean;
-  /** Called as a handler begins and after it settles. */
-  onStart?: (item: DispatchItem) => void;
-  onSettled?: (item: DispatchItem) => void;
+  /** Told as a handler begins and after it settles. */
+  ledger?: HandlingLedger;
 }
 
 export class Dispatcher {
@@ -31,12 +47,16 @@ export class Dispatcher {
   private readonly busyKeys = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private priorityWaiting: DispatchItem[] = [];
+  /** Callers of `whenSpare` waiting for handlers to settle. */
+  private spareWaiters: Array<{ enough: () => boolean; done: () => void }> = [];
   private isOpen = false;
   private isStopped = false;
   private readonly concurrency: number;
+  private readonly capacity: number;
 
   constructor(private readonly options: DispatcherOptions) {
     this.concurrency = options.concurrency ?? 32;
+    this.capacity = Math.max(options.capacity ?? DEFAULT_DISPATCH_CAPACITY, this.concurrency);
   }
 
   /** Updates waiting (not yet started). */
@@ -48,6 +68,31 @@ export class Dispatcher {
 
   get running(): number {
     return this.inFlight.size;
+  }
+
+  /** Updates it can take before it holds `capacity` (0 when full; leftovers of a previous run may overfill it). */
+  get spare(): number {
+    return Math.max(0, this.capacity - this.queued - this.running);
+  }
+
+  /**
+   * Resolves once `spare` is at least `wanted` (capped at the capacity), or when `signal` aborts.
+   * Waiting for a batch's worth rather than one free slot keeps a full dispatcher from being fed
+   * one update per getUpdates, each with its own inbox fsync.
+   */
+  whenSpare(signal?: AbortSignal, wanted = 1): Promise<void> {
+    const enough = (): boolean => this.spare >= Math.min(Math.max(1, wanted), this.capacity);
+    if (enough() || signal?.aborted === true) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { enough, done: (): void => {} };
+      waiter.done = () => {
+        signal?.removeEventListener('abort', waiter.done);
+        this.spareWaiters = this.spareWaiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      this.spareWaiters.push(waiter);
+      signal?.addEventListener('abort', waiter.done, { once: true });
+    });
   }
 
   enqueue(item: DispatchItem): void {
@@ -80,14 +125,7 @@ export class Dispatcher {
   async stop(graceMs: number): Promise<boolean> {
     this.isStopped = true;
     if (this.inFlight.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
-    });
-    const all = Promise.all([...this.inFlight]).then(() => true);
-    const finished = await Promise.race([all, timeout]);
-    clearTimeout(timer);
-    return finished;
+    return settlesWithin(Promise.all([...this.inFlight]), graceMs);
   }
 
   private pump(): void {
@@ -103,15 +141,16 @@ export class Dispatcher {
   }
 
   private start(item: DispatchItem, key: string | undefined): void {
-    this.options.onStart?.(item);
+    this.options.ledger?.markStarted(item.update.update_id);
     const run = this.options.handle(item).finally(() => {
       this.inFlight.delete(run);
-      this.options.onSettled?.(item);
+      this.options.ledger?.settle(item.update.update_id);
       if (key !== undefined) {
         this.busyKeys.delete(key);
         if (this.queues.has(key)) this.readyKeys.push(key);
         this.pump();
       }
+      for (const waiter of [...this.spareWaiters]) if (waiter.enough()) waiter.done();
     });
     this.inFlight.add(run);
   }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type DurableStore, type Logger, openStore } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import { z } from 'zod';
+import type { HandlingLedger } from '../dispatch/dispatcher.js';
 
 const entrySchema = z.object({
   update: z.looseObject({ update_id: z.number().int() }),
@@ -55,7 +56,8 @@ export interface InboxOptions {
   logger: Logger;
 }
 
-export class Inbox {
+/** The dispatcher's ledger: a handler's start and settle are recorded here. */
+export class Inbox implements HandlingLedger {
   private constructor(private readonly store: DurableStore<InboxState>) {}
 
   static async open(options: InboxOptions): Promise<Inbox> {

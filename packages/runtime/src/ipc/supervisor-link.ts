@@ -4,7 +4,7 @@
  * this bot must stop (an orphan must never keep polling). Without a channel (a bot started by
  * hand) every send is a no-op.
  */
-import { type FleetSummary, type HelloMessage, type IpcMessage, type IpcMessageOf, type Logger, parseIpcMessage, sendIpc } from '@botvisor/core';
+import { type FleetSummary, type HelloMessage, type IpcEvent, type IpcMessage, type IpcMessageOf, type Logger, parseIpcMessage, sendIpc } from '@botvisor/core';
 
 type Handler<T extends IpcMessage['type']> = (msg: IpcMessageOf<T>) => void;
 
@@ -15,6 +15,7 @@ export class SupervisorLink {
   private readonly disconnectHandlers: Array<() => void> = [];
   private readonly statusWaiters = new Map<number, (reply: FleetSummary) => void>();
   private requestSeq = 0;
+  private subscribed = false;
 
   constructor(
     private readonly proc: NodeJS.Process,
@@ -36,6 +37,17 @@ export class SupervisorLink {
     const list = this.handlers.get(type) ?? [];
     list.push(handler as (msg: IpcMessage) => void);
     this.handlers.set(type, list);
+  }
+
+  /**
+   * Supervisor events for `handler`. The first call tells the supervisor, once per process, that
+   * this bot wants them (`subscribe-events`); without a supervisor nothing is sent or received.
+   */
+  onEvent(handler: (event: IpcEvent) => void): void {
+    this.on('event', (m) => handler(m.event));
+    if (this.subscribed || !this.connected) return;
+    this.subscribed = true;
+    this.send({ type: 'subscribe-events' });
   }
 
   onDisconnect(handler: () => void): void {

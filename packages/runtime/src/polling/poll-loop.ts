@@ -1,7 +1,8 @@
 /**
  * The polling loop: our own loop over `getUpdates`, because a library's would stop on 409.
- * Each batch goes to the durable inbox before the next request confirms its offset; failures are
- * handled as error-policy.ts says, and a 409 storm is reported to the supervisor with counts.
+ * Each batch goes to the durable inbox before the next request confirms its offset; each request
+ * asks for no more updates than the next stage has room for, and waits while it has none.
+ * Failures are handled as error-policy.ts says; a 409 storm is reported with counts.
  */
 import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
@@ -17,14 +18,28 @@ export interface ConflictReport {
   consecutive: number;
 }
 
+/** Room in the next stage (the dispatcher): getUpdates asks for no more than `spare`, and waits at 0. */
+export interface Backpressure {
+  readonly spare: number;
+  /** Resolves once `spare` is at least `wanted` (or all the stage can ever take), or when `signal` aborts. */
+  whenSpare(signal: AbortSignal, wanted: number): Promise<void>;
+}
+
+/** Telegram's own cap on one getUpdates answer. */
+const MAX_BATCH = 100;
+
 export interface PollLoopOptions {
-  api: Api;
-  inbox: Inbox;
+  api: Pick<Api, 'getUpdates'>;
+  /** Where a batch is durable before its offset is confirmed. */
+  inbox: Pick<Inbox, 'offset' | 'accept'>;
   logger: Logger;
   /** New updates, already durable in the inbox. */
   deliver: (updates: Update[]) => void;
+  /** How much `deliver` can take now; without it every request asks for `limit`. */
+  backpressure?: Backpressure;
   /** Long-poll seconds. Default 30. */
   timeoutSec?: number;
+  /** Updates per request at most (1–100). Default 100. */
   limit?: number;
   allowedUpdates?: string[];
   onConflict?: (report: ConflictReport) => void;
@@ -75,6 +90,8 @@ export class PollLoop {
     const { api, inbox, logger } = this.options;
     const signal = this.controller.signal;
     while (!signal.aborted) {
+      const limit = await this.room(signal);
+      if (signal.aborted) break;
       let updates: Update[];
       const askedAt = Date.now();
       try {
@@ -82,7 +99,7 @@ export class PollLoop {
           {
             offset: inbox.offset,
             timeout: this.options.timeoutSec ?? 30,
-            limit: this.options.limit ?? 100,
+            limit,
             ...(this.options.allowedUpdates !== undefined ? { allowed_updates: this.options.allowedUpdates as never } : {}),
           },
           signal,
@@ -108,6 +125,19 @@ export class PollLoop {
       const fresh = await inbox.accept(updates); // durable before the next getUpdates confirms the offset
       if (fresh.length > 0) this.options.deliver(fresh);
     }
+  }
+
+  /**
+   * How many updates the next request may ask for. When the next stage is full, waits until it
+   * has room for a whole batch again: refilling it one freed slot at a time would cost a
+   * getUpdates and an inbox fsync per update.
+   */
+  private async room(signal: AbortSignal): Promise<number> {
+    const most = Math.min(this.options.limit ?? MAX_BATCH, MAX_BATCH);
+    const pressure = this.options.backpressure;
+    if (pressure === undefined) return most;
+    if (pressure.spare === 0) await pressure.whenSpare(signal, most);
+    return Math.min(most, pressure.spare);
   }
 
   /** Logs the failure at the right level; returns how long to wait, or undefined to stop. */
