@@ -1,6 +1,8 @@
 /**
  * @botvisor/supervisor — the daemon that keeps a fleet of bots alive, single-polling and clean.
  */
+
+export type { ForkBot } from './bot/bot-process.js';
 export { BOT_STATES, type BotState, BotStateMachine } from './bot/bot-state.js';
 export { describeExit, type ExitRecord } from './bot/exit-cause.js';
 export { type BotStatus, ManagedBot } from './bot/managed-bot.js';
@@ -9,8 +11,10 @@ export { controlRequest, NotRunningError } from './control/control-client.js';
 export { ControlServer, probeSocket } from './control/control-server.js';
 export { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, controlSocketPath } from './control/protocol.js';
 export { EventStream, type SupervisorEvent, type SupervisorEventKind } from './events.js';
+export type { BuiltinModules } from './fleet.js';
 export { HttpServer } from './http/http-server.js';
 export { SupervisorMetrics } from './http/metrics.js';
 export { AlreadyRunningError, instanceLockPath } from './instance-lock.js';
+export { StartupError } from './startup-error.js';
 export type { BotStatusReport, LockStatus, StatusReport } from './status.js';
-export { StartupError, Supervisor, type SupervisorOptions } from './supervisor.js';
+export { Supervisor, type SupervisorOptions } from './supervisor.js';

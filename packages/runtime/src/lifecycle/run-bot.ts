@@ -194,7 +194,10 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       state,
       polling: mode.polling,
       requestRestart: (reason) => void exit(EXIT_RESTART, `restart requested: ${reason}`),
-      onSupervisorEvent: (handler) => link.on('event', (m) => handler(m.event)),
+      onSupervisorEvent: (handler) => {
+        link.on('event', (m) => handler(m.event));
+        link.send({ type: 'subscribe-events' }); // the supervisor sends events only to bots that subscribed
+      },
       fleetStatus: () => link.fleetStatus(),
       addService: (s) => void services.push(s),
       jobs: pool,

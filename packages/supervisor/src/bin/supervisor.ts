@@ -7,7 +7,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@botvisor/core';
 import { AlreadyRunningError } from '../instance-lock.js';
-import { StartupError, Supervisor } from '../supervisor.js';
+import { StartupError } from '../startup-error.js';
+import { Supervisor } from '../supervisor.js';
+import { installedBuiltinModules } from './installed-bots.js';
 
 const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
 const configFile = values.config ?? process.env.BOTVISOR_CONFIG;
@@ -20,7 +22,7 @@ let supervisor: Supervisor;
 try {
   const config = loadConfig(configFile);
   for (const w of config.warnings) process.stderr.write(`botvisor: warning: ${w}\n`);
-  supervisor = await Supervisor.start({ config, configFile: config.source, onStopRequested: () => shutdown('a stop request on the control socket') });
+  supervisor = await Supervisor.start({ config, configFile: config.source, builtinModules: installedBuiltinModules(), onStopRequested: () => shutdown('a stop request on the control socket') });
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof StartupError;
   process.stderr.write(`botvisor: ${known ? (err as Error).message : (err as Error).stack}\n`);
