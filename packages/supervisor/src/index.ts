@@ -1,5 +1,5 @@
 /**
- * @botvisor/supervisor — the daemon that keeps a fleet of bots alive, single-polling and clean.
+ * @botvisor/supervisor — the daemon that keeps a fleet of bots alive: one poller per token, no orphans.
  */
 
 export type { ForkBot } from './bot/bot-process.js';

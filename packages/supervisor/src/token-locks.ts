@@ -1,7 +1,7 @@
 /**
- * The polling locks the supervisor holds: one per polled token, taken before any bot is forked
- * and held for the supervisor's whole life, so a bot's restart never opens a window for a second
- * poller. A lock reported compromised is handed to `onCompromised` with the name of its bot.
+ * The polling locks the supervisor holds: one per polled token. Each is taken before any bot is
+ * forked, then held for the supervisor's whole life, so a bot's restart never opens a window for
+ * a second poller. A lock reported compromised is handed to `onCompromised` with the name of its bot.
  */
 import { acquirePollingLock, type HeldLock, LockHeldError, type LockOwner, type Logger, type ResolvedBot } from '@botvisor/core';
 import { StartupError } from './startup-error.js';

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `botvisor-supervisor --config botvisor.json`: the daemon in the foreground. SIGTERM or SIGINT
- * stops every bot, releases the locks and exits 0. The `botvisor` CLI (start, stop, status)
- * drives this process; systemd and launchd run it.
+ * `botvisor-supervisor --config botvisor.json`: the daemon in the foreground, for tools that run
+ * it without the CLI (the chaos soak, the benchmarks). SIGTERM or SIGINT stops every bot, releases
+ * the locks, exits 0. The `botvisor` CLI (stop, status, restart) drives it through its control
+ * socket; `botvisor start`, which systemd and launchd run, hosts the same Supervisor itself.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@botvisor/core';

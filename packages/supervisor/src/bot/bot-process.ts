@@ -1,8 +1,8 @@
 /**
  * One forked bot process, from fork to exit: the OS-level facts of a single run. Its stdout and
- * stderr become log lines, its IPC messages go to one handler, `send` or `signal`
- * never throw at a process that is already gone, and `exited` settles once the process has. It
- * knows nothing of states or restarts; a ManagedBot forks a new one for every run.
+ * stderr become log lines; its IPC messages go to one handler; `send` or `signal` never throw at
+ * a process that is already gone; `exited` settles once the process has. It knows nothing of
+ * states or restarts: a ManagedBot forks a new one for every run.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { type IpcMessage, type Logger, type ProcessRef, refOf, sendIpc } from '@botvisor/core';

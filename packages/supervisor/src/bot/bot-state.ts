@@ -1,6 +1,6 @@
 /**
- * The per-bot state machine, in one place: the named states, which transitions are legal, and
- * `BotStateMachine.to()`, the only way a state changes. A state is an object whose `kind` is its
+ * The per-bot state machine, in one place. It names the states, lists the legal transitions, owns
+ * `BotStateMachine.to()`: the only way a state changes. A state is an object whose `kind` is its
  * name and whose other fields are the data that exists only in that state (the backoff timer,
  * the running process, …), so no field outlives the state it belongs to. An illegal transition
  * is a bug in the supervisor and throws, instead of leaving a bot in a state nobody planned for.
@@ -46,6 +46,7 @@ export class BotStateMachine<S extends { kind: BotState } = { kind: BotState }> 
   constructor(
     onChange: (change: StateChange) => void = () => undefined,
     private readonly now: () => number = Date.now,
+    /** Every bot begins stopped; `S` must have a `stopped` member without data for the default. */
     initial: S = { kind: 'stopped' } as S,
   ) {
     this.current = initial;

@@ -184,7 +184,11 @@ export class ManagedBot {
       case 'ready':
         return;
       case 'stopping':
-        void phase.done.then(() => this.start(reason));
+        // A stop that failed was reported to its caller; the bot is then left as it is.
+        void phase.done.then(
+          () => this.start(reason),
+          () => undefined,
+        );
         return;
       case 'backoff':
         clearTimeout(phase.timer);
