@@ -8,6 +8,8 @@ import { fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 
 const CRASH_BOT = fileURLToPath(new URL('./fixtures/crash-bot.js', import.meta.url));
+/** This package's built-in bots, passed to the supervisor as its callers (the CLI, the daemon) pass them. */
+const BUILTIN_MODULES = { bridge: fileURLToPath(new URL('../src/bridge/index.js', import.meta.url)), alerts: fileURLToPath(new URL('../src/alerts/index.js', import.meta.url)) };
 const ADMIN = { id: 1001, first_name: 'Ada' };
 const MEMBER = { id: 2002, first_name: 'Bob' };
 const STRANGER = { id: 3003, first_name: 'Eve' };
@@ -23,7 +25,7 @@ describe('built-in bots under a real supervisor', function () {
     const file = path.join(dir, 'botvisor.json');
     writeFileSync(file, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, pingIntervalMs: 500, ...supervisor }, bots }));
     const config = loadConfig(file);
-    const sup = await Supervisor.start({ config, configFile: file, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    const sup = await Supervisor.start({ config, configFile: file, builtinModules: BUILTIN_MODULES, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
     bed.onCleanup(() => sup.stop());
     return sup;
   }

@@ -1,8 +1,8 @@
 /**
  * The supervisor's one internal event stream: bot started, ready, crashed (with cause),
  * restarted, hung, errored, conflict storm, orphans reaped, stopped. Every event is logged at the
- * level it deserves and delivered to subscribers (alerts bots over IPC, later the dashboard); the
- * most recent ones are kept for status pages.
+ * level it deserves, then handed to each subscriber (the event router, which forwards it to the
+ * bots that asked for events; the dashboard); the most recent ones are kept for status pages.
  */
 import type { IpcEvent, Logger } from '@botvisor/core';
 

@@ -1,6 +1,8 @@
 /**
- * @botvisor/supervisor — the daemon that keeps a fleet of bots alive, single-polling and clean.
+ * @botvisor/supervisor — the daemon that keeps a fleet of bots alive: one poller per token, no orphans.
  */
+
+export type { ForkBot } from './bot/bot-process.js';
 export { BOT_STATES, type BotState, BotStateMachine } from './bot/bot-state.js';
 export { describeExit, type ExitRecord } from './bot/exit-cause.js';
 export { type BotStatus, ManagedBot } from './bot/managed-bot.js';
@@ -11,8 +13,10 @@ export { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, co
 export type { ChatItem, ChatPage, ChatSent } from './dashboard/dashboard-types.js';
 export type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 export { EventStream, type SupervisorEvent, type SupervisorEventKind } from './events.js';
+export type { BuiltinModules } from './fleet.js';
 export { HttpServer } from './http/http-server.js';
 export { SupervisorMetrics } from './http/metrics.js';
 export { AlreadyRunningError, instanceLockPath } from './instance-lock.js';
+export { StartupError } from './startup-error.js';
 export type { BotStatusReport, LockStatus, StatusReport } from './status.js';
-export { StartupError, Supervisor, type SupervisorOptions } from './supervisor.js';
+export { Supervisor, type SupervisorOptions } from './supervisor.js';

@@ -1,6 +1,6 @@
 /**
- * Reaping what the previous run left behind: every bot and CLI grandchild in the old registry
- * that is still alive *with the same start time* is tree-killed, and so is every process still
+ * Reaping what the previous run left behind. Every bot or CLI grandchild in the old registry
+ * that is still alive *with the same start time* is tree-killed, as is every process still
  * carrying one of its bots' tree cookies (a daemon that escaped the tree). A PID now used by an
  * unrelated process has another start time and no cookie, and is left alone. Polling locks whose
  * owner is dead are removed.

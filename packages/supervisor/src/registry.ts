@@ -1,7 +1,7 @@
 /**
- * The registry of every process this supervisor run manages — each bot and every descendant it
- * has (CLI jobs reported over IPC, anything found by the periodic rescan), with start times and
- * command names, plus each bot's tree cookie. Written through the core store, so it survives a
+ * The registry of every process this supervisor run manages, by bot: its process, its
+ * descendants (CLI jobs reported over IPC, anything found by the periodic rescan) with start
+ * times, command names, its tree cookie. Written through the core store, so it survives a
  * kill -9 of the supervisor: the next run reads it and reaps what is left.
  */
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * CPU and memory of a whole process tree (a bot plus its CLI jobs), summed with pidusage.
+ * The resource usage (CPU, memory) of a whole process tree — a bot plus its CLI jobs — summed with pidusage.
  * Called for status requests only — never on the /health path.
  */
 import pidusage from 'pidusage';

@@ -1,6 +1,6 @@
 /**
- * The `status --json` contract (ARCHITECTURE.md): what `botvisor status`, the control socket and
- * monitoring read. Field names here are a promise to other tools; add, never rename.
+ * The `status --json` contract (ARCHITECTURE.md): the one shape every status reader sees
+ * (`botvisor status`, the control socket, monitoring). Field names here are a promise to other tools; add, never rename.
  */
 import type { BotStatus } from './bot/managed-bot.js';
 

@@ -1,45 +1,45 @@
 /**
  * The supervisor: the composition root of the daemon. Start: one instance per data dir → reap
- * the previous run → take the polling lock of every polled token (held for the supervisor's
- * whole life, so a bot's restart never opens a window for a second poller) → fork every bot.
- * Stop: auxiliary bots first, the polling bots last, then release the locks. Everything a bot
- * does over its life is ManagedBot's business; this file only wires and orders.
+ * the previous run → take the polling lock of every polled token (token-locks.ts) → wire the
+ * fleet to its events (fleet.ts, event-routing.ts) → serve control socket and HTTP → fork every
+ * bot. Stop: the fleet in its order, then the locks. Everything a bot does over its life is
+ * ManagedBot's business; this file only wires and orders.
  */
 import path from 'node:path';
-import {
-  acquirePollingLock,
-  createLogger,
-  type HeldLock,
-  LockHeldError,
-  type Logger,
-  newTreeCookie,
-  type ResolvedConfig,
-  selfRef,
-} from '@botvisor/core';
-import { ManagedBot } from './bot/managed-bot.js';
-import { defaultBotEntry, defaultBuiltinModules } from './builtin-bots.js';
-import { ConflictStormDetector } from './conflict-storm.js';
+import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
+import type { ForkBot } from './bot/bot-process.js';
+import type { ManagedBot } from './bot/managed-bot.js';
+import { defaultBotEntry } from './bot-entry.js';
 import { ControlServer } from './control/control-server.js';
 import { type ControlRequest, controlSocketPath } from './control/protocol.js';
 import { createDashboard } from './dashboard/dashboard.js';
 import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
+import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
+import { type BuiltinModules, Fleet } from './fleet.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { reapPreviousRun } from './reaper.js';
 import { Registry } from './registry.js';
 import { treeUsage } from './resource-usage.js';
-import type { LockStatus, StatusReport } from './status.js';
+import type { StatusReport } from './status.js';
+import { TokenLocks } from './token-locks.js';
 
 export interface SupervisorOptions {
   config: ResolvedConfig;
   /** The config file the bots read (they load their own token from it). */
   configFile: string;
   logger?: Logger;
-  /** Override the runtime's bot entry or the built-in bots' modules (tests). */
+  /** Override the runtime's bot entry (tests). */
   botEntry?: string;
-  builtinModules?: Partial<Record<'bridge' | 'alerts', string>>;
+  /**
+   * The modules that implement the built-in kinds (bridge, alerts), resolved by the caller (the
+   * CLI, the daemon's bin). A bot of a kind missing here is errored: no implementation installed.
+   */
+  builtinModules?: BuiltinModules;
+  /** Starts each bot's process (default: a detached fork of the bot entry). */
+  fork?: ForkBot;
   env?: NodeJS.ProcessEnv;
   /** Serve the control socket (default true). */
   controlSocket?: boolean;
@@ -49,16 +49,6 @@ export interface SupervisorOptions {
   onStopRequested?: () => void;
   /** Sandbox mode (the simulator runs alongside): the dashboard shows a chat panel talking to this bot as this sim user. */
   sandbox?: SandboxChatPort;
-}
-
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
-
-interface TokenLock {
-  lock: HeldLock;
-  tokenHash: string;
-  bot: string;
 }
 
 export class Supervisor {
@@ -75,18 +65,24 @@ export class Supervisor {
     private readonly ownsLogger: boolean,
     private readonly instance: HeldLock,
     private readonly registry: Registry,
-    private readonly locks: TokenLock[],
-    readonly bots: Map<string, ManagedBot>,
+    private readonly locks: TokenLocks,
+    private readonly fleet: Fleet,
+    private readonly metrics: SupervisorMetrics,
   ) {}
+
+  /** The bots by name. */
+  get bots(): Map<string, ManagedBot> {
+    return this.fleet.bots;
+  }
 
   static async start(o: SupervisorOptions): Promise<Supervisor> {
     const { config } = o;
     const logger = o.logger ?? createLogger({ proc: 'supervisor', logDir: config.logDir });
     const events = new EventStream(logger);
     const instance = await acquireInstanceLock(config.dataDir, logger);
-    const locks: TokenLock[] = [];
     let registry: Registry | undefined;
-    let supRef: Supervisor | undefined;
+    let locks: TokenLocks | undefined;
+    let sup: Supervisor | undefined;
     try {
       registry = await Registry.open(config.dataDir, logger);
       const reaped = await reapPreviousRun(registry.previous, config.dataDir, logger);
@@ -96,163 +92,105 @@ export class Supervisor {
           survivors: reaped.survivors.length,
         });
       }
-      const me = selfRef();
       const runCookie = newTreeCookie();
-      await registry.beginRun(runCookie, { ...me, command: 'node' });
+      await registry.beginRun(runCookie, { ...selfRef(), command: 'node' });
 
-      const pollers = config.bots.filter((b) => b.enabled && b.polling);
-      for (const bot of pollers) {
-        try {
-          const lock = await acquirePollingLock({
-            dataDir: config.dataDir,
-            token: bot.token,
-            role: 'supervisor',
-            timeoutMs: 5000,
-            logger,
-            onCompromised: () => {
-              events.emit('errored', `the polling lock of bot ${bot.name} was compromised; stopping the bot so only one process polls`, bot.name);
-              void sup?.bots.get(bot.name)?.stop('polling lock compromised');
-            },
-          });
-          locks.push({ lock, tokenHash: bot.tokenHash, bot: bot.name });
-        } catch (err) {
-          if (err instanceof LockHeldError) {
-            throw new StartupError(`cannot start bot "${bot.name}": ${err.message}, a process outside this supervisor; stop it first`);
-          }
-          throw err;
-        }
-      }
-
-      const entry = o.botEntry ?? defaultBotEntry();
-      const builtins = { ...defaultBuiltinModules(), ...o.builtinModules };
-      const output = logger.child({ source: 'bot-output' });
-      const storms = new ConflictStormDetector();
-      const startedAt = Date.now();
-      const bots = new Map<string, ManagedBot>();
-      const metrics = new SupervisorMetrics(() => [...bots.values()].map((b) => ({ name: b.name, state: b.state })));
-      for (const bot of config.bots) {
-        const held = locks.find((l) => l.bot === bot.name);
-        bots.set(
-          bot.name,
-          new ManagedBot({
-            bot,
-            configFile: o.configFile,
-            entry,
-            module: bot.kind === 'custom' ? undefined : builtins[bot.kind],
-            settings: config.supervisor,
-            cookie: `${runCookie}.${bot.name}`,
-            lock: held === undefined ? undefined : { path: held.lock.lockPath, owner: held.lock.owner },
-            env: o.env ?? process.env,
-            logger: logger.child({ bot: bot.name }),
-            output,
-            events,
-            registry,
-            onPong: (pid, pong) => metrics.onPong(bot.name, pid, pong),
-            fleetStatus: () => ({
-              supervisor: { pid: process.pid, uptimeMs: Date.now() - startedAt },
-              bots: [...bots.values()].map((b) => {
-                const st = b.status();
-                return { name: st.name, state: st.state, pid: st.pid, restarts: st.restarts, uptimeMs: st.uptimeMs, polling: st.polling };
-              }),
-            }),
-            onRestart: (cause) => metrics.onRestart(bot.name, cause),
-            onBotEvent: (event) => {
-              if (event.kind !== 'conflict') return;
-              metrics.onConflict(bot.name);
-              const count = storms.record(bot.name);
-              if (count !== undefined) events.emit('conflict-storm', `bot ${bot.name}: ${count} 409 Conflicts within a minute — another process is polling its token`, bot.name, { conflicts: count });
-            },
-          }),
-        );
-      }
-      // Alerts bots hear every event.
-      events.subscribe((event) => {
-        for (const b of bots.values()) if (config.bots.find((c) => c.name === b.name)?.kind === 'alerts') b.deliver(event);
+      // The fleet exists (empty) before the locks, so a lock compromised at any moment has a fleet to stop its bot in.
+      const fleet = new Fleet(config);
+      locks = await TokenLocks.acquire({
+        dataDir: config.dataDir,
+        pollers: config.bots.filter((b) => b.enabled && b.polling),
+        logger,
+        onCompromised: (name) => {
+          events.emit('errored', `the polling lock of bot ${name} was compromised; stopping the bot so only one process polls`, name);
+          void fleet.get(name)?.stop('polling lock compromised');
+        },
       });
+      const metrics = new SupervisorMetrics(() => fleet.all().map((b) => ({ name: b.name, state: b.state })));
+      const router = new EventRouter(events, metrics);
+      fleet.enlist({
+        configFile: o.configFile,
+        entry: o.botEntry ?? defaultBotEntry(),
+        builtinModules: o.builtinModules ?? {},
+        env: o.env ?? process.env,
+        logger,
+        events,
+        registry,
+        runCookie,
+        locks,
+        metrics,
+        router,
+        ...(o.fork !== undefined ? { fork: o.fork } : {}),
+      });
+      router.deliverTo(() => fleet.all());
       await registry.flush();
-      supRef = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, bots);
-      const sup: Supervisor = supRef;
-      if (o.controlSocket !== false) {
-        sup.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => sup.handleControl(req, o.onStopRequested), logger);
-      }
-      if (o.http !== false) {
-        sup.http = await HttpServer.start({
-          host: config.http.host,
-          port: config.http.port,
-          ...(config.http.authToken !== undefined ? { authToken: config.http.authToken } : {}),
-          health: () => [...bots.values()].map((b) => ({ name: b.name, state: b.state, enabled: config.bots.find((c) => c.name === b.name)?.enabled ?? false, uptimeMs: b.status().uptimeMs })),
-          metrics,
-          logger,
-          extraRoutes: createDashboard({
-            fleet: { status: () => sup.status(), events, restart: (name) => sup.restart(name), children: (name) => bots.get(name)?.trackedChildren() },
-            bots: config.bots,
-            http: config.http,
-            logDir: config.logDir,
-            sandbox: o.sandbox,
-            logger: logger.child({ source: 'dashboard' }),
-          }).handle,
-        });
-        logger.info('HTTP server listening', { url: sup.http.url });
-      }
-      const order = [...config.bots].filter((b) => b.enabled).sort((a, b) => Number(b.polling) - Number(a.polling));
-      for (const b of order) bots.get(b.name)?.start('supervisor start');
+      sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics);
+      await sup.serve(o);
+      fleet.startAll('supervisor start');
       return sup;
     } catch (err) {
-      await supRef?.control?.close().catch(() => undefined);
-      await supRef?.http?.close().catch(() => undefined);
-      for (const l of locks) await l.lock.release().catch(() => undefined);
+      await sup?.control?.close().catch(() => undefined);
+      await sup?.http?.close().catch(() => undefined);
+      await locks?.release(() => undefined);
       await registry?.close().catch(() => undefined);
       await instance.release().catch(() => undefined);
       throw err;
     }
   }
 
-  /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
-  async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const enabled = [...this.bots.values()].filter((b) => this.config.bots.find((c) => c.name === b.name)?.enabled);
-      const errored = enabled.find((b) => b.state === 'errored');
-      if (errored !== undefined) {
-        const last = errored.status().lastExit;
-        throw new Error(`bot ${errored.name} errored${last !== null ? ` (last exit: ${last.signal ?? `code ${last.code}`})` : ''}; see its log`);
-      }
-      if (enabled.every((b) => b.state === 'ready')) return;
-      if (Date.now() >= deadline) {
-        const waiting = enabled.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`);
-        throw new Error(`not every bot was ready within ${timeoutMs} ms: ${waiting.join(', ')}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+  /** Opens the control socket and the HTTP server (with the dashboard), as the options ask. */
+  private async serve(o: SupervisorOptions): Promise<void> {
+    const { config, logger, fleet } = this;
+    if (o.controlSocket !== false) {
+      this.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
+    }
+    if (o.http !== false) {
+      this.http = await HttpServer.start({
+        host: config.http.host,
+        port: config.http.port,
+        ...(config.http.authToken !== undefined ? { authToken: config.http.authToken } : {}),
+        health: () => fleet.health(),
+        metrics: this.metrics,
+        logger,
+        extraRoutes: createDashboard({
+          fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
+          bots: config.bots,
+          http: config.http,
+          logDir: config.logDir,
+          sandbox: o.sandbox,
+          logger: logger.child({ source: 'dashboard' }),
+        }).handle,
+      });
+      logger.info('HTTP server listening', { url: this.http.url });
     }
   }
 
-  async restart(name: string): Promise<void> {
-    const targets = name === 'all' ? [...this.bots.values()] : [this.bots.get(name)].filter((b): b is ManagedBot => b !== undefined);
-    if (targets.length === 0) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
-    await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
-    // Answer once the restart has an outcome, so `botvisor restart` can say it.
-    const deadline = Date.now() + this.config.supervisor.startTimeoutMs + 5000;
-    while (targets.some((b) => b.state === 'starting') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const failed = targets.filter((b) => b.state !== 'ready');
-    if (failed.length > 0) throw new Error(`${failed.map((b) => `${b.name} is ${b.state}`).join(', ')} after the restart; see its log`);
+  /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
+  waitReady(timeoutMs: number): Promise<void> {
+    return this.fleet.waitReady(timeoutMs);
+  }
+
+  restart(name: string): Promise<void> {
+    return this.fleet.restart(name);
   }
 
   async status(): Promise<StatusReport> {
     const bots = await Promise.all(
-      [...this.bots.values()].map(async (b) => {
+      this.fleet.all().map(async (b) => {
         const s = b.status();
         const usage = await treeUsage(b.treePids());
         return { ...s, cpu: usage.cpu, memoryBytes: usage.memoryBytes };
       }),
     );
-    const locks: LockStatus[] = this.locks.map((l) => ({
-      tokenHash: l.tokenHash,
-      path: l.lock.lockPath,
-      owner: { pid: l.lock.owner.pid, role: l.lock.owner.role, since: l.lock.owner.since },
-      bot: l.bot,
-    }));
     return {
-      supervisor: { pid: process.pid, uptimeMs: Date.now() - this.startedAt, startedAt: new Date(this.startedAt).toISOString(), dataDir: this.config.dataDir, httpUrl: this.http?.url ?? null, locks },
+      supervisor: {
+        pid: process.pid,
+        uptimeMs: Date.now() - this.startedAt,
+        startedAt: new Date(this.startedAt).toISOString(),
+        dataDir: this.config.dataDir,
+        httpUrl: this.http?.url ?? null,
+        locks: this.locks.status(),
+      },
       bots,
     };
   }
@@ -262,11 +200,8 @@ export class Supervisor {
     this.stopping ??= (async () => {
       this.logger.info('stopping every bot');
       await this.control?.close().catch((err: unknown) => this.logger.warning('could not close the control socket', { err }));
-      const all = [...this.bots.values()];
-      const polling = new Set(this.config.bots.filter((b) => b.polling).map((b) => b.name));
-      await Promise.all(all.filter((b) => !polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
-      await Promise.all(all.filter((b) => polling.has(b.name)).map((b) => b.stop('supervisor stopping')));
-      for (const l of this.locks) await l.lock.release().catch((err: unknown) => this.logger.warning('could not release a polling lock', { err }));
+      await this.fleet.stopAll('supervisor stopping');
+      await this.locks.release((err) => this.logger.warning('could not release a polling lock', { err }));
       await this.http?.close();
       await this.registry.close();
       await this.instance.release();

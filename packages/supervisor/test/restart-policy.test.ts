@@ -53,14 +53,14 @@ describe('bot state machine', () => {
   it('allows the planned transitions and refuses the others, naming them', () => {
     const changes: string[] = [];
     const m = new BotStateMachine((c) => changes.push(`${c.from}>${c.to}`));
-    m.to('starting', 'start');
-    m.to('ready', 'ipc');
-    m.to('backoff', 'crash');
-    m.to('starting', 'timer');
-    m.to('errored', 'exit 78');
-    expect(() => m.to('ready', 'late ipc')).to.throw('illegal bot state transition errored → ready (late ipc)');
-    m.to('starting', 'botvisor restart');
+    m.to({ kind: 'starting' }, 'start');
+    m.to({ kind: 'ready' }, 'ipc');
+    m.to({ kind: 'backoff' }, 'crash');
+    m.to({ kind: 'starting' }, 'timer');
+    m.to({ kind: 'errored' }, 'exit 78');
+    expect(() => m.to({ kind: 'ready' }, 'late ipc')).to.throw('illegal bot state transition errored → ready (late ipc)');
+    m.to({ kind: 'starting' }, 'botvisor restart');
     expect(changes).to.deep.equal(['stopped>starting', 'starting>ready', 'ready>backoff', 'backoff>starting', 'starting>errored', 'errored>starting']);
-    expect(() => new BotStateMachine().to('ready', 'x')).to.throw(/stopped → ready/);
+    expect(() => new BotStateMachine().to({ kind: 'ready' }, 'x')).to.throw(/stopped → ready/);
   });
 });

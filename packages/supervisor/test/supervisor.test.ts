@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger, descendants, isAlive, type Logger, loadConfig, refOf } from '@botvisor/core';
 import { useTestbed, waitFor } from '@botvisor/testkit';
@@ -132,6 +132,19 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     expect(metrics).to.match(/^botvisor_handler_seconds_bucket\{bot="main",le="\+Inf"\} 2$/m);
     expect(metrics).to.match(/^botvisor_event_loop_delay_seconds\{bot="main"\} [0-9.e-]+$/m);
     expect(metrics).to.match(/^botvisor_jobs_queued\{bot="main"\} 0$/m);
+  });
+
+  it('stops the bot whose polling lock was compromised (its lock folder removed), saying why', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
+    const sup = await startSupervisor(inst.configFile);
+    await sup.waitReady(20_000);
+    const lockPath = (await sup.status()).supervisor.locks[0]?.path as string;
+    rmSync(lockPath, { recursive: true, force: true });
+    const bot = sup.bots.get('main');
+    await waitFor(() => bot?.state === 'stopped', { timeoutMs: 20_000, what: 'the bot to be stopped after its lock was compromised' });
+    const errored = sup.events.recent().find((e) => e.kind === 'errored');
+    expect(errored?.message).to.equal('the polling lock of bot main was compromised; stopping the bot so only one process polls');
   });
 
   it('refuses a second supervisor on the same data dir, naming the first', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { AlreadyRunningError, controlRequest, controlSocketPath, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { installedBuiltinModules } from '../installed-bots.js';
 import { renderStatus } from './status.js';
 
 const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
@@ -28,7 +29,7 @@ export async function startForeground(found: FoundConfig, out: (s: string) => vo
     });
   };
   try {
-    supervisor = await Supervisor.start({ config: found.config, configFile: found.file, onStopRequested: () => stop('botvisor stop') });
+    supervisor = await Supervisor.start({ config: found.config, configFile: found.file, builtinModules: installedBuiltinModules(), onStopRequested: () => stop('botvisor stop') });
   } catch (err) {
     if (err instanceof AlreadyRunningError || err instanceof StartupError) throw new CliError(err.message);
     throw err;

@@ -13,6 +13,7 @@ import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { ConfigError, createLogger, isAlive, type Logger, loadConfig, type ResolvedConfig, readLockOwner } from '@botvisor/core';
 import { AlreadyRunningError, instanceLockPath, StartupError, Supervisor, type SupervisorEvent } from '@botvisor/supervisor';
 import { CliError, EXIT } from '../exit-codes.js';
+import { installedBuiltinModules } from '../installed-bots.js';
 import { sandboxBanner } from './sandbox-banner.js';
 import { SimSandboxChat } from './sandbox-chat-port.js';
 import { sandboxConfig } from './sandbox-config.js';
@@ -98,6 +99,7 @@ class SandboxRun {
         config,
         configFile: this.s.configFile,
         logger: this.loggers[0],
+        builtinModules: installedBuiltinModules(),
         sandbox: new SimSandboxChat({ bot: this.sim.client.bot(SANDBOX_TOKEN), user: SANDBOX_USER, chatId: SANDBOX_CHAT_ID }),
         onStopRequested: () => void this.stop('botvisor stop'),
       });

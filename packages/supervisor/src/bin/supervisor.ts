@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * `botvisor-supervisor --config botvisor.json`: the daemon in the foreground. SIGTERM or SIGINT
- * stops every bot, releases the locks and exits 0. The `botvisor` CLI (start, stop, status)
- * drives this process; systemd and launchd run it.
+ * `botvisor-supervisor --config botvisor.json`: the daemon in the foreground, for tools that run
+ * it without the CLI (the chaos soak, the benchmarks). SIGTERM or SIGINT stops every bot, releases
+ * the locks, exits 0. The `botvisor` CLI (stop, status, restart) drives it through its control
+ * socket; `botvisor start`, which systemd and launchd run, hosts the same Supervisor itself.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@botvisor/core';
 import { AlreadyRunningError } from '../instance-lock.js';
-import { StartupError, Supervisor } from '../supervisor.js';
+import { StartupError } from '../startup-error.js';
+import { Supervisor } from '../supervisor.js';
+import { installedBuiltinModules } from './installed-bots.js';
 
 const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
 const configFile = values.config ?? process.env.BOTVISOR_CONFIG;
@@ -20,7 +23,7 @@ let supervisor: Supervisor;
 try {
   const config = loadConfig(configFile);
   for (const w of config.warnings) process.stderr.write(`botvisor: warning: ${w}\n`);
-  supervisor = await Supervisor.start({ config, configFile: config.source, onStopRequested: () => shutdown('a stop request on the control socket') });
+  supervisor = await Supervisor.start({ config, configFile: config.source, builtinModules: installedBuiltinModules(), onStopRequested: () => shutdown('a stop request on the control socket') });
 } catch (err) {
   const known = err instanceof ConfigError || err instanceof AlreadyRunningError || err instanceof StartupError;
   process.stderr.write(`botvisor: ${known ? (err as Error).message : (err as Error).stack}\n`);

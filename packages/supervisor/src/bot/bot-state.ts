@@ -1,7 +1,10 @@
 /**
- * The per-bot state machine, in one place: the named states, which transitions are legal, and
- * `BotStateMachine.to()`, the only way a state changes. An illegal transition is a bug in the
- * supervisor and throws, instead of leaving a bot in a state nobody planned for.
+ * The per-bot state machine, in one place. It names the states, lists the legal transitions, owns
+ * `BotStateMachine.to()`: the only way a state changes. A state is an object whose `kind` is its
+ * name and whose other fields are the data that exists only in that state (the backoff timer,
+ * the running process, …), so no field outlives the state it belongs to. An illegal transition
+ * is a bug in the supervisor and throws, instead of leaving a bot in a state nobody planned for.
+ * Listeners hear every change, so callers wait for a state instead of polling for it.
  *
  *   stopped ──start──▶ starting ──ready──▶ ready
  *      ▲                 │  ▲                │
@@ -34,16 +37,29 @@ export interface StateChange {
   at: number;
 }
 
-export class BotStateMachine {
-  private current: BotState = 'stopped';
-  private since = Date.now();
+/** A state with its data: `S` is a union of `{ kind: BotState, …data }`, one member per state. */
+export class BotStateMachine<S extends { kind: BotState } = { kind: BotState }> {
+  private current: S;
+  private since: number;
+  private readonly listeners = new Set<(change: StateChange) => void>();
 
   constructor(
-    private readonly onChange: (change: StateChange) => void = () => undefined,
+    onChange: (change: StateChange) => void = () => undefined,
     private readonly now: () => number = Date.now,
-  ) {}
+    /** Every bot begins stopped; `S` must have a `stopped` member without data for the default. */
+    initial: S = { kind: 'stopped' } as S,
+  ) {
+    this.current = initial;
+    this.since = now();
+    this.listeners.add(onChange);
+  }
 
   get state(): BotState {
+    return this.current.kind;
+  }
+
+  /** The current state with its data. */
+  get phase(): S {
     return this.current;
   }
 
@@ -53,14 +69,20 @@ export class BotStateMachine {
   }
 
   can(to: BotState): boolean {
-    return LEGAL[this.current].includes(to);
+    return LEGAL[this.current.kind].includes(to);
   }
 
-  to(next: BotState, reason: string): void {
-    if (!this.can(next)) throw new Error(`illegal bot state transition ${this.current} → ${next} (${reason})`);
-    const change = { from: this.current, to: next, reason, at: this.now() };
+  to(next: S, reason: string): void {
+    if (!this.can(next.kind)) throw new Error(`illegal bot state transition ${this.current.kind} → ${next.kind} (${reason})`);
+    const change = { from: this.current.kind, to: next.kind, reason, at: this.now() };
     this.current = next;
     this.since = change.at;
-    this.onChange(change);
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  /** Calls `listener` after every change until the returned function is called. */
+  onChange(listener: (change: StateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

@@ -1,36 +1,31 @@
 /**
- * One supervised bot: forks it, speaks IPC with it, and drives its state machine from what
- * happens — ready, exit (with its meaning), hang, start timeout, stop and restart requests. On
- * every exit, whatever the bot left running (CLI jobs in their own process groups, anything
- * carrying its tree cookie) is tree-killed before a new instance starts, so a restart never
- * leaves an orphan behind.
+ * One supervised bot over its whole life: the driver of its state machine. Each run forks a
+ * BotProcess, hears it through the IPC router, watches it with the watchdog, then, on exit,
+ * sweeps what the run left (leftovers.ts) before it enters the state the exit means (exit-cause.ts,
+ * restart-policy.ts) — so a restart never leaves an orphan behind.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import {
   type FleetSummary,
   IPC_PROTOCOL_VERSION,
   type IpcEvent,
-  isAlive,
-  killByCookie,
   killTree,
   type LockOwner,
   type Logger,
   type PongMessage,
-  type ProcessRef,
-  parseIpcMessage,
-  processKey,
   type ResolvedBot,
-  refOf,
   SKIP_TELEGRAM_LOCK_VAR,
   type SupervisorSettings,
-  sendIpc,
+  settlesWithin,
   TREE_COOKIE_VAR,
 } from '@botvisor/core';
 import type { EventStream } from '../events.js';
 import type { Registry, TrackedProcess } from '../registry.js';
-import { type BotState, BotStateMachine } from './bot-state.js';
+import { BotProcess, type ForkBot, forkDetached, type ProcessExit } from './bot-process.js';
+import { type BotState, BotStateMachine, type StateChange } from './bot-state.js';
 import { ChildTracker } from './child-tracker.js';
 import { describeExit, type ExitRecord, meaningOf } from './exit-cause.js';
+import { type BotMessageHandlers, routeBotMessages } from './ipc-router.js';
+import { killLeftovers } from './leftovers.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Watchdog } from './watchdog.js';
 
@@ -52,6 +47,8 @@ export interface ManagedBotOptions {
   output: Logger;
   events: EventStream;
   registry: Registry;
+  /** Starts the bot's process (default: a detached fork of `entry`). */
+  fork?: ForkBot;
   /** Events the bot reports (409 conflicts). */
   onBotEvent?: (event: IpcEvent) => void;
   /** Every pong, with the pid it came from (for /metrics). */
@@ -78,38 +75,48 @@ export interface BotStatus {
   runningJobs: number | null;
 }
 
+/** One run of the bot: its process, plus what lives exactly as long as that process. */
+interface Run {
+  readonly proc: BotProcess;
+  readonly scanTimer: NodeJS.Timeout;
+  /** Settles once the run's exit is handled: leftovers swept, the next state entered. */
+  readonly ended: Promise<void>;
+  readonly end: () => void;
+  /** The process sent subscribe-events: it hears supervisor events until it exits. */
+  subscribed: boolean;
+  /** Set when the supervisor is killing this process itself; becomes the exit's cause. */
+  killCause: 'hung' | 'start-timeout' | undefined;
+}
+
+/** Each state with the data that exists only while the bot is in it. */
+type Phase =
+  | { kind: 'stopped' }
+  | { kind: 'starting'; run: Run; startTimer: NodeJS.Timeout }
+  | { kind: 'ready'; run: Run; readyAt: number }
+  | { kind: 'stopping'; run: Run; done: Promise<void> }
+  /** `cause`: why the start this timer makes is a restart (for metrics). */
+  | { kind: 'backoff'; timer: NodeJS.Timeout; cause: string }
+  | { kind: 'errored' };
+
 export class ManagedBot {
   readonly name: string;
-  private readonly machine: BotStateMachine;
+  private readonly machine: BotStateMachine<Phase>;
   private readonly policy: RestartPolicy;
   private readonly tracker: ChildTracker;
   private readonly watchdog: Watchdog;
-  private child: ChildProcess | undefined;
-  private ref: ProcessRef | undefined;
-  private restartCount = 0;
-  private everStarted = false;
-  private lastExitRecord: ExitRecord | null = null;
-  private readyAt: number | undefined;
-  private stopRequested = false;
-  private killCause: 'hung' | 'start-timeout' | undefined;
-  private startTimer: NodeJS.Timeout | undefined;
-  private backoffTimer: NodeJS.Timeout | undefined;
-  private scanTimer: NodeJS.Timeout | undefined;
-  private exitWaiters: Array<() => void> = [];
-  /** Why the next start is a restart (for metrics). */
-  private restartCause = 'manual';
-  private stopping: Promise<void> | undefined;
+  private forks = 0;
+  private lastExit: ExitRecord | null = null;
 
   constructor(private readonly o: ManagedBotOptions) {
     this.name = o.bot.name;
-    this.machine = new BotStateMachine((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }));
+    this.machine = new BotStateMachine<Phase>((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }), Date.now, { kind: 'stopped' });
     const s = o.settings;
     this.policy = new RestartPolicy({ initialMs: s.backoffInitialMs, maxMs: s.backoffMaxMs, resetAfterMs: s.backoffResetAfterMs, budget: s.crashBudget, windowMs: s.crashWindowMs });
     this.tracker = new ChildTracker((children) => o.registry.setChildren(this.name, children));
     this.watchdog = new Watchdog({
       intervalMs: s.pingIntervalMs,
       hungAfterMs: s.hungAfterMs,
-      ping: (seq) => this.send({ type: 'ping', seq }),
+      ping: (seq) => this.run?.proc.send({ type: 'ping', seq }),
       onHung: (silentMs, last) => this.onHung(silentMs, last),
     });
   }
@@ -119,16 +126,22 @@ export class ManagedBot {
   }
 
   get pid(): number | undefined {
-    return this.ref?.pid;
+    return this.run?.proc.ref?.pid;
   }
 
   get restarts(): number {
-    return this.restartCount;
+    return Math.max(0, this.forks - 1);
+  }
+
+  /** Calls `listener` after every state change until the returned function is called. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    return this.machine.onChange(listener);
   }
 
   /** The process refs of this bot and its known children, for resource usage. */
   treePids(): number[] {
-    return this.ref === undefined ? [] : [this.ref.pid, ...this.tracker.list().map((c) => c.pid)];
+    const ref = this.run?.proc.ref;
+    return ref === undefined ? [] : [ref.pid, ...this.tracker.list().map((c) => c.pid)];
   }
 
   /** The CLI children tracked now, with start times (the dashboard stops one by its PID). */
@@ -136,23 +149,26 @@ export class ManagedBot {
     return this.tracker.list();
   }
 
-  /** Forwards a supervisor event to this bot (alerts bots). */
-  deliver(event: IpcEvent): void {
-    this.send({ type: 'event', event });
+  /** Forwards a supervisor event to this bot's process if that process subscribed; says whether it did. */
+  deliver(event: IpcEvent): boolean {
+    const run = this.run;
+    if (run === undefined || !run.subscribed) return false;
+    run.proc.send({ type: 'event', event });
+    return true;
   }
 
   status(): BotStatus {
     const pong: PongMessage | undefined = this.watchdog.lastPong;
-    const ready = this.state === 'ready' && this.readyAt !== undefined;
+    const phase = this.machine.phase;
     return {
       name: this.name,
       kind: this.o.bot.kind,
-      state: this.state,
-      pid: this.ref?.pid ?? null,
-      restarts: this.restartCount,
+      state: phase.kind,
+      pid: this.pid ?? null,
+      restarts: this.restarts,
       polling: this.o.bot.polling,
-      uptimeMs: ready ? Date.now() - (this.readyAt as number) : null,
-      lastExit: this.lastExitRecord,
+      uptimeMs: phase.kind === 'ready' ? Date.now() - phase.readyAt : null,
+      lastExit: this.lastExit,
       children: this.tracker.list().map((c) => ({ pid: c.pid, command: c.command })),
       eventLoopDelayMs: pong?.eventLoopDelayMs ?? null,
       queueDepth: pong?.queueDepth ?? null,
@@ -160,77 +176,53 @@ export class ManagedBot {
     };
   }
 
-  /** Starts the bot unless it is already starting or running. */
+  /** Starts the bot unless it is already starting or running; while it is stopping, once it has stopped. */
   start(reason: string): void {
-    if (this.state === 'starting' || this.state === 'ready') return;
-    this.spawn(reason);
-  }
-
-  /** Forks a new instance; the caller knows the old one is gone (or there was none). */
-  private spawn(reason: string): void {
-    this.clearBackoff();
-    this.stopRequested = false;
-    if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
-      this.machine.to('errored', 'no implementation');
-      this.o.events.emit('errored', `bot ${this.name} errored: no implementation of kind "${this.o.bot.kind}" is installed`, this.name);
-      return;
+    const phase = this.machine.phase;
+    switch (phase.kind) {
+      case 'starting':
+      case 'ready':
+        return;
+      case 'stopping':
+        // A stop that failed was reported to its caller; the bot is then left as it is.
+        void phase.done.then(
+          () => this.start(reason),
+          () => undefined,
+        );
+        return;
+      case 'backoff':
+        clearTimeout(phase.timer);
+        this.spawn(reason, phase.cause);
+        return;
+      case 'stopped':
+      case 'errored':
+        this.spawn(reason, 'manual');
     }
-    const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
-    const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
-    delete env[SKIP_TELEGRAM_LOCK_VAR];
-    if (this.o.lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
-    // Its own process group: a Ctrl-C in the terminal reaches only the supervisor, which then stops
-    // the bots in order (send-only first, pollers last), and a tree kill can signal the whole group.
-    const child = fork(this.o.entry, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    this.child = child;
-    this.ref = child.pid === undefined ? undefined : refOf(child.pid);
-    const restarted = this.everStarted;
-    if (restarted) {
-      this.restartCount++;
-      this.o.onRestart?.(this.restartCause);
-    }
-    this.restartCause = 'manual';
-    this.everStarted = true;
-    this.readyAt = undefined;
-    this.machine.to('starting', reason);
-    if (this.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...this.ref, command: 'node' });
-
-    this.pipeOutput(child);
-    child.on('message', (raw) => this.onMessage(raw));
-    child.on('error', (err) => {
-      // Also raised for a failed IPC write (EPIPE) to a bot that is already exiting: not a fork failure.
-      if (child.pid === undefined) this.o.logger.error('could not fork the bot', { err });
-      else this.o.logger.warning('IPC with the bot failed; it is probably exiting', { pid: child.pid, err });
-    });
-    child.once('exit', (code, signal) => void this.onExit(code, signal));
-    this.send({
-      type: 'hello',
-      protocol: IPC_PROTOCOL_VERSION,
-      bot: this.name,
-      skipTelegramLock: this.o.lock !== undefined,
-      polling: this.o.bot.polling,
-      ...(this.o.lock !== undefined ? { lock: this.o.lock } : {}),
-    });
-    this.startTimer = setTimeout(() => this.onStartTimeout(), this.o.settings.startTimeoutMs);
-    this.scanTimer = setInterval(() => {
-      if (this.ref !== undefined) this.tracker.rescan(this.ref, this.o.cookie);
-    }, this.o.settings.scanIntervalMs);
-    this.scanTimer.unref();
-    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${child.pid}): ${reason}`, this.name, { pid: child.pid, restarts: this.restartCount });
   }
 
   /** Graceful stop: IPC shutdown + SIGTERM, the grace period, then a tree kill. Resolves once the bot and its tree are gone. */
   stop(reason: string): Promise<void> {
-    this.clearBackoff();
-    if (this.state === 'backoff' || this.state === 'errored') {
-      this.machine.to('stopped', reason);
-      return Promise.resolve();
+    const phase = this.machine.phase;
+    switch (phase.kind) {
+      case 'stopped':
+        return Promise.resolve();
+      case 'stopping':
+        return phase.done;
+      case 'backoff':
+        clearTimeout(phase.timer);
+        this.machine.to({ kind: 'stopped' }, reason);
+        return Promise.resolve();
+      case 'errored':
+        this.machine.to({ kind: 'stopped' }, reason);
+        return Promise.resolve();
+      case 'starting':
+      case 'ready': {
+        if (phase.kind === 'starting') clearTimeout(phase.startTimer);
+        const done = this.stopRun(phase.run, reason);
+        this.machine.to({ kind: 'stopping', run: phase.run, done }, reason);
+        return done;
+      }
     }
-    if (this.state === 'stopped') return Promise.resolve();
-    this.stopping ??= this.stopRunning(reason).finally(() => {
-      this.stopping = undefined;
-    });
-    return this.stopping;
   }
 
   /** A person's restart (`botvisor restart`): forgets the crash history, clears errored, starts again. */
@@ -240,138 +232,151 @@ export class ManagedBot {
     this.start(reason);
   }
 
-  private async stopRunning(reason: string): Promise<void> {
-    this.stopRequested = true;
-    if (this.state !== 'stopping') this.machine.to('stopping', reason);
-    const exited = this.waitExit();
-    this.send({ type: 'shutdown', graceMs: this.o.settings.stopGraceMs, reason });
-    this.signal('SIGTERM');
-    const inTime = await Promise.race([exited.then(() => true), delay(this.o.settings.stopGraceMs).then(() => false)]);
-    if (!inTime && this.ref !== undefined) {
-      this.o.logger.warning('the bot did not stop within the grace period; killing its tree', { graceMs: this.o.settings.stopGraceMs });
-      await killTree(this.ref, { graceMs: 500, deadlineMs: 5000, cookie: this.o.cookie });
+  /** The current run, in the states that have one. */
+  private get run(): Run | undefined {
+    const phase = this.machine.phase;
+    return 'run' in phase ? phase.run : undefined;
+  }
+
+  /** Forks a new run; the caller knows the previous one has ended (or there was none). */
+  private spawn(reason: string, restartCause: string): void {
+    if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
+      this.machine.to({ kind: 'errored' }, 'no implementation');
+      this.o.events.emit('errored', `bot ${this.name} errored: no implementation of kind "${this.o.bot.kind}" is installed`, this.name);
+      return;
     }
-    await exited;
+    const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
+    const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
+    delete env[SKIP_TELEGRAM_LOCK_VAR];
+    if (this.o.lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
+    const proc = new BotProcess({ fork: this.o.fork ?? forkDetached, entry: this.o.entry, args, env, bot: this.name, output: this.o.output, logger: this.o.logger });
+    const restarted = this.forks > 0;
+    this.forks++;
+    if (restarted) this.o.onRestart?.(restartCause);
+
+    let end = (): void => undefined;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const scanTimer = setInterval(() => {
+      if (proc.ref !== undefined) this.tracker.rescan(proc.ref, this.o.cookie);
+    }, this.o.settings.scanIntervalMs);
+    scanTimer.unref();
+    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined };
+    const startTimer = setTimeout(() => this.onStartTimeout(run), this.o.settings.startTimeoutMs);
+    this.machine.to({ kind: 'starting', run, startTimer }, reason);
+    if (proc.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...proc.ref, command: 'node' });
+
+    proc.onMessage(routeBotMessages(this.messageHandlers(run), this.o.logger));
+    void proc.exited.then((exit) => this.onExit(run, exit));
+    proc.send({
+      type: 'hello',
+      protocol: IPC_PROTOCOL_VERSION,
+      bot: this.name,
+      skipTelegramLock: this.o.lock !== undefined,
+      polling: this.o.bot.polling,
+      ...(this.o.lock !== undefined ? { lock: this.o.lock } : {}),
+    });
+    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts });
   }
 
-  private waitExit(): Promise<void> {
-    if (this.child === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.exitWaiters.push(resolve));
-  }
-
-  private send(message: Parameters<typeof sendIpc>[1]): void {
-    if (this.child !== undefined) sendIpc(this.child, message);
-  }
-
-  private signal(sig: NodeJS.Signals): void {
-    try {
-      this.child?.kill(sig);
-    } catch {
-      // already gone
+  private async stopRun(run: Run, reason: string): Promise<void> {
+    const graceMs = this.o.settings.stopGraceMs;
+    run.proc.send({ type: 'shutdown', graceMs, reason });
+    run.proc.signal('SIGTERM');
+    if (!(await settlesWithin(run.proc.exited, graceMs)) && run.proc.ref !== undefined) {
+      this.o.logger.warning('the bot did not stop within the grace period; killing its tree', { graceMs });
+      await killTree(run.proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: this.o.cookie });
     }
+    await run.ended;
   }
 
-  private pipeOutput(child: ChildProcess): void {
-    for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warning']] as const) {
-      let partial = '';
-      stream?.on('data', (chunk: Buffer) => {
-        const lines = (partial + chunk.toString()).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) if (line.trim() !== '') this.o.output[level](line, { bot: this.name, stream: level === 'info' ? 'stdout' : 'stderr' });
-      });
-    }
-  }
-
-  private onMessage(raw: unknown): void {
-    const msg = parseIpcMessage(raw, this.o.logger);
-    if (msg === undefined) return;
-    switch (msg.type) {
-      case 'ready':
-        if (this.state !== 'starting') return;
-        clearTimeout(this.startTimer);
-        this.readyAt = Date.now();
+  /** What this bot does with each message its process `run` sends. */
+  private messageHandlers(run: Run): BotMessageHandlers {
+    return {
+      ready: (msg) => {
+        const phase = this.machine.phase;
+        if (phase.kind !== 'starting' || phase.run !== run) return;
+        clearTimeout(phase.startTimer);
         this.policy.onReady();
-        this.machine.to('ready', 'IPC ready');
+        this.machine.to({ kind: 'ready', run, readyAt: Date.now() }, 'IPC ready');
         this.watchdog.start();
-        this.o.events.emit('ready', `bot ${this.name} is ready${msg.username !== undefined ? ` (@${msg.username})` : ''}`, this.name, { pid: this.ref?.pid });
-        return;
-      case 'pong':
+        this.o.events.emit('ready', `bot ${this.name} is ready${msg.username !== undefined ? ` (@${msg.username})` : ''}`, this.name, { pid: run.proc.ref?.pid });
+      },
+      pong: (msg) => {
         this.watchdog.onPong(msg);
-        if (this.ref !== undefined) this.o.onPong?.(this.ref.pid, msg);
-        return;
-      case 'child-spawned':
-        this.tracker.reported(msg.child);
-        return;
-      case 'child-exited':
-        this.tracker.exited(msg.child);
-        return;
-      case 'subscribe-events':
-        this.o.logger.info('the bot subscribed to supervisor events');
-        return;
-      case 'event':
-        this.o.onBotEvent?.(msg.event);
-        return;
-      case 'status-request': {
+        if (run.proc.ref !== undefined) this.o.onPong?.(run.proc.ref.pid, msg);
+      },
+      'child-spawned': (msg) => this.tracker.reported(msg.child),
+      'child-exited': (msg) => this.tracker.exited(msg.child),
+      'subscribe-events': () => {
+        if (run.subscribed) return;
+        run.subscribed = true;
+        this.o.logger.info('the bot subscribed to supervisor events', { pid: run.proc.pid });
+      },
+      event: (msg) => this.o.onBotEvent?.(msg.event),
+      'status-request': (msg) => {
         const summary = this.o.fleetStatus?.();
-        if (summary !== undefined) this.send({ type: 'status-reply', id: msg.id, ...summary });
-        return;
-      }
-      default:
-        this.o.logger.warning('unexpected IPC message from a bot', { type: msg.type });
-    }
+        if (summary !== undefined) run.proc.send({ type: 'status-reply', id: msg.id, ...summary });
+      },
+    };
   }
 
   private onHung(silentMs: number, last: PongMessage | undefined): void {
-    if (this.state !== 'ready' || this.ref === undefined) return;
+    const phase = this.machine.phase;
+    if (phase.kind !== 'ready' || phase.run.proc.ref === undefined) return;
     this.o.events.emit('hung', `bot ${this.name} is hung: no pong for ${Math.round(silentMs / 1000)} s; killing its tree`, this.name, {
-      pid: this.ref.pid,
+      pid: phase.run.proc.ref.pid,
       lastEventLoopDelayMs: last?.eventLoopDelayMs ?? null,
     });
-    this.killCause = 'hung';
+    phase.run.killCause = 'hung';
     // No cookie here: the next instance carries the same one and may be forked before this kill's
     // last rescan. What the bot left is swept (by cookie) in onExit, before the next fork.
-    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000 });
+    void killTree(phase.run.proc.ref, { graceMs: 1000, deadlineMs: 5000 });
   }
 
-  private onStartTimeout(): void {
-    if (this.state !== 'starting' || this.ref === undefined) return;
+  private onStartTimeout(run: Run): void {
+    const phase = this.machine.phase;
+    if (phase.kind !== 'starting' || phase.run !== run || run.proc.ref === undefined) return;
     this.o.logger.warning('the bot was not ready in time; killing its tree', { startTimeoutMs: this.o.settings.startTimeoutMs });
-    this.killCause = 'start-timeout';
-    void killTree(this.ref, { graceMs: 1000, deadlineMs: 5000 }); // no cookie: see onHung
+    run.killCause = 'start-timeout';
+    void killTree(run.proc.ref, { graceMs: 1000, deadlineMs: 5000 }); // no cookie: see onHung
   }
 
-  private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    clearTimeout(this.startTimer);
-    clearInterval(this.scanTimer);
+  private async onExit(run: Run, { code, signal }: ProcessExit): Promise<void> {
+    clearInterval(run.scanTimer);
     this.watchdog.stop();
-    const exit: ExitRecord = { code, signal, cause: this.killCause ?? (signal !== null ? 'signal' : 'exit'), at: new Date().toISOString() };
-    this.killCause = undefined;
-    this.lastExitRecord = exit;
-    this.child = undefined;
-    await this.killLeftovers();
-    this.ref = undefined;
+    const atExit = this.machine.phase;
+    if (atExit.kind === 'starting') clearTimeout(atExit.startTimer);
+    const exit: ExitRecord = { code, signal, cause: run.killCause ?? (signal !== null ? 'signal' : 'exit'), at: new Date().toISOString() };
+    this.lastExit = exit;
+    await killLeftovers(this.o.cookie, this.tracker.list(), this.o.logger);
+    this.tracker.clear();
     this.o.registry.setBot(this.name, this.o.cookie, null);
-    const meaning = meaningOf(exit, this.stopRequested);
-    for (const w of this.exitWaiters.splice(0)) w();
+    // Read after the sweep: a stop may have been asked for while it ran.
+    this.enterAfterExit(exit, this.machine.state === 'stopping');
+    run.end();
+  }
 
-    switch (meaning) {
+  /** The state an exit leads to, by what the exit means. */
+  private enterAfterExit(exit: ExitRecord, stopRequested: boolean): void {
+    switch (meaningOf(exit, stopRequested)) {
       case 'stopped':
-        this.machine.to('stopped', describeExit(exit));
+        this.machine.to({ kind: 'stopped' }, describeExit(exit));
         this.o.events.emit('stopped', `bot ${this.name} stopped (${describeExit(exit)})`, this.name, { ...exit });
         return;
       case 'restart-now':
         this.o.logger.info('the bot exited to be restarted (exit 42); restarting at once');
-        this.restartCause = 'restart-request';
-        this.spawn('restart requested by the bot (exit 42)');
+        this.spawn('restart requested by the bot (exit 42)', 'restart-request');
         return;
       case 'config-error':
-        this.machine.to('errored', 'exit 78');
+        this.machine.to({ kind: 'errored' }, 'exit 78');
         this.o.events.emit('errored', `bot ${this.name} errored: bad token or config (exit 78); fix it, then run 'botvisor restart ${this.name}'`, this.name, { ...exit });
         return;
       case 'crash': {
         const verdict = this.policy.onCrash();
         if (verdict.giveUp) {
-          this.machine.to('errored', 'crash budget spent');
+          this.machine.to({ kind: 'errored' }, 'crash budget spent');
           this.o.events.emit(
             'errored',
             `bot ${this.name} errored: ${verdict.crashesInWindow} crashes within ${Math.round(this.o.settings.crashWindowMs / 60_000)} min; not restarting until 'botvisor restart ${this.name}'`,
@@ -380,41 +385,14 @@ export class ManagedBot {
           );
           return;
         }
-        this.machine.to('backoff', describeExit(exit));
-        this.restartCause = exit.cause;
-        this.o.events.emit('crashed', `bot ${this.name} crashed: ${describeExit(exit)}; restarting in ${verdict.delayMs} ms`, this.name, { ...exit, delayMs: verdict.delayMs, crashes: verdict.crashesInWindow });
-        this.backoffTimer = setTimeout(() => {
-          this.backoffTimer = undefined;
-          if (this.state === 'backoff') this.start(`restart after a crash (${describeExit(exit)})`);
+        const timer = setTimeout(() => {
+          // Leaving backoff clears this timer; the check is for a timer that fired regardless.
+          if (this.machine.state === 'backoff') this.start(`restart after a crash (${describeExit(exit)})`);
         }, verdict.delayMs);
+        this.machine.to({ kind: 'backoff', timer, cause: exit.cause }, describeExit(exit));
+        this.o.events.emit('crashed', `bot ${this.name} crashed: ${describeExit(exit)}; restarting in ${verdict.delayMs} ms`, this.name, { ...exit, delayMs: verdict.delayMs, crashes: verdict.crashesInWindow });
         return;
       }
     }
   }
-
-  /**
-   * Tree-kills what the exited bot left: everything carrying its cookie (one scan, which also
-   * finds escaped grandchildren), then any reported child that dropped the cookie from its env.
-   */
-  private async killLeftovers(): Promise<void> {
-    const swept = await killByCookie(this.o.cookie, { graceMs: 500, deadlineMs: 5000 });
-    const gone = new Set(swept.killed.map((p) => processKey(p)));
-    let extra = 0;
-    for (const c of this.tracker.list()) {
-      if (gone.has(processKey(c)) || !isAlive(c)) continue;
-      extra += (await killTree(c, { graceMs: 500, deadlineMs: 5000 })).killed.length;
-    }
-    const count = swept.killed.length + extra;
-    if (count > 0) this.o.logger.info('killed what the bot left running', { processes: count, survivors: swept.survivors.length });
-    this.tracker.clear();
-  }
-
-  private clearBackoff(): void {
-    if (this.backoffTimer !== undefined) clearTimeout(this.backoffTimer);
-    this.backoffTimer = undefined;
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,5 +1,6 @@
 /**
- * When to restart a crashed bot, and when to give up. The first crash of a bot that had been
+ * The restart policy: how long a crashed bot waits for its restart, until its crash budget is
+ * spent (then it is given up on). The first crash of a bot that had been
  * stable restarts it at once (a one-off crash should cost no more than under PM2); from the
  * second crash in a row the delay grows exponentially with jitter (250 ms ×2 up to 30 s by
  * default), and it starts over once the bot has stayed ready for a while.

@@ -1,6 +1,6 @@
 /**
- * The client side of the control socket, for the `botvisor` CLI: one request, one response,
- * with a timeout, and errors that say what to do ("botvisor is not running").
+ * The client side of the control socket, for the `botvisor` CLI. One request gets one response
+ * within a timeout; its errors say what to do ("botvisor is not running").
  */
 import net from 'node:net';
 import { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse } from './protocol.js';

@@ -1,6 +1,6 @@
 /**
  * The control socket server: `data/supervisor.sock`, created with mode 0600 (only the owner may
- * connect), JSON lines in and out. A socket file left by a dead supervisor is detected by a
+ * connect), one JSON line per message. A socket file left by a dead supervisor is detected by a
  * connect probe and replaced; a live one is never taken over.
  */
 import { chmodSync, rmSync } from 'node:fs';

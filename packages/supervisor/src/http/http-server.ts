@@ -1,8 +1,9 @@
 /**
- * The supervisor's HTTP server: `GET /health` (200 when every enabled bot is ready, else 503,
- * with each bot's state and uptime — answered from memory, no process-table scan) and
- * `GET /metrics` (Prometheus text). Binds 127.0.0.1 by default; with a bearer token configured
- * (required by the config for a non-loopback bind) every request must carry it.
+ * The supervisor's HTTP server, the one listener for monitoring. `GET /health` answers 200 when
+ * every enabled bot is ready, else 503, with each bot's state and uptime — from memory, no
+ * process-table scan; `GET /metrics` answers Prometheus text. Binds 127.0.0.1 by default; with a
+ * bearer token configured (required by the config for a non-loopback bind) every request must
+ * carry it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';

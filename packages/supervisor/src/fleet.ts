@@ -1,0 +1,152 @@
+/**
+ * The fleet: one ManagedBot per configured bot, by name, in the orders that matter (pollers start
+ * first, send-only bots stop first). Its waits for a state listen to the bots' state changes
+ * instead of polling them.
+ */
+import { type BotKind, type FleetSummary, type Logger, type ResolvedConfig, settlesWithin } from '@botvisor/core';
+import type { ForkBot } from './bot/bot-process.js';
+import { ManagedBot } from './bot/managed-bot.js';
+import type { EventRouter } from './event-routing.js';
+import type { EventStream } from './events.js';
+import type { HealthBot } from './http/http-server.js';
+import type { SupervisorMetrics } from './http/metrics.js';
+import type { Registry } from './registry.js';
+import type { TokenLocks } from './token-locks.js';
+
+/** The modules that implement the built-in kinds, as the caller resolved them. */
+export type BuiltinModules = Partial<Record<Exclude<BotKind, 'custom'>, string>>;
+
+/** What every ManagedBot of the fleet is wired to. */
+export interface FleetWiring {
+  configFile: string;
+  /** The runtime's bot entry (`botvisor-bot`). */
+  entry: string;
+  builtinModules: BuiltinModules;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  events: EventStream;
+  registry: Registry;
+  /** This run's tree cookie; each bot's is `<runCookie>.<name>`. */
+  runCookie: string;
+  locks: TokenLocks;
+  metrics: SupervisorMetrics;
+  router: EventRouter;
+  fork?: ForkBot;
+}
+
+export class Fleet {
+  readonly bots = new Map<string, ManagedBot>();
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly config: ResolvedConfig) {}
+
+  /** Creates the ManagedBot of every configured bot; starts none. */
+  enlist(w: FleetWiring): void {
+    const output = w.logger.child({ source: 'bot-output' });
+    for (const bot of this.config.bots) {
+      this.bots.set(
+        bot.name,
+        new ManagedBot({
+          bot,
+          configFile: w.configFile,
+          entry: w.entry,
+          module: bot.kind === 'custom' ? undefined : w.builtinModules[bot.kind],
+          settings: this.config.supervisor,
+          cookie: `${w.runCookie}.${bot.name}`,
+          lock: w.locks.heldFor(bot.name),
+          env: w.env,
+          logger: w.logger.child({ bot: bot.name }),
+          output,
+          events: w.events,
+          registry: w.registry,
+          ...(w.fork !== undefined ? { fork: w.fork } : {}),
+          onPong: (pid, pong) => w.metrics.onPong(bot.name, pid, pong),
+          fleetStatus: () => this.summary(),
+          onRestart: (cause) => w.metrics.onRestart(bot.name, cause),
+          onBotEvent: w.router.fromBot(bot.name),
+        }),
+      );
+    }
+  }
+
+  get(name: string): ManagedBot | undefined {
+    return this.bots.get(name);
+  }
+
+  all(): ManagedBot[] {
+    return [...this.bots.values()];
+  }
+
+  /** The fleet's state in a bot's status-reply (the bridge's /status). */
+  summary(): FleetSummary {
+    return {
+      supervisor: { pid: process.pid, uptimeMs: Date.now() - this.startedAt },
+      bots: this.all().map((b) => {
+        const st = b.status();
+        return { name: st.name, state: st.state, pid: st.pid, restarts: st.restarts, uptimeMs: st.uptimeMs, polling: st.polling };
+      }),
+    };
+  }
+
+  health(): HealthBot[] {
+    return this.all().map((b) => ({ name: b.name, state: b.state, enabled: this.isEnabled(b), uptimeMs: b.status().uptimeMs }));
+  }
+
+  /** Starts every enabled bot, the pollers first. */
+  startAll(reason: string): void {
+    const order = this.config.bots.filter((b) => b.enabled).sort((a, b) => Number(b.polling) - Number(a.polling));
+    for (const b of order) this.bots.get(b.name)?.start(reason);
+  }
+
+  /** Stops every bot: the send-only ones first, the pollers last. */
+  async stopAll(reason: string): Promise<void> {
+    const polling = new Set(this.config.bots.filter((b) => b.polling).map((b) => b.name));
+    await Promise.all(this.all().filter((b) => !polling.has(b.name)).map((b) => b.stop(reason)));
+    await Promise.all(this.all().filter((b) => polling.has(b.name)).map((b) => b.stop(reason)));
+  }
+
+  /** A person's restart of one bot or `all`; resolves once the restart has an outcome, rejects naming the bots that are not ready. */
+  async restart(name: string): Promise<void> {
+    const targets = name === 'all' ? this.all() : [this.bots.get(name)].filter((b): b is ManagedBot => b !== undefined);
+    if (targets.length === 0) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
+    await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
+    // Answer once the restart has an outcome, so `botvisor restart` can say it.
+    await untilStates(targets, () => !targets.some((b) => b.state === 'starting'), this.config.supervisor.startTimeoutMs + 5000);
+    const failed = targets.filter((b) => b.state !== 'ready');
+    if (failed.length > 0) throw new Error(`${failed.map((b) => `${b.name} is ${b.state}`).join(', ')} after the restart; see its log`);
+  }
+
+  /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const enabled = this.all().filter((b) => this.isEnabled(b));
+    await untilStates(enabled, () => enabled.some((b) => b.state === 'errored') || enabled.every((b) => b.state === 'ready'), timeoutMs);
+    const errored = enabled.find((b) => b.state === 'errored');
+    if (errored !== undefined) {
+      const last = errored.status().lastExit;
+      throw new Error(`bot ${errored.name} errored${last !== null ? ` (last exit: ${last.signal ?? `code ${last.code}`})` : ''}; see its log`);
+    }
+    const waiting = enabled.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`);
+    if (waiting.length > 0) throw new Error(`not every bot was ready within ${timeoutMs} ms: ${waiting.join(', ')}`);
+  }
+
+  private isEnabled(bot: ManagedBot): boolean {
+    return this.config.bots.find((c) => c.name === bot.name)?.enabled ?? false;
+  }
+}
+
+/** Resolves true once `done()` holds — checked now and after every state change of `bots` — or false when `ms` ran out first. */
+async function untilStates(bots: readonly ManagedBot[], done: () => boolean, ms: number): Promise<boolean> {
+  const unsubscribe: Array<() => void> = [];
+  const reached = new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (done()) resolve();
+    };
+    for (const b of bots) unsubscribe.push(b.onStateChange(check));
+    check();
+  });
+  try {
+    return await settlesWithin(reached, ms);
+  } finally {
+    for (const stop of unsubscribe) stop();
+  }
+}
