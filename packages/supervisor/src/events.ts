@@ -1,12 +1,25 @@
 /**
  * The supervisor's one internal event stream: bot started, ready, crashed (with cause),
- * restarted, hung, errored, conflict storm, orphans reaped, stopped. Every event is logged at the
+ * restarted, hung, errored, conflict storm, orphans reaped, stopped, a problem raised or cleared. Every event is logged at the
  * level it deserves, then handed to each subscriber (the event router, which forwards it to the
  * bots that asked for events; the dashboard); the most recent ones are kept for status pages.
  */
 import type { IpcEvent, Logger } from '@botvisor/core';
 
-export type SupervisorEventKind = 'started' | 'ready' | 'crashed' | 'restarted' | 'hung' | 'errored' | 'conflict-storm' | 'orphans-reaped' | 'stopped';
+export type SupervisorEventKind =
+  | 'started'
+  | 'ready'
+  | 'crashed'
+  | 'restarted'
+  | 'hung'
+  | 'errored'
+  | 'conflict-storm'
+  | 'orphans-reaped'
+  | 'stopped'
+  /** A bot cannot do its job (its `problem` became a sentence, or another one). */
+  | 'problem'
+  /** The bot's problem ended by itself. */
+  | 'problem-cleared';
 
 export type SupervisorEvent = IpcEvent & { kind: SupervisorEventKind };
 
@@ -20,6 +33,8 @@ const LEVEL: Record<SupervisorEventKind, 'error' | 'warning' | 'info'> = {
   'orphans-reaped': 'warning',
   hung: 'error',
   errored: 'error',
+  problem: 'error',
+  'problem-cleared': 'info',
 };
 
 export class EventStream {

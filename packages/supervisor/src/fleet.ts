@@ -89,7 +89,10 @@ export class Fleet {
   }
 
   health(): HealthBot[] {
-    return this.all().map((b) => ({ name: b.name, state: b.state, enabled: this.isEnabled(b), uptimeMs: b.status().uptimeMs }));
+    return this.all().map((b) => {
+      const st = b.status();
+      return { name: b.name, state: b.state, enabled: this.isEnabled(b), uptimeMs: st.uptimeMs, problem: st.problem };
+    });
   }
 
   /** Starts every enabled bot, the pollers first. */

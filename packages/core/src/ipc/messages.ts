@@ -4,7 +4,7 @@
  * — a malformed message can never crash its receiver.
  *
  * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply
- *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem
  *
  * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
  */
@@ -86,6 +86,13 @@ const event = z.object({
   }),
 });
 
+/**
+ * The bot's own verdict on whether it can do its job: one sentence a person can act on ("another
+ * process outside this supervisor is polling this token: 37 conflicts in the last 60 s"), or null
+ * once the cause has ended. It lasts as long as the process that sent it.
+ */
+const problem = z.object({ type: z.literal('problem'), text: z.string().min(1).max(1000).nullable() });
+
 /** A bot asks for the fleet's state (the bridge's /status). */
 const statusRequest = z.object({ type: z.literal('status-request'), id: z.number().int() });
 
@@ -107,6 +114,7 @@ export const ipcMessageSchema = z.discriminatedUnion('type', [
   childSpawned,
   childExited,
   subscribeEvents,
+  problem,
   shutdown,
   event,
 ]);

@@ -5,7 +5,7 @@
  */
 import { type IpcMessageOf, type Logger, parseIpcMessage } from '@botvisor/core';
 
-export type BotMessageType = 'ready' | 'pong' | 'child-spawned' | 'child-exited' | 'subscribe-events' | 'event' | 'status-request';
+export type BotMessageType = 'ready' | 'pong' | 'child-spawned' | 'child-exited' | 'subscribe-events' | 'event' | 'status-request' | 'problem';
 
 export type BotMessageHandlers = { [T in BotMessageType]: (message: IpcMessageOf<T>) => void };
 

@@ -26,6 +26,7 @@ import { ChildTracker } from './child-tracker.js';
 import { describeExit, type ExitRecord, meaningOf } from './exit-cause.js';
 import { type BotMessageHandlers, routeBotMessages } from './ipc-router.js';
 import { killLeftovers } from './leftovers.js';
+import { ProblemBoard } from './problem-board.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Watchdog } from './watchdog.js';
 
@@ -73,6 +74,8 @@ export interface BotStatus {
   eventLoopDelayMs: number | null;
   queueDepth: number | null;
   runningJobs: number | null;
+  /** Why the bot cannot do its job, in one sentence a person can act on; null while it can. */
+  problem: string | null;
 }
 
 /** One run of the bot: its process, plus what lives exactly as long as that process. */
@@ -106,12 +109,21 @@ export class ManagedBot {
   private readonly watchdog: Watchdog;
   private forks = 0;
   private lastExit: ExitRecord | null = null;
+  /** The causes that keep this bot from doing its job; its `problem` is the most important one. */
+  readonly problems: ProblemBoard;
 
   constructor(private readonly o: ManagedBotOptions) {
     this.name = o.bot.name;
     this.machine = new BotStateMachine<Phase>((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }), Date.now, { kind: 'stopped' });
+    this.machine.onChange((c) => {
+      if (c.from === 'errored' && c.to !== 'errored') this.problems.clear('errored');
+    });
     const s = o.settings;
     this.policy = new RestartPolicy({ initialMs: s.backoffInitialMs, maxMs: s.backoffMaxMs, resetAfterMs: s.backoffResetAfterMs, budget: s.crashBudget, windowMs: s.crashWindowMs });
+    this.problems = new ProblemBoard((now, before) => {
+      if (now !== null) o.events.emit('problem', `bot ${this.name}: ${now}`, this.name, { problem: now });
+      else o.events.emit('problem-cleared', `bot ${this.name}: problem cleared (${before ?? ''})`, this.name, { cleared: before });
+    });
     this.tracker = new ChildTracker((children) => o.registry.setChildren(this.name, children));
     this.watchdog = new Watchdog({
       intervalMs: s.pingIntervalMs,
@@ -173,6 +185,7 @@ export class ManagedBot {
       eventLoopDelayMs: pong?.eventLoopDelayMs ?? null,
       queueDepth: pong?.queueDepth ?? null,
       runningJobs: pong?.runningJobs ?? null,
+      problem: this.problems.current(),
     };
   }
 
@@ -241,8 +254,7 @@ export class ManagedBot {
   /** Forks a new run; the caller knows the previous one has ended (or there was none). */
   private spawn(reason: string, restartCause: string): void {
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
-      this.machine.to({ kind: 'errored' }, 'no implementation');
-      this.o.events.emit('errored', `bot ${this.name} errored: no implementation of kind "${this.o.bot.kind}" is installed`, this.name);
+      this.enterErrored('no implementation', `no implementation of kind "${this.o.bot.kind}" is installed`);
       return;
     }
     const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
@@ -315,6 +327,11 @@ export class ManagedBot {
         this.o.logger.info('the bot subscribed to supervisor events', { pid: run.proc.pid });
       },
       event: (msg) => this.o.onBotEvent?.(msg.event),
+      problem: (msg) => {
+        if (this.run !== run) return; // a report from a run that has already ended
+        if (msg.text === null) this.problems.clear('polling');
+        else this.problems.raise('polling', msg.text);
+      },
       'status-request': (msg) => {
         const summary = this.o.fleetStatus?.();
         if (summary !== undefined) run.proc.send({ type: 'status-reply', id: msg.id, ...summary });
@@ -346,6 +363,7 @@ export class ManagedBot {
   private async onExit(run: Run, { code, signal }: ProcessExit): Promise<void> {
     clearInterval(run.scanTimer);
     this.watchdog.stop();
+    this.problems.clear('polling'); // the bot's own report lasts as long as the process that made it
     const atExit = this.machine.phase;
     if (atExit.kind === 'starting') clearTimeout(atExit.startTimer);
     const exit: ExitRecord = { code, signal, cause: run.killCause ?? (signal !== null ? 'signal' : 'exit'), at: new Date().toISOString() };
@@ -356,6 +374,13 @@ export class ManagedBot {
     // Read after the sweep: a stop may have been asked for while it ran.
     this.enterAfterExit(exit, this.machine.state === 'stopping');
     run.end();
+  }
+
+  /** Gives up on the bot: errored, with `sentence` as its problem until it leaves that state. */
+  private enterErrored(reason: string, sentence: string, data?: Record<string, unknown>): void {
+    this.machine.to({ kind: 'errored' }, reason);
+    this.problems.raise('errored', sentence);
+    this.o.events.emit('errored', `bot ${this.name} errored: ${sentence}`, this.name, data);
   }
 
   /** The state an exit leads to, by what the exit means. */
@@ -370,17 +395,14 @@ export class ManagedBot {
         this.spawn('restart requested by the bot (exit 42)', 'restart-request');
         return;
       case 'config-error':
-        this.machine.to({ kind: 'errored' }, 'exit 78');
-        this.o.events.emit('errored', `bot ${this.name} errored: bad token or config (exit 78); fix it, then run 'botvisor restart ${this.name}'`, this.name, { ...exit });
+        this.enterErrored('exit 78', `bad token or config (exit 78); fix it, then run 'botvisor restart ${this.name}'`, { ...exit });
         return;
       case 'crash': {
         const verdict = this.policy.onCrash();
         if (verdict.giveUp) {
-          this.machine.to({ kind: 'errored' }, 'crash budget spent');
-          this.o.events.emit(
-            'errored',
-            `bot ${this.name} errored: ${verdict.crashesInWindow} crashes within ${Math.round(this.o.settings.crashWindowMs / 60_000)} min; not restarting until 'botvisor restart ${this.name}'`,
-            this.name,
+          this.enterErrored(
+            'crash budget spent',
+            `${verdict.crashesInWindow} crashes within ${Math.round(this.o.settings.crashWindowMs / 60_000)} min; not restarting until 'botvisor restart ${this.name}'`,
             { ...exit, crashes: verdict.crashesInWindow },
           );
           return;

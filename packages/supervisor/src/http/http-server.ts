@@ -1,6 +1,6 @@
 /**
  * The supervisor's HTTP server, the one listener for monitoring. `GET /health` answers 200 when
- * every enabled bot is ready, else 503, with each bot's state and uptime — from memory, no
+ * every enabled bot is ready and has no problem, else 503, with each bot's state, uptime and problem — from memory, no
  * process-table scan; `GET /metrics` answers Prometheus text. Binds 127.0.0.1 by default; with a
  * bearer token configured (required by the config for a non-loopback bind) every request must
  * carry it.
@@ -17,6 +17,8 @@ export interface HealthBot {
   state: BotState;
   enabled: boolean;
   uptimeMs: number | null;
+  /** The bot's problem sentence, or null. */
+  problem: string | null;
 }
 
 export interface HttpServerOptions {
@@ -59,8 +61,9 @@ export class HttpServer {
         const url = new URL(req.url ?? '/', 'http://localhost');
         if (req.method === 'GET' && url.pathname === '/health') {
           const bots = o.health().filter((b) => b.enabled);
-          const healthy = bots.every((b) => b.state === 'ready');
-          json(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', bots: bots.map(({ name, state, uptimeMs }) => ({ name, state, uptimeMs })) });
+          // Ready is not enough: a ready bot that cannot poll or start its work is not healthy.
+          const healthy = bots.every((b) => b.state === 'ready' && b.problem === null);
+          json(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', bots: bots.map(({ name, state, uptimeMs, problem }) => ({ name, state, uptimeMs, problem })) });
           return;
         }
         if (req.method === 'GET' && url.pathname === '/metrics') {
