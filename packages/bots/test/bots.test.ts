@@ -6,10 +6,10 @@ import { NOT_AUTHORIZED_TEXT } from '@botvisor/runtime';
 import { Supervisor } from '@botvisor/supervisor';
 import { fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { BUILTIN_MODULES } from './support/builtin-modules.js';
 
 const CRASH_BOT = fileURLToPath(new URL('./fixtures/crash-bot.js', import.meta.url));
 /** This package's built-in bots, passed to the supervisor as its callers (the CLI, the daemon) pass them. */
-const BUILTIN_MODULES = { bridge: fileURLToPath(new URL('../src/bridge/index.js', import.meta.url)), alerts: fileURLToPath(new URL('../src/alerts/index.js', import.meta.url)) };
 const ADMIN = { id: 1001, first_name: 'Ada' };
 const MEMBER = { id: 2002, first_name: 'Bob' };
 const STRANGER = { id: 3003, first_name: 'Eve' };

@@ -20,6 +20,7 @@ import { expect } from 'chai';
 // Its default export is `module.exports` replaced by the class, which its typings (`export default`) do not
 // describe for an ES module; the named export of the class's own file is typed and loads the same.
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
+import { BUILTIN_MODULES } from './support/builtin-modules.js';
 
 const ADMIN = { id: 1001, first_name: 'Ada' };
 const NOT_SUPPORTED = `{"message":"API method 'setMyCommands' is not supported."}`;
@@ -48,7 +49,7 @@ describe('the bridge against Bot APIs that are not quite Telegram', function () 
     const file = path.join(dir, 'botvisor.json');
     writeFileSync(file, JSON.stringify({ apiRoot, http: { port: 0 }, supervisor: { stopGraceMs: 3000, pingIntervalMs: 500 }, bots: [bot] }));
     const config = loadConfig(file);
-    const sup = await Supervisor.start({ config, configFile: file, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    const sup = await Supervisor.start({ config, configFile: file, builtinModules: BUILTIN_MODULES, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
     bed.onCleanup(() => sup.stop());
     const log = (): LogLine[] =>
       readFileSync(path.join(config.logDir, 'bridge.log'), 'utf8')

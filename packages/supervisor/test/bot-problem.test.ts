@@ -56,3 +56,22 @@ describe("a bot's problem", function () {
     expect(worker.status().problem).to.equal(null);
   });
 });
+
+describe('a built-in bot whose implementation is not installed', function () {
+  this.timeout(30_000);
+  const bed = useTestbed();
+
+  it('is errored with the reason as its problem; the supervisor still starts the others', async () => {
+    const inst = install(bed.temp, bed.sim, [{ name: 'bridge', kind: 'bridge', token: newToken(), allow: [1] }, fixtureBot('fine', newToken())], FAST);
+    const config = loadConfig(inst.configFile);
+    const logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
+    const sup = await Supervisor.start({ config, configFile: inst.configFile, logger, botEntry: PROBLEM_BOT, builtinModules: {}, env: { ...process.env, FIXTURE_EVENTS_DIR: bed.temp.make('botvisor-problem-') } });
+    bed.onCleanup(() => sup.stop());
+    const bridge = sup.bots.get('bridge') as ManagedBot;
+    expect(bridge.state).to.equal('errored');
+    expect(bridge.status().problem).to.equal('no implementation of kind "bridge" is installed');
+    await waitFor(() => sup.bots.get('fine')?.state === 'ready', { timeoutMs: 20_000, what: 'the other bot to be ready' });
+    bridge.start('try again');
+    expect(bridge.state, 'starting it again changes nothing').to.equal('errored');
+  });
+});

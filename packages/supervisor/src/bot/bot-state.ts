@@ -21,7 +21,8 @@ export type BotState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'backoff'
 export const BOT_STATES: readonly BotState[] = ['starting', 'ready', 'stopping', 'stopped', 'backoff', 'errored'];
 
 const LEGAL: Record<BotState, readonly BotState[]> = {
-  stopped: ['starting'],
+  // stopped → errored: a bot that cannot even be forked (no implementation of its kind installed)
+  stopped: ['starting', 'errored'],
   // starting → starting: exit 42 before ready (restart at once)
   starting: ['ready', 'stopping', 'backoff', 'errored', 'stopped', 'starting'],
   ready: ['stopping', 'backoff', 'errored', 'stopped', 'starting'],

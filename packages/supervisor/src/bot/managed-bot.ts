@@ -378,7 +378,7 @@ export class ManagedBot {
 
   /** Gives up on the bot: errored, with `sentence` as its problem until it leaves that state. */
   private enterErrored(reason: string, sentence: string, data?: Record<string, unknown>): void {
-    this.machine.to({ kind: 'errored' }, reason);
+    if (this.machine.state !== 'errored') this.machine.to({ kind: 'errored' }, reason);
     this.problems.raise('errored', sentence);
     this.o.events.emit('errored', `bot ${this.name} errored: ${sentence}`, this.name, data);
   }
