@@ -13,7 +13,7 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
 
   function jobBot(extra: Record<string, unknown> = {}) {
     const token = newToken();
-    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands(), ...extra });
+    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands(), allow: [USER.id], ...extra });
     return { token, inst };
   }
 
