@@ -19,6 +19,8 @@ import { SimulatedUsers } from './lib/users.js';
 
 const USERS = 50;
 const ADMIN = 100_001;
+/** The bridge's queue limit per user in the soak (the job pool's default). The quota stays below it. */
+const JOB_QUEUE_LIMIT = 10;
 
 /** A small seeded PRNG (mulberry32), so a seed replays the same schedule of actions. */
 export function seededRandom(seed) {
@@ -64,6 +66,8 @@ function watchPollers(sim, tokens, rogueActive) {
  * Returns { ok, invariants, counts, journal, elapsedMs }.
  */
 export async function runSoak({ durationMs, seed = 1, meanGapMs = 8000, actionGapMs = [2000, 6000], quota = 5, log = console.log, keep = false }) {
+  // At or over the queue limit, a full queue would answer before the quota does: not what is checked.
+  if (quota >= JOB_QUEUE_LIMIT) throw new RangeError(`quota must stay below the job queue limit (${JOB_QUEUE_LIMIT}), got ${quota}`);
   const t0 = Date.now();
   const rng = seededRandom(seed);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'botvisor-chaos-'));
@@ -76,7 +80,7 @@ export async function runSoak({ durationMs, seed = 1, meanGapMs = 8000, actionGa
   const userIds = Array.from({ length: USERS }, (_, i) => 200_001 + i);
   const abuserIds = Array.from({ length: 10 }, (_, i) => 300_001 + i);
   const fleet = writeFleetConfig({ dir, simUrl: sim.url, tokenA: tokens.bridge, tokenB: tokens.second, users: [ADMIN, ...userIds, ...abuserIds], admin: ADMIN });
-  const supervisor = new SupervisorProcess({ configFile: fleet.file, dataDir: fleet.dataDir, logDir: fleet.logDir, markers, env: { CHAOS_RECORD_DIR: recordDir, CHAOS_DAILY_QUOTA: String(quota) } });
+  const supervisor = new SupervisorProcess({ configFile: fleet.file, dataDir: fleet.dataDir, logDir: fleet.logDir, markers, env: { CHAOS_RECORD_DIR: recordDir, CHAOS_DAILY_QUOTA: String(quota), CHAOS_QUEUE_LIMIT: String(JOB_QUEUE_LIMIT) } });
   const rogueActive = {};
   const maxPollers = watchPollers(sim, tokens, rogueActive);
   const accepted = [];
@@ -165,8 +169,12 @@ export async function runSoak({ durationMs, seed = 1, meanGapMs = 8000, actionGa
     const quotaOutcome = await actions.quotaOutcome();
     counts.quotaRefusals = quotaOutcome.refused.length;
     if (counts.quotaUsers > 0) {
-      const { refused, notRefused, restoredMeanwhile } = quotaOutcome;
-      const detail = `${refused.length} of ${refused.length + notRefused.length} users refused after ${quota} jobs${restoredMeanwhile.length > 0 ? `; ${restoredMeanwhile.length} not checked (their jobs.json was restored from a backup meanwhile, which forgets the jobs counted since)` : ''}`;
+      const { refused, notRefused, notExhausted, restoredMeanwhile, refusals } = quotaOutcome;
+      const byKind = Object.entries(refusals).map(([kind, n]) => `${kind} ${n}`).join(', ');
+      const detail =
+        `${refused.length} of ${refused.length + notRefused.length} users refused after ${quota} jobs` +
+        `${notExhausted.length > 0 ? `, ${notExhausted.length} kept within it by other refusals` : ''}` +
+        `${restoredMeanwhile > 0 ? `, ${restoredMeanwhile} with jobs.json restored from a backup meanwhile` : ''}; refusals: ${byKind}`;
       invariants.push({ name: 'an exhausted quota is refused', ok: notRefused.length === 0, detail });
     }
     const allCounts = {
@@ -211,11 +219,21 @@ export function printReport({ ok, invariants, counts, elapsedMs }, log = console
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { minutes: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { minutes: { type: 'string' }, seconds: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false }, json: { type: 'string' }, help: { type: 'boolean', default: false } } });
+  if (values.help) {
+    console.log(`usage: node scripts/chaos/soak.js [options]   (after npm run build)
+  --minutes N   minutes of chaos (default 1.5)
+  --seconds N   seconds of chaos instead
+  --seed S      replay the schedule of seed S (default: from the clock)
+  --keep        keep the soak's folder when an invariant breaks
+  --json FILE   also write the result as JSON
+The daily job quota is 5, or ${JOB_QUEUE_LIMIT - 2} for runs over 5 minutes (always below the queue limit of ${JOB_QUEUE_LIMIT}).`);
+    process.exit(0);
+  }
   const seconds = values.seconds !== undefined ? Number(values.seconds) : Number(values.minutes ?? 1.5) * 60;
   const seed = Number(values.seed ?? Date.now() % 100_000);
   console.log(`chaos soak: ${seconds} s of chaos, seed ${seed}`);
-  const quota = seconds > 300 ? 20 : 5;
+  const quota = seconds > 300 ? JOB_QUEUE_LIMIT - 2 : 5;
   const result = await runSoak({ durationMs: seconds * 1000, seed, quota, keep: values.keep });
   if (values.json !== undefined) writeFileSync(values.json, JSON.stringify({ seed, seconds, ...result }, null, 2));
   process.exitCode = result.ok ? 0 : 1;

@@ -4,6 +4,7 @@
 
 export * from './async/index.js';
 export * from './config/index.js';
+export * from './fs/index.js';
 export * from './ipc/index.js';
 export * from './lock/index.js';
 export * from './log/index.js';

@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
-import { ConfigError, loadConfig, resolveConfig, tokenHash } from '../src/index.js';
+import { ConfigError, createLogger, loadConfig, resolveConfig, tokenHash } from '../src/index.js';
 
 const T1 = '111111111:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const T2 = '222222222:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -81,6 +81,10 @@ describe('config', () => {
     ['a bad apiRoot', { apiRoot: 'not a url', bots: [bridge()] }, /apiRoot: expected a URL/],
     ['a port out of range', { http: { port: 70000 }, bots: [bridge()] }, /http\.port: Too big/],
     ['a public bind without a token', { http: { host: '0.0.0.0' }, bots: [bridge()] }, /http\.host: binding 0\.0\.0\.0 \(not loopback\) requires http\.authTokenEnv/],
+    ['a bot with commands and no allow list', { bots: [bridge({ commands: { up: { argv: ['uptime'] } } })] }, /bots\[0\]\.allow: "main" runs CLI commands but has no allow list, so anyone on Telegram could run them; set "allow": \[your Telegram user ids\], or "allow": "anyone"/],
+    ['an allow that is neither a list nor "anyone"', { bots: [bridge({ allow: 'everyone' })] }, /bots\[0\]\.allow: expected a list of Telegram user ids, e\.g\. \[1001\], or "anyone"/],
+    ['a placeholder named like an Object.prototype member', { bots: [bridge({ allow: [1], commands: { x: { argv: ['echo', '{constructor}'] } } })] }, /bots\[0\]\.commands\.x\.argv: placeholder \{constructor\} has a reserved name/],
+    ['a NUL byte in argv', { bots: [bridge({ allow: [1], commands: { x: { argv: ['echo', 'a\u0000b'] } } })] }, /bots\[0\]\.commands\.x\.argv\[1\]: argv entries must not contain a NUL byte/],
     ['a custom module that is missing', { bots: [{ name: 'mine', module: './nope.js', tokenEnv: 'MAIN_TOKEN' }] }, /bots\[0\]\.module: \/tmp\/nope\.js does not exist/],
   ];
   for (const [what, raw, expected] of broken) {
@@ -122,5 +126,27 @@ describe('config', () => {
 
   it('says when the file cannot be read', () => {
     expect(() => loadConfig('/nonexistent/botvisor.json', { env })).to.throw(ConfigError, /\/nonexistent\/botvisor\.json is invalid:\n {2}- \(file\): cannot read it: ENOENT/);
+  });
+
+  it('a bot with commands runs them for anyone only when the config says "allow": "anyone"; a bot without commands needs no list', () => {
+    const open = resolveConfig({ bots: [bridge({ allow: 'anyone', commands: { up: { argv: ['uptime'] } } })] }, { source: 'x', baseDir: '/tmp', env });
+    expect(open.bots[0]?.allow).to.equal(undefined);
+    const listed = resolveConfig({ bots: [bridge({ allow: [1001], commands: { up: { argv: ['uptime'] } } })] }, { source: 'x', baseDir: '/tmp', env });
+    expect(listed.bots[0]?.allow).to.deep.equal([1001]);
+    expect(resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/tmp', env }).bots[0]?.allow).to.equal(undefined);
+  });
+
+  it('registers every configured token (and its secret part alone) with the log redaction, whatever its bot id', async () => {
+    const dir = temp.make();
+    // Bot ids of 1 and 20 digits: both are tokens the config accepts.
+    const short = `7:${'S'.repeat(20)}shortid_secret_part_x`;
+    const long = `12345678901234567890:${'L'.repeat(20)}longid_secret_part_yy`;
+    resolveConfig({ bots: [bridge({ tokenEnv: 'SHORT' }), { name: 'b', kind: 'bridge', tokenEnv: 'LONG' }] }, { source: 'x', baseDir: dir, env: { SHORT: short, LONG: long } });
+    const log = createLogger({ proc: 'cfg', logDir: dir, console: 'never' });
+    // A URL-encoded colon hides the `<id>:` the pattern looks for; the registered secret part still matches.
+    log.info('request failed', { url: `https://example.invalid/?t=${encodeURIComponent(short)}`, other: `bot${long}/getMe` });
+    await log.close();
+    const text = readFileSync(path.join(dir, 'cfg.log'), 'utf8');
+    for (const secret of [short, long, short.split(':')[1] as string, long.split(':')[1] as string]) expect(text).to.not.include(secret);
   });
 });

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout } from 'node:timers/promises';
 import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -75,5 +75,43 @@ describe('logger', () => {
     expect(lstatSync(`${logDir}/rot.log`).isSymbolicLink()).to.equal(true);
     const live = readLines(`${logDir}/rot.log`);
     expect(live.at(-1)?.msg).to.match(/^line 199 /);
+  });
+
+  it('a record keeps its own pid: metadata named like a record field (a bot\'s pid) moves under `meta`', async () => {
+    const logDir = temp.make();
+    const log = createLogger({ proc: 'supervisor', logDir, console: 'never' });
+    log.info('bot started', { bot: 'main', pid: 424242, proc: 'main', msg: 'x' });
+    log.child({ pid: 7 }).warning('child', { meta: { note: 'kept' } });
+    await log.close();
+    const [first, second] = readLines(`${logDir}/supervisor.log`);
+    expect(first).to.include({ pid: process.pid, proc: 'supervisor', msg: 'bot started', bot: 'main' });
+    expect(first?.meta).to.deep.equal({ pid: 424242, proc: 'main', msg: 'x' });
+    expect(second).to.include({ pid: process.pid, msg: 'child' });
+    expect(second?.meta).to.deep.include({ note: 'kept' });
+  });
+
+  it('redacts tokens of every bot id length the config accepts (1 to 20 digits)', () => {
+    for (const id of ['7', '42', '12345678901234567890']) {
+      const token = `${id}:AAHk3Zq_secretsecretsecretsecret-XYZ12`;
+      expect(redact(`GET /bot${token}/getMe`)).to.equal(`GET /bot${id}:<redacted>/getMe`);
+    }
+  });
+
+  it('log files are 0600 and the folder 0700, even under umask 000', async () => {
+    const parent = temp.make();
+    const logDir = `${parent}/nested/logs`;
+    const previous = process.umask(0);
+    try {
+      const log = createLogger({ proc: 'modes', logDir, console: 'never' });
+      log.info('hello');
+      await log.close();
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(`${parent}/nested`).mode & 0o777).to.equal(0o700);
+    expect(statSync(logDir).mode & 0o777).to.equal(0o700);
+    const files = readdirSync(logDir).filter((f) => !lstatSync(`${logDir}/${f}`).isSymbolicLink());
+    expect(files).to.include('.modes-audit.json');
+    for (const f of files) expect(statSync(`${logDir}/${f}`).mode & 0o777, f).to.equal(0o600);
   });
 });

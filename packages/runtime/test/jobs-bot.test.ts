@@ -1,11 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EXIT_CONFIG } from '@botvisor/core';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { install, newToken, startBot } from './support/bot-harness.js';
 import { cookieProcesses, filesIn, JOB_BOT, jobCommands, peakRss } from './support/job-fixtures.js';
 
 const USER = { id: 1001, first_name: 'Ada' };
+const ADMIN = { id: 1002, first_name: 'Root' };
+
+/** Every folder and file under `root` that is open to group or others (symlinks skipped). */
+function notPrivate(root: string): string[] {
+  const open: string[] = [];
+  for (const name of readdirSync(root)) {
+    const p = path.join(root, name);
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) continue;
+    const want = st.isDirectory() ? 0o700 : 0o600;
+    if ((st.mode & 0o777) !== want) open.push(`${path.relative(root, p)} ${(st.mode & 0o777).toString(8)}`);
+    if (st.isDirectory()) open.push(...notPrivate(p).map((q) => `${name}/${q}`));
+  }
+  return open;
+}
 
 describe('jobs in a real bot process (job bot against the simulator)', function () {
   this.timeout(90_000);
@@ -13,7 +29,7 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
 
   function jobBot(extra: Record<string, unknown> = {}) {
     const token = newToken();
-    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands(), ...extra });
+    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands(), allow: [USER.id], ...extra });
     return { token, inst };
   }
 
@@ -170,5 +186,68 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     await bed.sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong' });
     const notices = (await bed.sim.client.transcript(token, USER.id)).entries.filter((e) => /interrupted/.test(e.text ?? ''));
     expect(notices).to.have.length(1);
+  });
+
+  // (A forged job:retry of a finished job is refused in jobs-pool.test.ts: the simulator only lets users tap real buttons.)
+  it('Retry after a restart is checked against the config of the day: a command made admin-only since is refused to its owner', async () => {
+    const { token, inst } = jobBot({ allow: [USER.id, ADMIN.id], admins: [ADMIN.id] });
+    const first = startBot(bed.tracker, inst);
+    await first.ready();
+    const done = bed.sim.users.sendCommand(token, { user: USER, command: 'lines', args: '1 0' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: done.cursor, pattern: /^✅ Job #1 .*done/, timeoutMs: 10_000 });
+    const a = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '30' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: a.cursor, pattern: /^▶ Job #2/, timeoutMs: 10_000 });
+    first.child.kill('SIGKILL');
+    await first.exited();
+
+    // The operator makes `sleep` admin-only while the bot is down.
+    const config = JSON.parse(readFileSync(inst.configFile, 'utf8')) as { bots: Array<{ commands: Record<string, { admin?: boolean }> }> };
+    (config.bots[0]?.commands.sleep as { admin?: boolean }).admin = true;
+    writeFileSync(inst.configFile, JSON.stringify(config, null, 2));
+    const second = startBot(bed.tracker, inst);
+    await second.ready();
+    const notice = await bed.sim.client.waitForMessage(token, USER.id, { after: a.cursor, pattern: /Job #2 .*was interrupted/, timeoutMs: 10_000 });
+
+    const tap = bed.sim.users.tapButton(token, { user: USER, message_id: notice.message_id as number, data: 'job:retry:2' });
+    await waitFor(async () => (await bed.sim.client.transcript(token, USER.id, tap.cursor)).entries.some((e) => e.kind === 'callback_answer'), { what: 'the tap answered' });
+    const answers = (await bed.sim.client.transcript(token, USER.id, tap.cursor)).entries.filter((e) => e.kind === 'callback_answer').map((e) => e.text);
+    expect(answers).to.deep.equal(['Job #2 cannot run again: /sleep is for admins only.']);
+    const fresh = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '5' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: fresh.cursor, text: '/sleep is for admins only.', timeoutMs: 10_000 });
+    const jobs = (JSON.parse(readFileSync(path.join(inst.dataDir, 'bots', 'main', 'jobs.json'), 'utf8')) as { jobs: Array<{ id: number; status: string }> }).jobs;
+    expect(jobs.map((j) => [j.id, j.status])).to.deep.equal([
+      [1, 'done'],
+      [2, 'interrupted'],
+    ]);
+  });
+
+  it('a bot with commands and no allow list refuses to start (exit 78), naming bots[0].allow', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, { token, module: JOB_BOT, commands: jobCommands() });
+    const bot = startBot(bed.tracker, inst);
+    expect(await bot.exited()).to.equal(EXIT_CONFIG);
+    expect(bot.stderr).to.include('bots[0].allow').and.include('"allow": "anyone"');
+  });
+
+  it('under umask 000, every file the bot writes (state, inbox, jobs, backups, locks, job spools, logs) is 0600 and every folder 0700', async () => {
+    const { token, inst } = jobBot();
+    const previous = process.umask(0); // inherited by the bot and by its jobs
+    let bot: ReturnType<typeof startBot>;
+    try {
+      bot = startBot(bed.tracker, inst);
+    } finally {
+      process.umask(previous);
+    }
+    await bot.ready();
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '2' });
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
+    const whileRunning = [...notPrivate(inst.dataDir), ...notPrivate(inst.logDir).map((p) => `logs/${p}`)];
+    expect(filesIn(path.join(inst.dataDir, 'bots', 'main', 'tmp')), 'the job spool exists while the job runs').to.have.length(1);
+    await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*done/, timeoutMs: 10_000 });
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited()).to.equal(0);
+    expect(whileRunning, 'open to others while the job ran').to.deep.equal([]);
+    expect([...notPrivate(inst.dataDir), ...notPrivate(inst.logDir).map((p) => `logs/${p}`)], 'open to others after the stop').to.deep.equal([]);
+    expect(readdirSync(path.join(inst.dataDir, 'bots', 'main'))).to.include.members(['jobs.json', 'inbox.json', 'state.json', 'quota-ledger.txt']);
   });
 });

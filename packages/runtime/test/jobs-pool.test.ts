@@ -1,10 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger, type DurableStore, openStore } from '@botvisor/core';
 import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Api } from 'node-telegram-bot-api';
 import type { JobHandle, JobResult, JobSpec } from '../src/index.js';
-import { JobBook } from '../src/jobs/pool/job-book.js';
+import { JobBook, QUOTA_LEDGER_FILE } from '../src/jobs/pool/job-book.js';
 import { JobPool, type JobPoolOptions } from '../src/jobs/pool/job-pool.js';
 import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../src/jobs/pool/job-record.js';
 
@@ -67,7 +68,9 @@ class FakeRunner {
   }
 }
 
-const COMMANDS = {
+type Commands = Readonly<Record<string, { argv: string[]; args?: Record<string, string>; admin?: boolean }>>;
+
+const COMMANDS: Commands = {
   echo: { argv: ['echo', '{text}'], args: { text: '^[a-z0-9 ]{1,20}$' } },
   admin: { argv: ['reboot'], admin: true },
 };
@@ -81,12 +84,12 @@ describe('job pool (in process, with a scripted runner)', () => {
   const logger = createLogger({ proc: 'pool-test', console: 'never' });
 
   async function openBook(): Promise<JobBook> {
-    store = await openStore<JobsFile>({ file: path.join(dir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, backupIntervalMs: 0 });
+    store = await openStore<JobsFile>({ file: path.join(dir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, backupIntervalMs: 0, logger });
     return new JobBook(store);
   }
 
-  async function makePool(options: JobPoolOptions = {}, admins: number[] = []): Promise<JobPool> {
-    const pool = new JobPool({ book: await openBook(), api: api as unknown as Api, commands: COMMANDS, admins, spoolDir: path.join(dir, 'tmp'), logger, run: runner.run }, options);
+  async function makePool(options: JobPoolOptions = {}, admins: number[] = [], commands: Commands = COMMANDS): Promise<JobPool> {
+    const pool = new JobPool({ book: await openBook(), api: api as unknown as Api, commands, admins, spoolDir: path.join(dir, 'tmp'), logger, run: runner.run }, options);
     await pool.start();
     return pool;
   }
@@ -217,5 +220,108 @@ describe('job pool (in process, with a scripted runner)', () => {
     await waitFor(() => pool.get(1)?.status === 'failed', { what: 'job 1 failed' });
     expect(api.texts(1).at(-1)).to.match(/^❌ Job #1 \(\/echo a\), after .*: `x` failed \(exit code 1\): boom$/);
     expect(pool.get(1)?.outcome).to.include({ code: 1, failure: '`x` failed (exit code 1): boom' });
+  });
+
+  /** A pool whose first job (`/echo <text>` by user 1) was running when the bot died: job 1 is interrupted. */
+  async function afterCrash(commands: Commands, admins: number[] = [], text = 'long'): Promise<JobPool> {
+    await ask(await makePool(), 1, text);
+    await store.close(); // the bot dies here
+    runner = new FakeRunner();
+    api = new FakeApi();
+    const pool = await makePool({}, admins, commands);
+    expect(pool.get(1)?.status).to.equal('interrupted');
+    return pool;
+  }
+  describe('Retry is checked against the current config', () => {
+    it('a command made admin-only since is refused to its non-admin owner', async () => {
+      const pool = await afterCrash({ ...COMMANDS, echo: { ...(COMMANDS.echo as Commands[string]), admin: true } });
+      expect(await pool.retry(1, 1)).to.include({ accepted: false, reason: 'admin-only' });
+      expect(await ask(pool, 1, 'fresh')).to.include({ accepted: false, reason: 'admin-only' });
+      expect(runner.started).to.have.length(0);
+    });
+
+    it('a command removed from the config since is refused; so is a value its pattern no longer allows', async () => {
+      let pool = await afterCrash({ admin: COMMANDS.admin as Commands[string] });
+      expect(await pool.retry(1, 1)).to.include({ accepted: false, reason: 'unknown-command' });
+      await store.close();
+      pool = await makePool({}, [], { ...COMMANDS, echo: { argv: ['echo', '{text}'], args: { text: '^[0-9]+$' } } });
+      const refused = await pool.retry(1, 1);
+      expect(refused).to.include({ accepted: false, reason: 'bad-arguments' });
+      expect(!refused.accepted && refused.message).to.match(/^Job #1 cannot run again: argument <text> must match \^\[0-9\]\+\$; got "long"/);
+      expect(runner.started).to.have.length(0);
+    });
+
+    it('the argv is filled again from the current template, and the retry gets no Retry button of its own', async () => {
+      const pool = await afterCrash({ ...COMMANDS, echo: { argv: ['printf', '%s\\n', '{text}'], args: { text: '^[a-z]+$' } } });
+      const retried = await pool.retry(1, 1);
+      expect(retried.accepted).to.equal(true);
+      expect(runner.argvs()).to.deep.equal(['printf %s\\n long']);
+      await pool.stop(2000); // the retry is interrupted in turn
+      const last = api.calls.filter((c) => c.method === 'sendMessage').at(-1);
+      expect(last?.params.text).to.match(/Job #2 .*interrupted.*Send the command again to run it again\.$/);
+      expect(last?.params.reply_markup).to.equal(undefined);
+      expect(await pool.retry(2, 1)).to.include({ accepted: false, reason: 'not-retryable' });
+    });
+
+    it('only an interrupted job: a forged job:retry of a finished job is refused', async () => {
+      const pool = await makePool();
+      await ask(pool, 1, 'a');
+      await runner.started[0]?.finish();
+      await waitFor(() => pool.get(1)?.status === 'done', { what: 'job 1 done' });
+      expect(await pool.retry(1, 1)).to.include({ accepted: false, reason: 'not-interrupted' });
+      await ask(pool, 1, 'b');
+      pool.cancel(1);
+      await waitFor(() => pool.get(2)?.status === 'cancelled', { what: 'job 2 cancelled' });
+      expect(await pool.retry(2, 1)).to.include({ accepted: false, reason: 'not-interrupted' });
+      expect(runner.started).to.have.length(2);
+    });
+
+    it('a record without its values (an older version, an inline job) is not retried and gets no Retry button', async () => {
+      let pool = await makePool();
+      await pool.submit({ command: 'inline', spec: { argv: ['true'] }, userId: 1, chatId: 1 });
+      await store.close();
+      runner = new FakeRunner();
+      api = new FakeApi();
+      pool = await makePool();
+      await waitFor(() => api.texts(1).length === 1, { what: 'the interrupted notice' });
+      expect(api.texts(1)[0]).to.match(/Job #1 .*interrupted.*Send the command again/);
+      expect(api.calls[0]?.params.reply_markup).to.equal(undefined);
+      expect(await pool.retry(1, 1)).to.include({ accepted: false, reason: 'not-retryable' });
+    });
+  });
+
+  describe('argument filling', () => {
+    it('a NUL byte in a value is refused with the reason, before anything runs', async () => {
+      const pool = await makePool({}, [], { nul: { argv: ['echo', '{text}'], args: { text: '^[\\s\\S]{1,20}$' } } });
+      const refused = await pool.submit({ command: 'nul', args: 'a\u0000b', userId: 1, chatId: 1 });
+      expect(refused).to.include({ accepted: false, reason: 'bad-arguments' });
+      expect(api.texts(1).at(-1)).to.match(/^argument <text> contains a NUL byte, which no program can receive/);
+      expect(runner.started).to.have.length(0);
+    });
+
+    it('a placeholder named like an Object.prototype member is never filled from the prototype', async () => {
+      const pool = await makePool({}, [], { proto: { argv: ['echo', '{constructor}'] }, tostr: { argv: ['echo', '{text}'], args: { text: '^.*$' } } });
+      expect(await pool.submit({ command: 'proto', userId: 1, chatId: 1 })).to.include({ accepted: false, reason: 'bad-arguments' });
+      expect(api.texts(1).at(-1)).to.include('{constructor} has a reserved name');
+      expect(await pool.submit({ command: 'constructor', userId: 1, chatId: 1 })).to.include({ accepted: false, reason: 'unknown-command' });
+      expect(await pool.submit({ command: 'tostr', args: { toString: 'x' }, userId: 1, chatId: 1 })).to.include({ accepted: false, reason: 'bad-arguments' });
+      expect(runner.argvs().join('\n')).to.not.include('function');
+    });
+  });
+
+  it('quota: a jobs file restored from an older backup does not give users back jobs they used (the quota ledger)', async () => {
+    let pool = await makePool({ dailyQuota: 3 });
+    await store.backupNow(); // taken before any job: restoring it would forget them all
+    for (const t of ['a', 'b']) expect((await ask(pool, 1, t)).accepted).to.equal(true);
+    await store.close(); // the bot dies…
+    writeFileSync(path.join(dir, 'jobs.json'), '{"version": 1, "nextId": 3, "jo'); // …and its jobs file is found cut short
+    runner = new FakeRunner();
+    pool = await makePool({ dailyQuota: 3 });
+    expect(store.loaded.source).to.equal('backup');
+    expect(store.data.quota.used).to.deep.include({ 1: 2 });
+    expect((await ask(pool, 1, 'c')).accepted).to.equal(true);
+    expect(await ask(pool, 1, 'd')).to.include({ accepted: false, reason: 'quota-exceeded' });
+    await pool.stop(1000);
+    expect(readFileSync(path.join(dir, QUOTA_LEDGER_FILE), 'utf8').trim().split('\n')).to.have.length(3);
   });
 });

@@ -166,10 +166,11 @@ export class ChaosActions {
     const user = this.abusers.next();
     if (user === undefined) return this.note('quota: no fresh user left');
     this.counts.quotaUsers++;
-    const run = { user, from: Date.now(), to: Number.POSITIVE_INFINITY };
+    const run = { user, sent: 0, from: Date.now(), to: Number.POSITIVE_INFINITY };
     this.quotaUsers.push(run);
     for (let i = 0; i < this.quota + 3; i++) {
       await this.users.send('bridge', user, { command: 'sleep', args: '0' });
+      run.sent++;
       await sleep(2100); // under the per-user incoming limit, and the outbox's 1 msg/s per chat
     }
     run.to = Date.now();
@@ -177,23 +178,29 @@ export class ChaosActions {
   }
 
   /**
-   * Which quota users got the refusal in their chat. A user whose jobs.json was restored from a
-   * backup meanwhile is not checked: the restored file has forgotten the jobs counted since.
+   * What each quota user was told, refusals counted by kind. The quota (below the queue limit, so
+   * a full queue never hides it) must refuse every user who got more jobs past the other refusals
+   * than it allows — "restarting, send again" while the chaos stopped the bot, a queue full — also
+   * when the bridge's jobs.json was restored from an older backup meanwhile (the quota ledger keeps
+   * the count). A user whose other refusals left them within the quota is "not exhausted", not a failure.
    */
   async quotaOutcome() {
-    const out = { refused: [], notRefused: [], restoredMeanwhile: [] };
+    const out = { refused: [], notRefused: [], notExhausted: [], restoredMeanwhile: 0, refusals: { quota: 0, 'queue-full': 0, restarting: 0 } };
     for (const run of this.quotaUsers) {
       const restored = this.corruptions.some((c) => c.bot === BOT_NAMES.bridge && path.basename(c.file) === 'jobs.json' && c.at >= run.from - 1000 && c.at <= run.to + 60_000);
-      if (restored) {
-        out.restoredMeanwhile.push(run.user);
-        continue;
-      }
-      try {
-        await this.sim.client.waitForMessage(this.tokens.bridge, run.user, { pattern: /quota resets/, after: 0, timeoutMs: 15_000 });
-        out.refused.push(run.user);
-      } catch {
-        out.notRefused.push(run.user);
-      }
+      if (restored) out.restoredMeanwhile++;
+      // The last refusals may still be on their way through the outbox.
+      await this.sim.client.waitForMessage(this.tokens.bridge, run.user, { pattern: /quota resets/, after: 0, timeoutMs: 15_000 }).catch(() => undefined);
+      const texts = (await this.sim.client.transcript(this.tokens.bridge, run.user)).entries.filter((e) => e.kind === 'sent').map((e) => e.text ?? '');
+      const kinds = {
+        quota: texts.filter((t) => /quota resets/.test(t)).length,
+        'queue-full': texts.filter((t) => /queue is full/.test(t)).length,
+        restarting: texts.filter((t) => /restarting; please send that again/.test(t)).length,
+      };
+      for (const [kind, n] of Object.entries(kinds)) out.refusals[kind] += n;
+      if (kinds.quota > 0) out.refused.push(run.user);
+      else if (run.sent - kinds['queue-full'] - kinds.restarting > this.quota) out.notRefused.push(run.user);
+      else out.notExhausted.push(run.user);
     }
     return out;
   }

@@ -1,12 +1,12 @@
 /**
  * `botvisor doctor`: checks an installation before (or while) it runs and says what to fix:
- * config valid, token files private, stale polling locks, orphans left by a previous run, a
- * webhook set on a polling token (getWebhookInfo), data dir writable, free disk. Exit 1 if any
- * check failed; warnings alone exit 0.
+ * config valid, token files private, who may run each bot's CLI commands, data and log folders
+ * private, stale polling locks, orphans left by a previous run, a webhook set on a polling token
+ * (getWebhookInfo), data dir writable, free disk. Exit 1 if any check failed; warnings alone exit 0.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, readLockOwner } from '@botvisor/core';
+import { isAlive, makePrivateDirSync, readLockOwner } from '@botvisor/core';
 import { instanceLockPath } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -30,6 +30,28 @@ function checkTokens(found: FoundConfig): Check[] {
     }
     if (b.token !== undefined) return { verdict: 'warn' as const, what: `bot ${b.name}: the token is written in the config file; move it to tokenFile (chmod 600) or tokenEnv` };
     return { verdict: 'ok' as const, what: `bot ${b.name}: token from the environment` };
+  });
+}
+
+/** Commands run programs on this machine: who may start them. (A bot with commands and no allow list is a config error.) */
+function checkAccess(found: FoundConfig): Check[] {
+  return found.config.bots
+    .filter((b) => b.enabled && Object.keys(b.commands).length > 0)
+    .map((b) =>
+      b.allow === undefined
+        ? { verdict: 'warn' as const, what: `bot ${b.name}: anyone on Telegram may run its CLI commands ("allow": "anyone"); list user ids in bots[${b.index}].allow to restrict them` }
+        : { verdict: 'ok' as const, what: `bot ${b.name}: its CLI commands are allowed to ${b.allow.length} user(s)` },
+    );
+}
+
+/** Folders created by an older version (or by hand) may still be readable by others. */
+function checkFolderModes(found: FoundConfig): Check[] {
+  return [found.config.dataDir, found.config.logDir].map((dir) => {
+    const mode = statSync(dir).mode & 0o777;
+    const octal = mode.toString(8).padStart(4, '0');
+    return (mode & 0o077) === 0
+      ? { verdict: 'ok' as const, what: `${dir} is private (mode ${octal})` }
+      : { verdict: 'warn' as const, what: `${dir} is open to other users (mode ${octal}); it holds users' arguments, messages and logs: run chmod -R go-rwx ${dir}` };
   });
 }
 
@@ -113,11 +135,13 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     }
     throw err;
   }
-  mkdirSync(found.config.dataDir, { recursive: true });
-  mkdirSync(found.config.logDir, { recursive: true });
+  makePrivateDirSync(found.config.dataDir);
+  makePrivateDirSync(found.config.logDir);
   const checks: Check[] = [
     { verdict: 'ok', what: `config ${found.file} is valid (${found.config.bots.length} bots)` },
     ...checkTokens(found),
+    ...checkAccess(found),
+    ...checkFolderModes(found),
     ...checkLocksAndOrphans(found),
     ...(await checkWebhooks(found)),
     ...checkDisk(found),

@@ -62,9 +62,9 @@ function lastErrorLine(logDir: string, bot: string): string | undefined {
 }
 
 export async function startDetached(found: FoundConfig, waitMs: number, out: (s: string) => void): Promise<number> {
-  mkdirSync(found.config.logDir, { recursive: true });
+  mkdirSync(found.config.logDir, { recursive: true, mode: 0o700 }); // private, like every log (core's private-paths)
   const outFile = path.join(found.config.logDir, 'supervisor.out');
-  const fd = openSync(outFile, 'a');
+  const fd = openSync(outFile, 'a', 0o600);
   const child = spawn(process.execPath, [CLI_BIN, 'start', '-c', found.file], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
   closeSync(fd);
   let exitCode: number | null = null;

@@ -1,13 +1,17 @@
 /**
  * Loading a config: read `botvisor.json`, validate it against the schema, then apply the rules
- * that span fields — unique names, placeholders declared, tokens resolved, exactly one poller per
+ * that span fields — unique names, placeholders declared, an allow list (or "anyone") on a bot
+ * with commands, tokens resolved, exactly one poller per
  * token, a token on HTTP before a non-loopback bind — and resolve relative paths from the config
- * file's folder. Every problem is collected and reported at once in one ConfigError.
+ * file's folder. Every problem is collected and reported at once in one ConfigError. Every
+ * secret it resolves (bot tokens, the HTTP bearer token) is registered with the log redaction of
+ * this process before anything can log it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { tokenHash } from '../lock/polling-lock.js';
+import { registerBotToken, registerSecret } from '../log/redact.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type SupervisorSettings } from './schema.js';
 import { resolveToken } from './tokens.js';
@@ -29,6 +33,7 @@ export interface ResolvedBot {
   polling: boolean;
   /** If the polling lock is held by someone else: run send-only (true) or refuse to start (false). */
   auxiliary: boolean;
+  /** Who may use the bot; undefined = anyone (`"allow": "anyone"`, or no list on a bot without commands). */
   allow?: number[];
   admins: number[];
   commands: Record<string, ParsedCommand>;
@@ -112,12 +117,24 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/**
+ * A failed union (`"allow": [ids] | "anyone"`) names the alternative the value was going for: a
+ * list with a bad entry reports that entry (`allow[0]`), anything else the union's own message.
+ */
+function configIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  if (issue.code === 'invalid_union') {
+    const nearest = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+    if (nearest !== undefined) return nearest.flatMap((i) => configIssues({ ...i, path: [...issue.path, ...i.path] }));
+  }
+  return [{ path: formatPath(issue.path), message: issueMessage(issue) }];
+}
+
 /** Validates an already-parsed config object (a file's contents, or the built-in sandbox config). */
 export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedConfig {
   const env = options.env ?? process.env;
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(options.source, parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) })));
+    throw new ConfigError(options.source, parsed.error.issues.flatMap(configIssues));
   }
   const config = parsed.data;
   const issues: ConfigIssue[] = [];
@@ -134,8 +151,16 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
 
     for (const [name, command] of Object.entries(bot.commands)) {
       const used = placeholdersOf(command.argv);
-      for (const p of used) if (!(p in command.args)) issues.push({ path: `${at}.commands.${name}.argv`, message: `placeholder {${p}} has no pattern; add "${p}" to commands.${name}.args` });
+      for (const p of used) {
+        // `{constructor}` would be "declared" by every object and filled with `function Object()…`.
+        if (p in Object.prototype) issues.push({ path: `${at}.commands.${name}.argv`, message: `placeholder {${p}} has a reserved name (every JavaScript object has a "${p}"); choose another name` });
+        else if (!Object.hasOwn(command.args, p)) issues.push({ path: `${at}.commands.${name}.argv`, message: `placeholder {${p}} has no pattern; add "${p}" to commands.${name}.args` });
+      }
       for (const declared of Object.keys(command.args)) if (!used.has(declared)) issues.push({ path: `${at}.commands.${name}.args.${declared}`, message: `argument "${declared}" is not used in argv; use {${declared}} in argv or remove it` });
+    }
+    // Commands run programs on this machine: who may run them is said out loud, never a silent default.
+    if (Object.keys(bot.commands).length > 0 && bot.allow === undefined) {
+      issues.push({ path: `${at}.allow`, message: `"${bot.name}" runs CLI commands but has no allow list, so anyone on Telegram could run them; set "allow": [your Telegram user ids], or "allow": "anyone" to allow that on purpose` });
     }
     if (kind === 'alerts' && bot.chats.length === 0) issues.push({ path: `${at}.chats`, message: 'an alerts bot needs at least one chat id to send events to' });
 
@@ -161,7 +186,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       enabled: bot.enabled,
       polling: false,
       auxiliary: bot.auxiliary,
-      ...(bot.allow !== undefined ? { allow: bot.allow } : {}),
+      ...(Array.isArray(bot.allow) ? { allow: bot.allow } : {}),
       admins: bot.admins,
       commands: bot.commands,
       chats: bot.chats,
@@ -180,6 +205,8 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
   }
 
   if (issues.length > 0) throw new ConfigError(options.source, issues);
+  for (const bot of bots) registerBotToken(bot.token);
+  if (authToken !== undefined) registerSecret(authToken);
   return {
     source: options.source,
     baseDir: options.baseDir,

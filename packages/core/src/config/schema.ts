@@ -22,7 +22,14 @@ const argPattern = z.string().min(1, 'expected a regular expression, e.g. "^[0-9
 
 export const commandSchema = z.strictObject({
   /** The program and its arguments; `{name}` placeholders are filled from the user's arguments. Never run through a shell. */
-  argv: z.array(z.string().min(1, 'argv entries must not be empty')).min(1, 'expected at least the program name, e.g. ["uptime"]'),
+  argv: z
+    .array(
+      z
+        .string()
+        .min(1, 'argv entries must not be empty')
+        .refine((part) => !part.includes('\0'), 'argv entries must not contain a NUL byte (no program can receive one)'),
+    )
+    .min(1, 'expected at least the program name, e.g. ["uptime"]'),
   /** Each placeholder's pattern; an argument must match it in full. */
   args: z.record(z.string().regex(ARG_NAME_PATTERN, 'argument names are lowercase letters, digits and _'), argPattern).default({}),
   timeoutSec: z.number().positive().max(7 * 24 * 3600).default(600),
@@ -48,8 +55,11 @@ export const botSchema = z.strictObject({
    * send-only (one WARNING) instead of exiting as a main bot does.
    */
   auxiliary: z.boolean().default(false),
-  /** Allow list of user ids; absent = everyone. */
-  allow: z.array(telegramId).optional(),
+  /**
+   * Allow list of user ids, or "anyone" to open the bot to everyone on Telegram on purpose. A bot
+   * with `commands` must say one or the other (load-config.ts); without commands, absent = anyone.
+   */
+  allow: z.union([z.array(telegramId), z.literal('anyone')], { error: 'expected a list of Telegram user ids, e.g. [1001], or "anyone"' }).optional(),
   admins: z.array(telegramId).default([]),
   commands: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'command names are lowercase letters, digits and _ (as Telegram requires)'), commandSchema).default({}),
   /** alerts bots: where to send events. */

@@ -6,12 +6,14 @@
  *
  * Reclaiming is done under a short-lived guard directory, so two processes that both see a dead
  * owner cannot both delete the lock (one of them possibly just after the other re-took it).
+ * Lock folders are 0700 and owner records 0600, like everything botvisor writes (fs/private-paths.ts).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
+import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs/private-paths.js';
 import type { Logger } from '../log/logger.js';
 import { isAlive, selfRef } from '../process/identity.js';
 
@@ -127,7 +129,7 @@ export function reclaimIfOwnerDead(lockPath: string, logger?: Logger, subject = 
   if (reclaimReason(lockPath) === undefined) return false;
   const guard = `${lockPath}.reclaim`;
   try {
-    mkdirSync(guard);
+    mkdirSync(guard, PRIVATE_DIR_MODE);
   } catch {
     try {
       // A reclaimer that died inside the guard would block everyone: the guard only lives for milliseconds.
@@ -153,9 +155,15 @@ export function reclaimIfOwnerDead(lockPath: string, logger?: Logger, subject = 
 function writeOwner(lockPath: string, owner: LockOwner): void {
   const file = ownerPathFor(lockPath);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(owner));
+  writeFileSync(tmp, JSON.stringify(owner), { mode: PRIVATE_FILE_MODE });
   renameSync(tmp, file);
 }
+
+/** proper-lockfile's file system, except that the lock folder it creates is 0700 (its own mkdir takes no mode). */
+const PRIVATE_LOCK_FS = {
+  ...fs,
+  mkdir: (dir: string, done: (err: NodeJS.ErrnoException | null) => void) => fs.mkdir(dir, PRIVATE_DIR_MODE, done),
+};
 
 export async function acquireOwnedLock(options: OwnedLockOptions): Promise<HeldLock> {
   const { lockPath, role, logger } = options;
@@ -163,7 +171,7 @@ export async function acquireOwnedLock(options: OwnedLockOptions): Promise<HeldL
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   const retryMs = options.retryMs ?? 50;
   const staleMs = Math.max(options.staleMs ?? 10_000, 2000);
-  mkdirSync(path.dirname(lockPath), { recursive: true });
+  makePrivateDirSync(path.dirname(lockPath));
 
   let compromised = false;
   for (;;) {
@@ -173,6 +181,7 @@ export async function acquireOwnedLock(options: OwnedLockOptions): Promise<HeldL
       releaseLock = await lockfile.lock(lockPath, {
         lockfilePath: lockPath,
         realpath: false,
+        fs: PRIVATE_LOCK_FS,
         retries: 0,
         stale: staleMs,
         update: Math.floor(staleMs / 2),

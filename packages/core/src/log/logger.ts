@@ -4,15 +4,18 @@
  * is a symlink to the live one), and a readable line on the console when stdout is a terminal.
  * (winston's own File transport hangs on close when it rotates during a burst, so it is not used.)
  *
- * Every record carries `ts, level, proc, pid, msg`. Levels are `error` (a person must look),
+ * Every record carries `ts, level, proc, pid, msg`, always the logging process's own: metadata
+ * with one of those names (a bot's `pid` in a supervisor line) is moved under `meta` instead of
+ * overwriting them. Log files are 0600 in a 0700 folder. Levels are `error` (a person must look),
  * `warning` (expected transient trouble: 409, 429, network), `info`, `debug`. Redaction runs on
  * the finished line, after metadata and errors are serialized, so a token cannot slip through a
  * stack trace or a nested field.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from '../fs/private-paths.js';
 import { redact } from './redact.js';
 import { serializeMeta } from './serialize.js';
 
@@ -44,6 +47,29 @@ export interface LoggerOptions {
 }
 
 const LEVELS: Record<LogLevel, number> = { error: 0, warning: 1, info: 2, debug: 3 };
+
+/** The fields every record has of its own; metadata must not overwrite them. */
+const RECORD_FIELDS = new Set(['ts', 'level', 'proc', 'pid', 'msg', 'message']);
+
+/**
+ * Metadata whose keys clash with the record's own fields, with those keys moved under `meta`
+ * (`{ pid: 42 }` → `{ meta: { pid: 42 } }`): winston would otherwise let them win.
+ */
+function guardRecordFields(meta: LogMeta): LogMeta {
+  const clashing = Object.keys(meta).filter((k) => RECORD_FIELDS.has(k));
+  if (clashing.length === 0) return meta;
+  const kept: LogMeta = {};
+  const moved: LogMeta = {};
+  for (const [k, v] of Object.entries(meta)) {
+    if (RECORD_FIELDS.has(k)) moved[k] = v;
+    else kept[k] = v;
+  }
+  const existing = kept.meta;
+  if (existing === undefined) kept.meta = moved;
+  else if (typeof existing === 'object' && existing !== null && !Array.isArray(existing)) kept.meta = { ...(existing as LogMeta), ...moved };
+  else kept.meta = { ...moved, meta: existing };
+  return kept;
+}
 
 const shapeRecord = winston.format((info) => {
   const { level, message, proc, pid, ts, ...rest } = info as Record<string | symbol, unknown>;
@@ -77,11 +103,11 @@ function consoleLine(): winston.Logform.Format {
 
 function wrap(w: winston.Logger): Logger {
   return {
-    error: (msg, meta) => void w.log('error', msg, meta ?? {}),
-    warning: (msg, meta) => void w.log('warning', msg, meta ?? {}),
-    info: (msg, meta) => void w.log('info', msg, meta ?? {}),
-    debug: (msg, meta) => void w.log('debug', msg, meta ?? {}),
-    child: (meta) => wrap(w.child(meta)),
+    error: (msg, meta) => void w.log('error', msg, guardRecordFields(meta ?? {})),
+    warning: (msg, meta) => void w.log('warning', msg, guardRecordFields(meta ?? {})),
+    info: (msg, meta) => void w.log('info', msg, guardRecordFields(meta ?? {})),
+    debug: (msg, meta) => void w.log('debug', msg, guardRecordFields(meta ?? {})),
+    child: (meta) => wrap(w.child(guardRecordFields(meta))),
     close: () => closeWinston(w),
   };
 }
@@ -102,12 +128,21 @@ async function closeWinston(w: winston.Logger): Promise<void> {
   );
 }
 
+function privateIfExists(file: string): void {
+  try {
+    chmodSync(file, PRIVATE_FILE_MODE);
+  } catch {
+    // not written (yet): nothing to protect
+  }
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const level = options.level ?? 'info';
   const transports: winston.transport[] = [];
   if (options.logDir !== undefined) {
-    mkdirSync(options.logDir, { recursive: true });
-    transports.push(new DailyRotateFile({
+    makePrivateDirSync(options.logDir);
+    const auditFile = path.join(options.logDir, `.${options.proc}-audit.json`);
+    const file = new DailyRotateFile({
       dirname: options.logDir,
       filename: `${options.proc}-%DATE%.log`,
       datePattern: 'YYYY-MM-DD',
@@ -115,9 +150,14 @@ export function createLogger(options: LoggerOptions): Logger {
       maxFiles: options.maxFiles ?? 10,
       createSymlink: true,
       symlinkName: `${options.proc}.log`,
-      auditFile: path.join(options.logDir, `.${options.proc}-audit.json`),
+      auditFile,
+      options: { flags: 'a', mode: PRIVATE_FILE_MODE },
       format: jsonLine(),
-    }));
+    });
+    // The rotator writes its audit file (the list of log files) with no mode of its own; it has
+    // just rewritten it when a new log file starts.
+    file.on('new', () => privateIfExists(auditFile));
+    transports.push(file);
   }
   const wantConsole = options.console ?? 'auto';
   if (wantConsole === 'always' || (wantConsole === 'auto' && process.stdout.isTTY === true)) {

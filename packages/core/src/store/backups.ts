@@ -4,8 +4,9 @@
  * durable write; afterwards only the newest `keep` are kept. Deciding when to back up, and
  * whether a backup is valid, belongs to the store and recovery.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDir } from '../fs/private-paths.js';
 import { removeLeftoverTemps, writeFileDurably } from './durable-write.js';
 import { escapeRegExp, FILE_STAMP_SOURCE, fileStamp, parseFileStamp } from './file-stamp.js';
 
@@ -66,7 +67,7 @@ export class Backups {
 
   /** Writes `contents` as the backup taken at `takenAt` (replacing one with the same stamp), then prunes. */
   async create(contents: string, takenAt: number): Promise<BackupInfo> {
-    await mkdir(this.dir, { recursive: true });
+    await makePrivateDir(this.dir);
     const backup = { path: this.pathFor(takenAt), takenAt };
     await writeFileDurably(backup.path, contents);
     await this.prune();

@@ -5,10 +5,10 @@
  * synchronously and schedules a write, so a check-and-change inside one `fn` can never interleave
  * with another (daily limits, quotas); `flush()` waits until it is fsync'd.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import type { ZodType } from 'zod';
+import { makePrivateDir } from '../fs/private-paths.js';
 import type { HeldLock } from '../lock/owned-lock.js';
 import type { Logger } from '../log/logger.js';
 import { AtomicJsonFile, serializeJson } from './atomic-json-file.js';
@@ -30,7 +30,7 @@ export type DeepReadonly<T> = T extends (...args: never[]) => unknown
       : T;
 
 export interface StoreOptions<T extends object> {
-  /** The state file, e.g. `data/bots/main/state.json`. Its folder is created if needed. */
+  /** The state file, e.g. `data/bots/main/state.json`. Its folder is created (0700) if needed; the file is 0600. */
   file: string;
   /** Fresh default data (a function, so each use gets its own object). Must pass `schema`. */
   defaults: () => T;
@@ -228,7 +228,7 @@ export async function openStore<T extends object>(options: StoreOptions<T>): Pro
   // Defaults that fail the schema would make every load look corrupt: a programming error, said at once.
   if (!checkedDefaults.ok) throw new TypeError(`${file}: the defaults do not match the schema: ${checkedDefaults.reason}`);
 
-  await mkdir(path.dirname(file), { recursive: true });
+  await makePrivateDir(path.dirname(file));
   const lock = await acquireWriterLock({ file, role: options.role ?? 'writer', logger });
   const adapter = new AtomicJsonFile<T>(file);
   const backups = new Backups({ file, dir: options.backupDir ?? path.join(path.dirname(file), 'backups'), keep: keepBackups });

@@ -2,12 +2,14 @@
  * The crash-consistent way to replace a file: write a unique temp file in the same folder, fsync
  * it, rename it over the target, fsync the folder. After `kill -9` (or power loss) at any point,
  * the target holds either the old or the new contents, never a mix; a temp file may be left
- * behind, which the next writer removes. Knows nothing about JSON or lowdb.
+ * behind, which the next writer removes. The file is created 0600 (fs/private-paths.ts). Knows
+ * nothing about JSON or lowdb.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE } from '../fs/private-paths.js';
 import { escapeRegExp } from './file-stamp.js';
 
 /*
@@ -19,7 +21,7 @@ type Callback<T> = (err: NodeJS.ErrnoException | null, value: T) => void;
 function viaCallback<T>(start: (done: Callback<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => start((err, value) => (err === null ? resolve(value) : reject(err))));
 }
-const openFd = (file: string, flags: string) => viaCallback<number>((done) => fs.open(file, flags, done));
+const openFd = (file: string, flags: string, mode?: number) => viaCallback<number>((done) => fs.open(file, flags, mode, done));
 const closeFd = (fd: number) => viaCallback<void>((done) => fs.close(fd, (err) => done(err, undefined)));
 const fsyncFd = (fd: number) => viaCallback<void>((done) => fs.fsync(fd, (err) => done(err ?? null, undefined)));
 const fdatasyncFd = (fd: number) => viaCallback<void>((done) => fs.fdatasync(fd, (err) => done(err ?? null, undefined)));
@@ -129,7 +131,8 @@ export async function writeFileDurably(target: string, contents: string | Uint8A
   const bytes = typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents;
   const temp = tempPathFor(target);
   try {
-    const fd = await openFd(temp, 'w');
+    // Born private: the rename carries the temp file's mode over to the target.
+    const fd = await openFd(temp, 'w', PRIVATE_FILE_MODE);
     try {
       await writeAll(fd, bytes);
       // fdatasync is enough: it flushes the data and the size, which is all a reader needs.

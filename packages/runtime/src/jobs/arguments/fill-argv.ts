@@ -4,9 +4,23 @@
  * an argv array handed to `spawn` without a shell, so a value is one literal argument whatever
  * it contains — `; rm -rf /`, `$(id)`, backticks and newlines mean nothing here. A mismatch is
  * an `ArgumentError` whose message shows the pattern, for the user.
+ *
+ * Names and values are looked up as own properties only: a placeholder named like an
+ * Object.prototype member (`{constructor}`) is refused, never filled with `function Object()…`.
+ * A NUL byte is refused too — no program can receive one in its argv.
  */
 
 const PLACEHOLDER = /\{([a-z][a-z0-9_]*)\}/g;
+
+/** True for a name that every plain object answers without having it (`constructor`, `toString`, …). */
+export function isReservedName(name: string): boolean {
+  return name in Object.prototype;
+}
+
+/** A value of `record` that it really holds (not one inherited from Object.prototype). */
+function own(record: Readonly<Record<string, string>>, name: string): string | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
+}
 
 export class ArgumentError extends Error {
   override readonly name = 'ArgumentError';
@@ -38,13 +52,15 @@ export function matchesInFull(pattern: string, value: string): boolean {
  */
 export function fillArgv(template: readonly string[], values: Readonly<Record<string, string>>, patterns: Readonly<Record<string, string>>): string[] {
   for (const name of placeholdersOf(template)) {
-    const pattern = patterns[name];
+    if (isReservedName(name)) throw new ArgumentError(`the command's placeholder {${name}} has a reserved name; rename it in its "argv" and "args"`);
+    const pattern = own(patterns, name);
     if (pattern === undefined) throw new ArgumentError(`the command has no pattern for {${name}}; add one to its "args"`);
-    const value = values[name];
+    const value = own(values, name);
     if (value === undefined || value === '') throw new ArgumentError(`missing argument <${name}> (it must match ${pattern})`);
+    if (value.includes('\0')) throw new ArgumentError(`argument <${name}> contains a NUL byte, which no program can receive`);
     if (!matchesInFull(pattern, value)) throw new ArgumentError(`argument <${name}> must match ${pattern}; got ${shown(value)}`);
   }
-  return template.map((part) => part.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole));
+  return template.map((part) => part.replace(PLACEHOLDER, (whole, name: string) => own(values, name) ?? whole));
 }
 
 /**
@@ -82,6 +98,6 @@ export function valuesFromText(template: readonly string[], text: string): Recor
 export function usageOf(command: string, template: readonly string[], patterns: Readonly<Record<string, string>>): string {
   const names = placeholdersOf(template);
   const line = [`/${command}`, ...names.map((n) => `<${n}>`)].join(' ');
-  const rules = names.map((n) => `  <${n}> must match ${patterns[n] ?? '(no pattern)'}`);
+  const rules = names.map((n) => `  <${n}> must match ${own(patterns, n) ?? '(no pattern)'}`);
   return [`usage: ${line}`, ...rules].join('\n');
 }

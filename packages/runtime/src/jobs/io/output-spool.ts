@@ -6,11 +6,13 @@
  *
  * Spool files live in one folder per bot (`data/bots/<name>/tmp/`), named `job-<id>-<random>.log`,
  * so what a crash of the bot itself left behind is removed at the next start (`removeLeftovers`).
+ * The folder is 0700 and the files 0600: they hold whatever the job printed.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from '@botvisor/core';
 
 export const SPOOL_PREFIX = 'job-';
 
@@ -22,11 +24,11 @@ export class OutputSpool {
   bytes = 0;
 
   constructor(dir: string, jobId: string) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDirSync(dir);
     const safeId = jobId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
     const name = safeId.startsWith(SPOOL_PREFIX) ? safeId : `${SPOOL_PREFIX}${safeId}`;
     this.path = path.join(dir, `${name}-${randomBytes(6).toString('hex')}.log`);
-    this.stream = createWriteStream(this.path, { flags: 'wx', mode: 0o600 });
+    this.stream = createWriteStream(this.path, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     this.stream.on('error', (err) => {
       this.failure ??= err;
     });

@@ -1,13 +1,21 @@
 /**
  * Keeps the job records in the bot's durable store, one synchronous `store.update` per change.
  * A check with its change can so never interleave with another: two taps in one tick cannot both
- * pass the queue limit or the daily quota; a Retry button tapped twice retries once. Finished records beyond the most recent `keepFinished` are dropped.
+ * pass the queue limit or the daily quota; a Retry button tapped twice retries once. Finished
+ * records beyond the most recent `keepFinished` are dropped. Each admission is also appended to
+ * the quota ledger beside the jobs file (quota-ledger.ts), which `restoreQuota` reads at start:
+ * a jobs file restored from an older backup cannot give users back quota they used.
  */
+import path from 'node:path';
 import type { DurableStore, ProcessRef } from '@botvisor/core';
 import { isFinished, type JobOutcome, type JobRecord, type JobStatus, type JobsFile } from './job-record.js';
+import { QuotaLedger } from './quota-ledger.js';
+
+/** The ledger's file name, beside the jobs file. */
+export const QUOTA_LEDGER_FILE = 'quota-ledger.txt';
 
 export type NewJob = Pick<JobRecord, 'userId' | 'chatId' | 'command' | 'title' | 'argv' | 'timeoutMs'> &
-  Partial<Pick<JobRecord, 'cwd' | 'idleTimeoutMs' | 'updateId' | 'retryOf'>>;
+  Partial<Pick<JobRecord, 'args' | 'cwd' | 'idleTimeoutMs' | 'updateId' | 'retryOf'>>;
 
 export interface AdmissionLimits {
   /** Jobs waiting per user. */
@@ -27,7 +35,29 @@ export class JobBook {
     private readonly store: DurableStore<JobsFile>,
     private readonly now: () => Date = () => new Date(),
     private readonly keepFinished = 200,
+    private readonly ledger = new QuotaLedger(path.join(path.dirname(store.file), QUOTA_LEDGER_FILE)),
   ) {}
+
+  /**
+   * Start-up: raises today's per-user counts to what the ledger recorded, where the jobs file
+   * knows fewer (it was restored from an older backup). Returns the users whose count was raised.
+   */
+  async restoreQuota(): Promise<Array<{ userId: number; from: number; to: number }>> {
+    const day = this.today();
+    const recorded = await this.ledger.load(day);
+    return this.store.update((file) => {
+      if (file.quota.day !== day) file.quota = { day, used: {} };
+      const raised: Array<{ userId: number; from: number; to: number }> = [];
+      for (const [userId, count] of recorded) {
+        const key = String(userId);
+        const used = file.quota.used[key] ?? 0;
+        if (count <= used) continue;
+        file.quota.used[key] = count;
+        raised.push({ userId, from: used, to: count });
+      }
+      return raised;
+    });
+  }
 
   get(id: number): JobRecord | undefined {
     return this.store.data.jobs.find((j) => j.id === id) as JobRecord | undefined;
@@ -66,6 +96,8 @@ export class JobBook {
       file.quota.used[key] = used + 1;
       const job: JobRecord = { ...draft, id: file.nextId++, status: 'queued', createdAt: this.now().toISOString() };
       file.jobs.push(job);
+      // On disk by the next flush, like the record itself.
+      this.ledger.record(day, draft.userId).catch(() => undefined);
       if (original !== undefined) original.retriedAs = job.id;
       return { ok: true, job: { ...job }, duplicate: false };
     });
@@ -123,8 +155,9 @@ export class JobBook {
     });
   }
 
-  flush(): Promise<void> {
-    return this.store.flush();
+  /** Resolves once every change so far is on disk, the quota ledger included. */
+  async flush(): Promise<void> {
+    await Promise.all([this.store.flush(), this.ledger.settled()]);
   }
 
   private change(id: number, fn: (job: JobRecord) => void): void {

@@ -2,7 +2,8 @@
  * The job pool: schedules users' CLI jobs, a few at a time (default 3), one at a time per user in
  * the order they were asked for, with a bounded queue per user (default 10) plus a daily quota.
  * Every job is remembered in the bot's jobs file so a restart loses nothing: a job that was running
- * becomes `interrupted` with a Retry button for its owner; queued jobs simply resume.
+ * becomes `interrupted` with a Retry button for its owner; queued jobs simply resume. A Retry is
+ * a new request checked like one: against the config of the day it is tapped.
  *
  * It is a `BotService`: `start()` (a start-up step, before the bot is ready) cleans up after a
  * crash — orphaned job processes, temp files — then resumes the queue; `stop()` stops running jobs
@@ -130,6 +131,8 @@ export class JobPool implements JobRetrier {
         command: request.command,
         title: resolved.title,
         argv: resolved.argv,
+        // Only a config command can be checked again at Retry; an inline spec lives in the bot's code.
+        ...(request.spec === undefined ? { args: resolved.values } : {}),
         timeoutMs: resolved.timeoutMs,
         ...(resolved.idleTimeoutMs !== undefined ? { idleTimeoutMs: resolved.idleTimeoutMs } : {}),
         ...(this.options.cwd !== undefined ? { cwd: this.options.cwd } : {}),
@@ -139,16 +142,36 @@ export class JobPool implements JobRetrier {
     );
   }
 
-  /** Runs a finished job again as a new one (the Retry button). Only its owner (or an admin) may. */
+  /**
+   * Runs an interrupted job again as a new one (the Retry button), once. Only its owner (or an
+   * admin) may; the command is resolved again against the current config — it must still exist,
+   * its admin rule and argument patterns must still let the owner's values through — so a Retry
+   * can never do what asking afresh would not.
+   */
   async retry(jobId: number, userId: number): Promise<SubmitResult> {
     const original = this.deps.book.get(jobId);
     if (original === undefined) return { accepted: false, reason: 'not-found', message: jobText.notFound(jobId) };
     if (original.userId !== userId && !this.isAdmin(userId)) return { accepted: false, reason: 'not-yours', message: jobText.notYours(jobId) };
-    if (original.status === 'queued' || original.status === 'running') return { accepted: false, reason: 'not-finished', message: jobText.notRetryable(jobId, original.status) };
+    if (original.status !== 'interrupted') return { accepted: false, reason: 'not-interrupted', message: jobText.notRetryable(jobId, original.status) };
+    if (original.retriedAs !== undefined) return { accepted: false, reason: 'already-retried', message: jobText.alreadyRetried(jobId, original.retriedAs) };
+    if (!this.canRetry(original)) return { accepted: false, reason: 'not-retryable', message: jobText.sendAgain(jobId) };
     if (this.stopping) return { accepted: false, reason: 'stopping', message: jobText.stopping() };
-    const { userId: owner, chatId, command, title, argv, timeoutMs, idleTimeoutMs, cwd } = original;
+    const { userId: owner, chatId, command, title } = original;
+    const resolved = resolveCommand({ command, args: original.args ?? {} }, this.deps.commands, this.isAdmin(owner));
+    if (!resolved.ok) return { accepted: false, reason: resolved.reason, message: jobText.retryRefused(jobId, resolved.message) };
     return this.admit(
-      { userId: owner, chatId, command, title, argv, timeoutMs, retryOf: jobId, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(cwd !== undefined ? { cwd } : {}) },
+      {
+        userId: owner,
+        chatId,
+        command,
+        title,
+        argv: resolved.argv,
+        args: resolved.values,
+        timeoutMs: resolved.timeoutMs,
+        retryOf: jobId,
+        ...(resolved.idleTimeoutMs !== undefined ? { idleTimeoutMs: resolved.idleTimeoutMs } : {}),
+        ...(this.options.cwd !== undefined ? { cwd: this.options.cwd } : {}),
+      },
       false,
     );
   }
@@ -172,9 +195,12 @@ export class JobPool implements JobRetrier {
     return { stopped, dropped };
   }
 
-  /** Start-up: clean up after a crash, tell owners of interrupted jobs, resume the queue. */
+  /** Start-up: today's quota as the ledger recorded it, clean up after a crash, tell owners of interrupted jobs, resume the queue. */
   async start(): Promise<void> {
     const { book, logger } = this.deps;
+    for (const r of await book.restoreQuota()) {
+      logger.warning("the jobs file knew fewer of today's jobs than the quota ledger (restored from a backup?); the quota counts the ledger's", { userId: r.userId, jobsFile: r.from, ledger: r.to });
+    }
     const removed = await removeLeftoverSpools(this.deps.spoolDir);
     if (removed > 0) logger.info('removed job temp files left by the previous run', { count: removed });
     for (const job of book.interruptRunning()) {
@@ -208,6 +234,14 @@ export class JobPool implements JobRetrier {
 
   private isAdmin(userId: number): boolean {
     return this.deps.admins.includes(userId);
+  }
+
+  /**
+   * Whether Retry may be offered: a config command (its values recorded, so they can be checked
+   * again) that is not itself a retry — a job is run again once, not in a chain.
+   */
+  private canRetry(job: JobRecord): boolean {
+    return job.retryOf === undefined && job.args !== undefined;
   }
 
   private async refuse<R extends Extract<SubmitResult, { accepted: false }>['reason']>(chatId: number, reason: R, message: string): Promise<SubmitResult> {
@@ -313,9 +347,9 @@ export class JobPool implements JobRetrier {
           onEnded: async (result, log) => {
             const status = statusOf(flags, result);
             await live.finish({
-              summary: jobText.summary(job, result, status),
+              summary: jobText.summary(job, result, status, this.canRetry(job)),
               ...(log !== undefined ? { log } : {}),
-              ...(status === 'interrupted' ? { replyMarkup: retryKeyboard(job.id) } : {}),
+              ...(status === 'interrupted' && this.canRetry(job) ? { replyMarkup: retryKeyboard(job.id) } : {}),
             });
           },
         },
@@ -347,7 +381,7 @@ export class JobPool implements JobRetrier {
 
   private notifyInterrupted(job: JobRecord): void {
     this.deps.api
-      .sendMessage({ chat_id: job.chatId, text: jobText.interruptedByRestart(job), reply_markup: retryKeyboard(job.id) })
+      .sendMessage({ chat_id: job.chatId, text: jobText.interruptedByRestart(job, this.canRetry(job)), ...(this.canRetry(job) ? { reply_markup: retryKeyboard(job.id) } : {}) })
       .then(() => this.deps.book.markNotified(job.id))
       .catch((err: unknown) => this.deps.logger.warning('could not tell the owner of an interrupted job', { jobId: job.id, err }));
   }

@@ -34,6 +34,8 @@ export const jobRecordSchema = z.object({
   /** What the user sees, e.g. `/sleep 5`. */
   title: z.string(),
   argv: z.array(z.string()).min(1),
+  /** The user's values by placeholder name (absent in records of older versions and inline jobs). */
+  args: z.record(z.string(), z.string()).optional(),
   cwd: z.string().optional(),
   timeoutMs: z.number().nonnegative(),
   idleTimeoutMs: z.number().positive().optional(),

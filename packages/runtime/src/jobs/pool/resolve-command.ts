@@ -18,7 +18,15 @@ export interface CommandSpec {
 }
 
 export type ResolvedCommand =
-  | { ok: true; argv: string[]; timeoutMs: number; idleTimeoutMs?: number; title: string }
+  | {
+      ok: true;
+      argv: string[];
+      /** The user's values by placeholder name: what a Retry checks again against the config of its day. */
+      values: Record<string, string>;
+      timeoutMs: number;
+      idleTimeoutMs?: number;
+      title: string;
+    }
   | { ok: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments'; message: string };
 
 export interface CommandRequest {
@@ -38,13 +46,15 @@ function titleOf(command: string, args: CommandRequest['args']): string {
 }
 
 export function resolveCommand(request: CommandRequest, commands: Readonly<Record<string, ParsedCommand | CommandSpec>>, isAdmin: boolean): ResolvedCommand {
-  const spec = request.spec ?? commands[request.command];
+  // Own keys only: a command named like an Object.prototype member is not a command.
+  const spec = request.spec ?? (Object.hasOwn(commands, request.command) ? commands[request.command] : undefined);
   if (spec === undefined) return { ok: false, reason: 'unknown-command', message: jobText.unknownCommand(request.command) };
   if (spec.admin === true && !isAdmin) return { ok: false, reason: 'admin-only', message: jobText.adminOnly(request.command) };
   const patterns = spec.args ?? {};
   let argv: string[];
+  let values: Record<string, string>;
   try {
-    const values = typeof request.args === 'string' || request.args === undefined ? valuesFromText(spec.argv, request.args ?? '') : request.args;
+    values = typeof request.args === 'string' || request.args === undefined ? valuesFromText(spec.argv, request.args ?? '') : { ...request.args };
     argv = fillArgv(spec.argv, values, patterns);
   } catch (err) {
     if (!(err instanceof ArgumentError)) throw err;
@@ -53,6 +63,7 @@ export function resolveCommand(request: CommandRequest, commands: Readonly<Recor
   return {
     ok: true,
     argv,
+    values,
     timeoutMs: (spec.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000,
     ...(spec.idleTimeoutSec !== undefined ? { idleTimeoutMs: spec.idleTimeoutSec * 1000 } : {}),
     title: titleOf(request.command, request.args),

@@ -4,7 +4,8 @@
  * tap that is not a Retry button's passes on to them.
  *
  * A tap answers the callback (the user's spinner stops), runs the job again as a new one through
- * whatever retries jobs (the pool: only its owner, only once, see JobPool.retry), then takes the
+ * whatever retries jobs (the pool: only an interrupted job, only its owner, only once, checked
+ * against the current config; see JobPool.retry), then takes the
  * button away. The callback data format is in retry-data.ts.
  */
 import type { Api, Context } from 'node-telegram-bot-api';
@@ -24,7 +25,9 @@ export function retryButtonHandler(pool: JobRetrier, api: Api): (ctx: Context, n
     const userId = ctx.from?.id;
     const result: SubmitResult =
       Number.isInteger(jobId) && userId !== undefined ? await pool.retry(jobId, userId) : { accepted: false, reason: 'not-found', message: jobText.notFound(jobId) };
-    await ctx.answerCallbackQuery({ text: result.accepted ? jobText.retrying(result.job.id) : result.message });
+    const text = result.accepted ? jobText.retrying(result.job.id) : result.message;
+    // A callback answer holds at most 200 characters (a refusal may quote an argument's pattern).
+    await ctx.answerCallbackQuery({ text: text.length > 200 ? `${text.slice(0, 199)}…` : text });
     const message = ctx.callbackQuery?.message;
     if (result.accepted && message !== undefined) {
       // The button has done its job: take it away so nobody taps it again.

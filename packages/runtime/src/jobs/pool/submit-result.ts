@@ -6,4 +6,4 @@ import type { JobRecord } from './job-record.js';
 
 export type SubmitResult =
   | { accepted: true; job: JobRecord; duplicate: boolean; started: boolean }
-  | { accepted: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments' | 'queue-full' | 'quota-exceeded' | 'already-retried' | 'not-found' | 'not-yours' | 'not-finished' | 'stopping'; message: string };
+  | { accepted: false; reason: 'unknown-command' | 'admin-only' | 'bad-arguments' | 'queue-full' | 'quota-exceeded' | 'already-retried' | 'not-found' | 'not-yours' | 'not-interrupted' | 'not-retryable' | 'stopping'; message: string };
