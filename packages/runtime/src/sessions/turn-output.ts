@@ -9,6 +9,7 @@ import type { Logger } from '@botvisor/core';
 import type { Api } from 'node-telegram-bot-api';
 import { LiveOutput, type LiveOutputOptions } from '../jobs/chat/live-output.js';
 import { OutputSpool } from '../jobs/io/output-spool.js';
+import { TypingIndicator } from '../jobs/chat/typing-indicator.js';
 import { TailBuffer } from '../jobs/io/tail-buffer.js';
 
 export interface TurnOutputOptions {
@@ -29,10 +30,12 @@ export class TurnOutput {
   private readonly live: LiveOutput;
   private readonly tail = new TailBuffer(TAIL_BYTES);
   private readonly spool: OutputSpool | undefined;
+  private readonly typing: TypingIndicator;
   private finished: Promise<void> | undefined;
 
   constructor(private readonly options: TurnOutputOptions) {
     this.spool = this.openSpool();
+    this.typing = new TypingIndicator(options.api, options.chatId);
     this.live = new LiveOutput({
       api: options.api,
       chatId: options.chatId,
@@ -49,9 +52,12 @@ export class TurnOutput {
     return this.tail.total;
   }
 
-  /** "typing…" now, the message with the first text. */
+  /**
+   * "typing…" now; the message comes with the first text, at once (the live output's own start
+   * would hold a job's first output back for a moment; an agent's first words should not wait).
+   */
   start(): void {
-    this.live.start();
+    this.typing.start();
   }
 
   write(text: string): void {
@@ -69,6 +75,7 @@ export class TurnOutput {
   }
 
   private async close(note: string | undefined): Promise<void> {
+    this.typing.stop();
     try {
       await this.spool?.end();
       const log = this.spool !== undefined ? { path: this.spool.path, bytes: this.spool.bytes, complete: this.spool.error === undefined } : undefined;
