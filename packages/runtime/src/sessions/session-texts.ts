@@ -35,12 +35,7 @@ export const sessionText = {
   stopping: (name: string, text: string) => `Not sent to ${name}: ${quoted(text)} — the bot is stopping. Send it again in a moment.`,
   noDefault: (names: string[]) =>
     names.length === 0 ? 'I only run commands here. Send /help for the list.' : `Which session? Start your message with ${names.map((n) => `/${n}`).join(' or ')}.`,
-  usage: (name: string) => `Send /${name} followed by your message.`,
   unknownSession: (name: string, names: string[]) => `There is no session "${name}". Sessions: ${names.join(', ')}.`,
-  ended: (names: string[], dropped: number) =>
-    names.length === 0 ? 'No session is running in this chat.' : `Ended ${names.join(', ')}${dropped > 0 ? ` (${plural(dropped, 'waiting message')} dropped)` : ''}. Your next message starts a new one.`,
-  stopped: (names: string[], dropped: number) =>
-    `Stopped ${names.join(', ')} and every process it started${dropped > 0 ? `; ${plural(dropped, 'waiting message')} dropped` : ''}. Your next message starts a new session.`,
   stopNote: () => '⏹ Stopped.',
   idleEnded: (name: string, idleSec: number) => `💤 ${name} ended after ${idleSec} s without a message; your next message starts a new session.`,
   exited: (name: string, failure: string | undefined, dropped: number) =>
@@ -48,6 +43,4 @@ export const sessionText = {
   turnTimeout: (name: string, sec: number) => `⏱ ${name} did not finish its reply within ${sec} s; the session was stopped. Your next message starts a new one.`,
   restart: (name: string, pending: number) =>
     `🔄 ${name}: session ended by a restart${pending > 0 ? ` (${plural(pending, 'message was', 'messages were')} not answered)` : ''}; your next message starts a new one.`,
-  none: () => 'No sessions are running.',
-  list: (rows: string[]) => ['Sessions:', ...rows].join('\n'),
 };

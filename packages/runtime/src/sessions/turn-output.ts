@@ -8,8 +8,8 @@
 import type { Logger } from '@botvisor/core';
 import type { Api } from 'node-telegram-bot-api';
 import { LiveOutput, type LiveOutputOptions } from '../jobs/chat/live-output.js';
-import { OutputSpool } from '../jobs/io/output-spool.js';
 import { TypingIndicator } from '../jobs/chat/typing-indicator.js';
+import { OutputSpool } from '../jobs/io/output-spool.js';
 import { TailBuffer } from '../jobs/io/tail-buffer.js';
 
 export interface TurnOutputOptions {
