@@ -16,6 +16,7 @@ const BENCHES = [
   { name: 'treekill', what: 'tree kill vs tree-kill alone', full: [], quick: ['--quick'] },
   { name: 'store', what: 'durable store vs lowdb stock JSONFile adapter', full: [], quick: [], quickEnv: { BENCH_BURST_UPDATES: '2000', BENCH_SEQUENTIAL_WRITES: '100', BENCH_ROUNDS: '2' } },
   { name: 'jobs', what: 'CLI output throughput vs exec; outbox delivery vs the theoretical 30/s', full: [], quick: ['--sizes', '1,10,100', '--rounds', '2'] },
+  { name: 'sessions', what: '20 concurrent agent sessions: first-token latency p50/p99, RSS per session', full: [], quick: ['--rounds', '1'] },
   { name: 'sim', what: 'bot-api-sim requests/s and round trips/s', full: [], quick: ['--seconds', '2'] },
 ];
 

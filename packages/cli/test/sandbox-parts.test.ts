@@ -3,20 +3,20 @@
  * generated config (valid for core's own loader), the demo commands, the info file, what a typed
  * line means, which button `:N` taps, and how an entry is shown.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TranscriptEntry } from '@botvisor/bot-api-sim';
 import { resolveConfig } from '@botvisor/core';
-import { TempDirs } from '@botvisor/testkit';
+import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { CliError, EXIT } from '../src/exit-codes.js';
 import { ButtonBoard } from '../src/sandbox/chat/button-board.js';
 import { parseChatLine } from '../src/sandbox/chat/chat-line.js';
 import { EDIT_TAIL_LINES, MAX_LINES, renderEntry } from '../src/sandbox/chat/chat-render.js';
 import { resolveChatTarget } from '../src/sandbox/chat/chat-target.js';
-import { demoCommands } from '../src/sandbox/demo-commands.js';
+import { demoCommands, demoSessions } from '../src/sandbox/demo-commands.js';
 import { sandboxConfig } from '../src/sandbox/sandbox-config.js';
 import { SANDBOX_CHAT_ID, SANDBOX_TOKEN, SANDBOX_USER } from '../src/sandbox/sandbox-identity.js';
 import { readSandboxInfo, writeSandboxInfo } from '../src/sandbox/sandbox-info.js';
@@ -76,6 +76,7 @@ describe('sandbox config', () => {
     const [bridge, alerts] = c.bots;
     expect(bridge).to.deep.include({ name: 'bridge', kind: 'bridge', polling: true, allow: [SANDBOX_USER.id], admins: [SANDBOX_USER.id], token: SANDBOX_TOKEN });
     expect(Object.keys(bridge?.commands ?? {})).to.deep.equal(['uptime', 'df', 'counter', 'bigoutput', 'sleep']);
+    expect(bridge?.sessions.agent).to.deep.include({ protocol: 'stream-json', default: true });
     expect(alerts).to.deep.include({ name: 'alerts', kind: 'alerts', polling: false, chats: [SANDBOX_CHAT_ID], token: SANDBOX_TOKEN });
   });
 
@@ -89,6 +90,23 @@ describe('sandbox config', () => {
     const secs = new RegExp(cmds.sleep?.args?.secs as string);
     expect(['5', '999'].every((s) => secs.test(s))).to.equal(true);
     expect(['', '1000', '5; rm -rf /', '-1'].some((s) => secs.test(s))).to.equal(false);
+  });
+
+  it('the demo agent speaks stream-json: it streams its reply, remembers the previous message and reports a cost', async () => {
+    const argv = demoSessions().agent?.argv as string[];
+    const input = ['first', 'second'].map((content) => JSON.stringify({ type: 'user', message: { role: 'user', content } })).join('\n');
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stdin.write(`${input}\n`);
+    await waitFor(() => out.split('\n').filter((l) => l.includes('"type":"result"')).length === 2, { timeoutMs: 15_000, what: 'two result events' });
+    child.kill();
+    const events = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; total_cost_usd?: number; message?: { content: Array<{ text: string }> } });
+    const texts = events.filter((e) => e.type === 'assistant').map((e) => e.message?.content[0]?.text ?? '');
+    expect(texts).to.include('Before that, you said: "first".');
+    expect(events.filter((e) => e.type === 'result').map((e) => e.total_cost_usd)).to.deep.equal([0.01, 0.01]);
   });
 
   it('the counter counts 1, 2, 3 … (its first seconds)', async () => {

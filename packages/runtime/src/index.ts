@@ -29,6 +29,7 @@ export { UncertainDeliveryError } from './outbox/send-policy.js';
 export { splitMarkup } from './outbox/split-markup.js';
 export { splitText, TELEGRAM_TEXT_LIMIT, type TextPart } from './outbox/split-text.js';
 export { Backoff } from './polling/backoff.js';
+export * from './sessions/index.js';
 export { type Decoration, type DecorationOptions, type DecorationState, decorateInBackground } from './telegram/decorate-in-background.js';
 export { describeApiError } from './telegram/describe-api-error.js';
 export { guardEnvelope, isTelegramEnvelope } from './telegram/envelope-guard.js';

@@ -2,18 +2,22 @@
  * The bridge bot (`kind: "bridge"`): CLI tools from a chat. Each of the config's `commands`
  * becomes a Telegram command that runs a job through the runtime's job pool (argv only, patterns,
  * live edited output, Retry after a crash); built-ins cover the rest: /start, /help, /status,
- * /jobs, /stop [job|all], /restart (admins), /whoami. Written only with the runtime's public API.
+ * /jobs, /stop [job|session|all], /restart (admins), /whoami. The config's `sessions` add
+ * conversations with long-lived CLI agents (session-routes.ts). Written only with the runtime's public API.
  */
-import { type Decoration, decorateInBackground, defineBot } from '@botvisor/runtime';
+import { type Decoration, decorateInBackground, defineBot, emptySessionsFile, sessionsFileSchema } from '@botvisor/runtime';
 import type { Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import { ButtonRegistry } from './button-registry.js';
 import { CommandTable } from './command-table.js';
+import { installSessionRoutes } from './session-routes.js';
 import { bridgeText } from './texts.js';
 
 const stateSchema = z.object({
   /** Set by /restart, read after the restart: who to tell "back after N s". */
   restartNotice: z.object({ chatId: z.number().int(), requestedAt: z.number() }).nullable(),
+  /** Sessions' budget ledger and live agents (see session-routes.ts). */
+  sessions: sessionsFileSchema.default(emptySessionsFile()),
 });
 type BridgeState = z.infer<typeof stateSchema>;
 
@@ -22,7 +26,7 @@ const BUILT_INS: Array<{ name: string; description: string; usage?: string; admi
   { name: 'help', description: 'this list' },
   { name: 'status', description: 'this bot and the fleet' },
   { name: 'jobs', description: 'your latest jobs' },
-  { name: 'stop', description: 'stop your running job (all: also your queued ones)', usage: '[job|all]' },
+  { name: 'stop', description: "stop your running job and this chat's session (all: also your queued jobs)", usage: '[job|session|all]' },
   { name: 'restart', description: 'restart this bot', admin: true },
   { name: 'whoami', description: 'your id and rights' },
 ];
@@ -48,6 +52,9 @@ export default defineBot<BridgeState>(
       const usage = Object.keys(spec.args).map((a) => `<${a}>`).join(' ');
       table.add({ name, description: spec.description ?? `runs ${spec.argv[0]}`, usage, source: 'config', admin: spec.admin }, config.index);
     }
+
+    // Before the catch-all for unknown commands below: /new, /sessions and one command per session.
+    const sessions = installSessionRoutes(bot, runtime, table, isAdmin);
 
     const buttons = new ButtonRegistry();
     buttons.declare({ name: 'stop a running job (/jobs)', example: 'bridge:stop:1' });
@@ -103,10 +110,14 @@ export default defineBot<BridgeState>(
       return bridgeText.stopped(r.stopped, 0);
     };
 
-    bot.command('stop', (ctx) => {
+    bot.command('stop', async (ctx) => {
       const u = userOf(ctx);
-      if (u === undefined) return;
-      return ctx.reply(stopFor(u.id, String(ctx.match ?? '').trim().replace(/^#/, '')));
+      if (u === undefined || ctx.chatId === undefined) return;
+      const arg = String(ctx.match ?? '').trim().replace(/^#/, '');
+      const ended = await sessions?.stopInChat(ctx.chatId, arg);
+      if (ended !== undefined && arg !== '' && arg !== 'all') return ctx.reply(bridgeText.sessionsStopped(ended.ended, ended.dropped)); // /stop <session>
+      const jobs = stopFor(u.id, arg);
+      await ctx.reply(ended !== undefined && ended.ended.length > 0 ? `${bridgeText.sessionsStopped(ended.ended, ended.dropped)}\n${jobs}` : jobs);
     });
 
     bot.on('callback_query', async (ctx, next) => {
@@ -146,6 +157,9 @@ export default defineBot<BridgeState>(
       return ctx.reply(bridgeText.unknown(m[1] as string));
     });
 
+    // Anything else a person writes goes to the chat's default session, when there are sessions.
+    if (sessions !== undefined) bot.on('message', (ctx) => sessions.plainMessage(ctx));
+
     buttons.verify(); // throws a GhostButtonError: bot setup fails, loudly
 
     // The command menu only decorates the bot: tried in the background, so a rate-limited or
@@ -167,5 +181,5 @@ export default defineBot<BridgeState>(
       stop: () => menu?.stop(),
     });
   },
-  { state: { defaults: () => ({ restartNotice: null }), schema: stateSchema } },
+  { state: { defaults: () => ({ restartNotice: null, sessions: emptySessionsFile() }), schema: stateSchema } },
 );

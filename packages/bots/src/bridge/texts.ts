@@ -36,5 +36,9 @@ export const bridgeText = {
   restartRefused: () => 'Only an admin may restart me.',
   restarting: () => 'Restarting…',
   backAfter: (seconds: number) => `Back after ${seconds} s.`,
+  sessionsStopped: (names: string[], dropped: number) =>
+    names.length === 0
+      ? 'No session is running in this chat.'
+      : `Stopped ${names.join(', ')} and every process it started${dropped > 0 ? ` (${dropped} waiting message${dropped === 1 ? '' : 's'} dropped)` : ''}. Your next message starts a new session.`,
   unknown: (cmd: string) => `I don't know /${cmd}. Send /help for the list.`,
 };

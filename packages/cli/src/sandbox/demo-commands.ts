@@ -23,3 +23,32 @@ export function demoCommands(node: string = process.execPath): DemoCommands {
     sleep: { argv: ['sleep', '{secs}'], args: { secs: '^[0-9]{1,3}$' }, description: 'sleeps for secs seconds (try /jobs and /stop meanwhile)' },
   };
 }
+
+type DemoSessions = NonNullable<RawConfig['bots'][number]['sessions']>;
+
+/**
+ * A tiny agent speaking Claude Code's stream-json: it remembers the conversation (one process per
+ * chat), streams each reply in a few pieces, and reports a made-up cost, so the budget shows too.
+ */
+const DEMO_AGENT_JS = [
+  "const out=(o)=>process.stdout.write(JSON.stringify(o)+'\\n');const said=[];",
+  "require('readline').createInterface({input:process.stdin}).on('line',(l)=>{let m;try{m=JSON.parse(l)}catch{return}",
+  "if(m.type!=='user')return;const text=String(m.message.content);said.push(text);const n=said.length;",
+  "const parts=['Turn '+n+' of this conversation (agent pid '+process.pid+').','You said: '+JSON.stringify(text)+'.',",
+  "n>1?'Before that, you said: '+JSON.stringify(said[n-2])+'.':'Send another message: I will remember this one.'];",
+  "let i=0;const next=()=>{if(i<parts.length){out({type:'assistant',message:{role:'assistant',content:[{type:'text',text:parts[i++]}]}});setTimeout(next,600)}",
+  "else out({type:'result',subtype:'success',is_error:false,total_cost_usd:0.01,usage:{input_tokens:50*n,output_tokens:40}})};next()})",
+].join('');
+
+export function demoSessions(node: string = process.execPath): DemoSessions {
+  return {
+    agent: {
+      argv: [node, '-e', DEMO_AGENT_JS],
+      protocol: 'stream-json',
+      idleTimeoutSec: 300,
+      budget: { dailyCostUsd: 0.2 },
+      default: true,
+      description: 'a demo agent that remembers the conversation (or just write; /new forgets, /stop ends it)',
+    },
+  };
+}

@@ -5,7 +5,7 @@
  * send-only, reporting to the user's chat. Only builds the object; run-sandbox.ts writes it.
  */
 import type { RawConfig } from '@botvisor/core';
-import { demoCommands } from './demo-commands.js';
+import { demoCommands, demoSessions } from './demo-commands.js';
 import { SANDBOX_CHAT_ID, SANDBOX_USER } from './sandbox-identity.js';
 import { SANDBOX_HOST } from './sandbox-settings.js';
 
@@ -26,7 +26,7 @@ export function sandboxConfig(o: SandboxConfigInput): RawConfig {
     // Ctrl-C should feel quick: a running demo job gets 5 s, not production's 10 s.
     supervisor: { stopGraceMs: 5000 },
     bots: [
-      { name: 'bridge', kind: 'bridge', tokenFile: o.tokenFile, allow: [SANDBOX_USER.id], admins: [SANDBOX_USER.id], commands: demoCommands() },
+      { name: 'bridge', kind: 'bridge', tokenFile: o.tokenFile, allow: [SANDBOX_USER.id], admins: [SANDBOX_USER.id], commands: demoCommands(), sessions: demoSessions() },
       { name: 'alerts', kind: 'alerts', tokenFile: o.tokenFile, chats: [SANDBOX_CHAT_ID] },
     ],
   };

@@ -11,8 +11,10 @@ export {
   type ParsedBot,
   type ParsedCommand,
   type ParsedConfig,
+  type ParsedSession,
   type RawConfig,
   type SupervisorSettings,
+  sessionSchema,
   supervisorSchema,
 } from './schema.js';
 export { resolveToken, TOKEN_SHAPE, type TokenSource } from './tokens.js';

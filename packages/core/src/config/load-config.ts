@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { tokenHash } from '../lock/polling-lock.js';
 import { registerBotToken, registerSecret } from '../log/redact.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
-import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type SupervisorSettings } from './schema.js';
+import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type ParsedSession, type SupervisorSettings } from './schema.js';
 import { resolveToken } from './tokens.js';
 
 export type BotKind = 'bridge' | 'alerts' | 'custom';
@@ -37,6 +37,8 @@ export interface ResolvedBot {
   allow?: number[];
   admins: number[];
   commands: Record<string, ParsedCommand>;
+  /** bridge: conversations with long-lived CLI processes, by name. */
+  sessions: Record<string, ParsedSession>;
   chats: number[];
 }
 
@@ -158,10 +160,12 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       }
       for (const declared of Object.keys(command.args)) if (!used.has(declared)) issues.push({ path: `${at}.commands.${name}.args.${declared}`, message: `argument "${declared}" is not used in argv; use {${declared}} in argv or remove it` });
     }
-    // Commands run programs on this machine: who may run them is said out loud, never a silent default.
-    if (Object.keys(bot.commands).length > 0 && bot.allow === undefined) {
-      issues.push({ path: `${at}.allow`, message: `"${bot.name}" runs CLI commands but has no allow list, so anyone on Telegram could run them; set "allow": [your Telegram user ids], or "allow": "anyone" to allow that on purpose` });
+    // Commands and sessions run programs on this machine: who may run them is said out loud, never a silent default.
+    const runsPrograms = Object.keys(bot.commands).length > 0 || Object.keys(bot.sessions).length > 0;
+    if (runsPrograms && bot.allow === undefined) {
+      issues.push({ path: `${at}.allow`, message: `"${bot.name}" runs CLI commands or sessions but has no allow list, so anyone on Telegram could run them; set "allow": [your Telegram user ids], or "allow": "anyone" to allow that on purpose` });
     }
+    checkSessions(bot, kind, at, issues);
     if (kind === 'alerts' && bot.chats.length === 0) issues.push({ path: `${at}.chats`, message: 'an alerts bot needs at least one chat id to send events to' });
 
     let module: string | undefined;
@@ -189,6 +193,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       ...(Array.isArray(bot.allow) ? { allow: bot.allow } : {}),
       admins: bot.admins,
       commands: bot.commands,
+      sessions: bot.sessions,
       chats: bot.chats,
     });
   });
@@ -240,4 +245,18 @@ function assignPollers(bots: ResolvedBot[], parsed: ParsedBot[], issues: ConfigI
     const poller = explicit[0] ?? group.find((b) => b.kind !== 'alerts' && parsed[indexOf(b.name)]?.polling !== false);
     if (poller !== undefined) poller.polling = true;
   }
+}
+
+/** Cross-field rules of `sessions`: names apart from commands, one default, budgets where usage is reported. */
+function checkSessions(bot: ParsedBot, kind: BotKind, at: string, issues: ConfigIssue[]): void {
+  const entries = Object.entries(bot.sessions);
+  if (entries.length === 0) return;
+  if (kind === 'alerts') issues.push({ path: `${at}.sessions`, message: 'an alerts bot has no sessions; put them on a bridge bot' });
+  for (const [name, session] of entries) {
+    if (name in bot.commands) issues.push({ path: `${at}.sessions.${name}`, message: `"${name}" is also a command; a session and a command cannot share a name` });
+    if (session.budget !== undefined && session.protocol !== 'stream-json') issues.push({ path: `${at}.sessions.${name}.budget`, message: 'a budget needs protocol "stream-json": a "lines" session reports no usage' });
+    if (session.budget !== undefined && session.budget.dailyCostUsd === undefined && session.budget.dailyTokens === undefined) issues.push({ path: `${at}.sessions.${name}.budget`, message: 'expected dailyCostUsd, dailyTokens or both' });
+  }
+  const defaults = entries.filter(([, s]) => s.default).map(([n]) => n);
+  if (defaults.length > 1) issues.push({ path: `${at}.sessions`, message: `only one session may be the default; ${defaults.join(' and ')} both say "default": true` });
 }

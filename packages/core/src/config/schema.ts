@@ -39,6 +39,37 @@ export const commandSchema = z.strictObject({
   admin: z.boolean().default(false),
 });
 
+/**
+ * A conversation with a long-lived CLI (an agent, a REPL): one process per (chat, session name),
+ * fed through stdin, answering in a stream. See runtime/src/sessions/.
+ */
+export const sessionSchema = z.strictObject({
+  /** The program and its arguments. Never run through a shell; no placeholders. */
+  argv: z.array(z.string().min(1, 'argv entries must not be empty')).min(1, 'expected at least the program name, e.g. ["python3", "-i", "-q"]'),
+  /** `lines`: one line in, the reply is what it prints until quiet for turnIdleMs. `stream-json`: Claude Code's stream-json shapes. */
+  protocol: z.enum(['lines', 'stream-json'], { error: 'expected "lines" or "stream-json"' }),
+  /** lines: a turn ends after this long without output. */
+  turnIdleMs: z.number().int().min(50, 'expected at least 50 ms').max(600_000, 'expected at most 600000 ms').default(1500),
+  /** A turn that has not ended after this long stops the session. */
+  turnTimeoutSec: z.number().positive().max(24 * 3600).default(1800),
+  /** The process ends after this long without a message. */
+  idleTimeoutSec: z.number().positive().max(7 * 24 * 3600).default(600),
+  /** Processes of this session at once, across all chats. */
+  maxSessions: z.number().int().min(1).max(1000).default(4),
+  /** Messages waiting per session while a turn runs; more are refused. */
+  queueLimit: z.number().int().min(1).max(1000).default(20),
+  /** Per user per UTC day (stream-json only: lines report no usage). */
+  budget: z
+    .strictObject({
+      dailyCostUsd: z.number().positive('expected a positive amount of US dollars').optional(),
+      dailyTokens: z.number().int().positive('expected a positive number of tokens').optional(),
+    })
+    .optional(),
+  /** Plain messages (not commands) go to the chat's default session. */
+  default: z.boolean().default(false),
+  description: z.string().max(256).optional(),
+});
+
 export const botSchema = z.strictObject({
   name: z.string().regex(BOT_NAME_PATTERN, 'expected a name of lowercase letters, digits, - or _, starting with a letter, at most 32 characters'),
   kind: z.enum(['bridge', 'alerts', 'custom']).optional(),
@@ -62,6 +93,8 @@ export const botSchema = z.strictObject({
   allow: z.union([z.array(telegramId), z.literal('anyone')], { error: 'expected a list of Telegram user ids, e.g. [1001], or "anyone"' }).optional(),
   admins: z.array(telegramId).default([]),
   commands: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'command names are lowercase letters, digits and _ (as Telegram requires)'), commandSchema).default({}),
+  /** bridge bots: conversations with long-lived CLI processes, by name (`/<name> text`). */
+  sessions: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'session names are lowercase letters, digits and _ (they are Telegram commands)'), sessionSchema).default({}),
   /** alerts bots: where to send events. */
   chats: z.array(telegramId).default([]),
 });
@@ -110,3 +143,4 @@ export type RawConfig = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ParsedBot = z.output<typeof botSchema>;
 export type ParsedCommand = z.output<typeof commandSchema>;
+export type ParsedSession = z.output<typeof sessionSchema>;

@@ -18,6 +18,7 @@ import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { type IpcMessageOf, type Logger, type ProcessRef, readProcess, settlesWithin } from '@botvisor/core';
 import { ArgumentError, fillArgv } from './arguments/fill-argv.js';
 import { jobEnv, newJobMarker, treeCookieFor } from './environment/job-env.js';
@@ -53,6 +54,10 @@ export interface JobSpec {
   tailBytes?: number;
   /** Where the full-output temp file goes. Default the OS temp folder. */
   spoolDir?: string;
+  /** Keep the full output in a temp file (default true). A long-lived session keeps its own per-turn logs instead. */
+  spool?: boolean;
+  /** `pipe`: the job reads what `handle.stdin` writes (a session's agent). Default: no input. */
+  stdin?: 'ignore' | 'pipe';
   /** Default: the supervisor's cookie from the environment, or one for this bot process. */
   treeCookie?: string;
   /** Aborting it is the same as `cancel()`. */
@@ -107,6 +112,8 @@ export interface JobHandle {
   readonly result: Promise<JobResult>;
   /** The root process, once started. */
   readonly process: ProcessRef | undefined;
+  /** The job's input, when started with `stdin: 'pipe'`; its errors (EPIPE from a dead job) are contained. */
+  readonly stdin?: Writable | undefined;
   readonly outputBytes: number;
   /** The current tail of output, as text. */
   tail(): string;
@@ -202,7 +209,7 @@ class JobRun {
         cwd: spec.cwd,
         env,
         detached: true, // its own process group (and session): killable as one, away from the bot's group
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
         shell: false,
         windowsHide: true,
       });
@@ -253,6 +260,8 @@ class JobRun {
       else spec.signal.addEventListener('abort', () => this.cancel(), { once: true });
     }
 
+    // A write to a job that just died fails with EPIPE, asynchronously: contained here, the exit tells the rest.
+    this.child.stdin?.on('error', (err) => deps.logger?.info('job input closed', { jobId: this.id, err }));
     const run = this;
     this.handle = {
       id: this.id,
@@ -261,6 +270,7 @@ class JobRun {
       get process() {
         return run.ref;
       },
+      stdin: this.child.stdin ?? undefined,
       get outputBytes() {
         return run.drain.bytes;
       },
@@ -270,6 +280,7 @@ class JobRun {
   }
 
   private openSpool(): OutputSpool | undefined {
+    if (this.spec.spool === false) return undefined;
     try {
       return new OutputSpool(this.spec.spoolDir ?? path.join(os.tmpdir(), 'botvisor-jobs'), this.id);
     } catch (err) {

@@ -19,8 +19,10 @@ import { TypingIndicator } from './typing-indicator.js';
 export interface LiveOutputOptions {
   api: Api;
   chatId: number | string;
-  /** First line of the first message, e.g. `▶ job 12 · /logs nginx`. */
-  title: string;
+  /** First line of the first message, e.g. `▶ job 12 · /logs nginx`. None: the output alone (a session's reply). */
+  title?: string;
+  /** `pre` (default): output as a code block. `plain`: as text (an agent's prose). */
+  format?: 'pre' | 'plain';
   /** File name for the document, e.g. `job-12.log`. */
   filename: string;
   /** Minimum time between two updates of the live message. Default 1500 ms. */
@@ -37,8 +39,8 @@ export interface LiveOutputOptions {
 }
 
 export interface LiveOutputEnd {
-  /** One line about how the job ended. */
-  summary: string;
+  /** One line about how the job ended. None: no closing message (a document still gets a caption). */
+  summary?: string;
   /** The full log, when it still exists. */
   log?: { path: string; bytes: number; complete: boolean };
   /** A keyboard under the summary (e.g. Retry). */
@@ -96,7 +98,7 @@ export class LiveOutput {
     this.threshold = options.documentThresholdBytes ?? 64 * 1024;
     this.tailChars = options.tailChars ?? 1500;
     this.typing = new TypingIndicator(options.api, options.chatId);
-    this.current = { id: undefined, prefix: `${options.title}\n`, body: '', shown: '' };
+    this.current = { id: undefined, prefix: options.title !== undefined ? `${options.title}\n` : '', body: '', shown: '' };
   }
 
   /** Shows "typing…" now and the live message shortly (a quick job shows its output at once instead). */
@@ -138,6 +140,7 @@ export class LiveOutput {
       this.options.logger?.warning('could not show the rest of a job\'s output', { chatId: this.options.chatId, err });
     }
     let summary = end.summary;
+    const captionHead = end.summary !== undefined ? `${end.summary}\n` : '';
     if (this.overflowed && end.log !== undefined) {
       const incomplete = end.log.complete ? '' : ' (incomplete: the log could not be written in full)';
       try {
@@ -146,16 +149,17 @@ export class LiveOutput {
           path: end.log.path,
           bytes: end.log.bytes,
           filename: this.options.filename,
-          caption: `${end.summary}\nFull output: ${formatBytes(end.log.bytes)}${incomplete}`,
+          caption: `${captionHead}Full output: ${formatBytes(end.log.bytes)}${incomplete}`,
           ...(end.replyMarkup !== undefined ? { replyMarkup: end.replyMarkup } : {}),
         });
         return;
       } catch (err) {
         if (err instanceof UncertainDeliveryError) return; // it may have arrived: never twice
         this.options.logger?.warning('could not send a job log as a document', { chatId: this.options.chatId, err });
-        summary = `${end.summary}\n(The full log of ${formatBytes(end.log.bytes)} could not be sent.)`;
+        summary = `${captionHead}(The full log of ${formatBytes(end.log.bytes)} could not be sent.)`;
       }
     }
+    if (summary === undefined) return;
     await this.options.api.sendMessage({ chat_id: this.options.chatId, text: summary, ...(end.replyMarkup !== undefined ? { reply_markup: end.replyMarkup } : {}) });
   }
 
@@ -179,7 +183,8 @@ export class LiveOutput {
     if (this.overflowed) {
       if (this.current.id === GONE) this.current = { id: undefined, prefix: '', body: '', shown: '' };
       const tail = (this.options.tail?.() ?? '').slice(-this.tailChars);
-      this.current.prefix = `${this.options.title}\n… ${formatBytes(this.bytes)} of output so far; the whole log comes as a file at the end.\n`;
+      const title = this.options.title !== undefined ? `${this.options.title}\n` : '';
+      this.current.prefix = `${title}… ${formatBytes(this.bytes)} of output so far; the whole log comes as a file at the end.\n`;
       this.current.body = readableOutput(tail);
       await this.show(this.current);
       return;
@@ -211,7 +216,7 @@ export class LiveOutput {
     const placeholder = message.prefix !== '' && body.trim() === '' ? this.placeholder : '';
     const text = `${message.prefix}${body}${placeholder}`;
     if (text === message.shown || text.trim() === '') return;
-    const entities: MessageEntity[] = body.trim() !== '' ? [{ type: 'pre', offset: message.prefix.length, length: body.length }] : [];
+    const entities: MessageEntity[] = body.trim() !== '' && this.options.format !== 'plain' ? [{ type: 'pre', offset: message.prefix.length, length: body.length }] : [];
     try {
       if (message.id === undefined) {
         const sent = await this.options.api.sendMessage({ chat_id: this.options.chatId, text, ...(entities.length > 0 ? { entities } : {}) });
