@@ -5,6 +5,7 @@ import { ConfigError, createLogger, descendants, isDeadState, loadConfig, readPr
 import { Supervisor } from '@botvisor/supervisor';
 import { FAKE_AGENT, fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { BUILTIN_MODULES } from './support/builtin-modules.js';
 
 const FAST_BRIDGE = fileURLToPath(new URL('./fixtures/fast-bridge.js', import.meta.url));
 const ADA = { id: 1001, first_name: 'Ada' };
@@ -34,7 +35,7 @@ describe('bridge sessions under a real supervisor', function () {
   async function start(bots: object[]): Promise<Supervisor> {
     const file = writeConfig(bots);
     const config = loadConfig(file);
-    const sup = await Supervisor.start({ config, configFile: file, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    const sup = await Supervisor.start({ config, configFile: file, builtinModules: BUILTIN_MODULES, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
     bed.onCleanup(() => sup.stop());
     await sup.waitReady(30_000);
     return sup;
