@@ -35,6 +35,23 @@ describe('alert coalescer', () => {
     expect(c.add({ kind: 'crashed', bot: 'a', at: at(3), message: 'a crashed' })[0]?.type).to.equal('send');
   });
 
+  it("sends a bot's problem with its sentence, edits it while it holds, notes its clearing briefly, and a problem that comes back is a new message", () => {
+    let now = 0;
+    const c = new AlertCoalescer({ now: () => now, editEveryMs: 3000 });
+    const sentence = 'another process outside this supervisor is polling this token: 3 conflicts in the last 7 s; stop it';
+    const problem = (s: number, text = sentence) => ({ kind: 'problem', bot: 'main', at: at(s), message: `bot main: ${text}` });
+    const raised = c.add(problem(0));
+    expect(raised[0]).to.include({ type: 'send' });
+    expect(raised[0]?.text).to.equal(`⚠️ bot main: ${sentence} (03:00:00 UTC)`);
+    now += 5000;
+    expect(c.add(problem(5, sentence.replace('3 conflicts in the last 7 s', '9 conflicts in the last 65 s')))[0]).to.include({ type: 'edit' });
+    now += 1000;
+    const cleared = c.add({ kind: 'problem-cleared', bot: 'main', at: at(6), message: `bot main: problem cleared (${sentence})` });
+    expect(cleared).to.deep.equal([{ type: 'send', key: 'main:problem-cleared', text: '🆗 bot main: the problem has cleared (03:00:06 UTC)' }]);
+    now += 1000;
+    expect(c.add(problem(7))[0], 'the problem is back: a new message').to.include({ type: 'send' });
+  });
+
   it('says when the next edit is due', () => {
     let now = 0;
     const c = new AlertCoalescer({ now: () => now, editEveryMs: 3000 });

@@ -166,7 +166,7 @@ describe('bot process (real forked bots against the simulator)', function () {
     writeFileSync(inst.configFile, JSON.stringify(cfg));
     const bot = startBot(bed.tracker, inst, { ipc: false });
     expect(await bot.exited()).to.equal(78);
-    expect(bot.stderr).to.match(/start-up failed at (deleteWebhook|getMe): .*the Bot API refused the token/);
+    expect(bot.stderr).to.match(/^botvisor-bot: the Bot API refused the token at (deleteWebhook|getMe) \(404 Not Found\); check it with @BotFather and fix the config$/m);
     expect(bot.stderr).to.not.include(token.split(':')[1] as string);
   });
 });

@@ -164,8 +164,10 @@ function renderSummary(state) {
   for (const b of state.bots) counts[b.state] = (counts[b.state] ?? 0) + 1;
   const parts = [h('strong', { text: `${state.bots.length} bot${state.bots.length === 1 ? '' : 's'}` })];
   for (const name of ['ready', 'starting', 'stopping', 'backoff', 'errored', 'stopped']) if (counts[name]) parts.push(` · ${counts[name]} ${name}`);
+  const troubled = state.bots.filter((b) => b.problem).length;
+  if (troubled) parts.push(` · ${troubled} with a problem`);
   byId('fleet-summary').replaceChildren(...parts);
-  const bad = (counts.errored ?? 0) + (counts.backoff ?? 0);
+  const bad = Math.max((counts.errored ?? 0) + (counts.backoff ?? 0), troubled);
   document.title = bad > 0 ? `(${bad} down) botvisor dashboard` : 'botvisor dashboard';
 }
 
@@ -187,6 +189,9 @@ function createCard(bot) {
     lastExit: fact('Last exit', 'last-exit', true),
   };
   const state = h('span', { class: 'state', 'data-field': 'state' });
+  // Why the bot cannot do its job, in the supervisor's words (the same sentence as `botvisor status`).
+  const problem = h('p', { class: 'problem', role: 'status', 'data-field': 'problem' });
+  problem.hidden = true;
   const restart = h('button', { type: 'button', class: 'btn', 'aria-label': `Restart ${bot.name}`, text: 'Restart' });
   restart.hidden = Boolean(app.session?.readOnly);
   restart.addEventListener('click', () => restartBot(bot.name, restart));
@@ -200,12 +205,14 @@ function createCard(bot) {
       'article',
       { class: 'bot', 'data-bot': bot.name, 'aria-labelledby': `bot-${n}-title` },
       h('div', { class: 'bot-head' }, h('h3', { id: `bot-${n}-title`, text: bot.name }), h('span', { class: 'kind', text: bot.kind }), state),
+      problem,
       h('dl', { class: 'facts' }, Object.values(facts).map((f) => f.wrap)),
       h('div', { class: 'children', role: 'group', 'aria-labelledby': `bot-${n}-children` }, childrenTitle, childrenBox),
       h('div', { class: 'actions' }, restart),
       details,
     ),
     state,
+    problem,
     facts,
     restart,
     childrenTitle,
@@ -248,6 +255,9 @@ function updateCard(card, bot) {
   card.el.dataset.state = bot.state;
   card.state.className = `state state-${bot.state}`;
   card.state.textContent = bot.state;
+  card.el.dataset.problem = bot.problem ? 'yes' : 'no';
+  card.problem.hidden = !bot.problem;
+  card.problem.textContent = bot.problem ?? '';
   const f = card.facts;
   f.pid.dd.textContent = bot.pid ?? '—';
   f.uptime.dd.textContent = bot.state === 'ready' ? duration(bot.uptimeMs) : '—';

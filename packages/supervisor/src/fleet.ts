@@ -31,6 +31,8 @@ export interface FleetWiring {
   locks: TokenLocks;
   metrics: SupervisorMetrics;
   router: EventRouter;
+  /** Each bot's output log (its stdout and stderr), by bot name. */
+  outputLog: (bot: string) => Logger;
   fork?: ForkBot;
 }
 
@@ -42,7 +44,6 @@ export class Fleet {
 
   /** Creates the ManagedBot of every configured bot; starts none. */
   enlist(w: FleetWiring): void {
-    const output = w.logger.child({ source: 'bot-output' });
     for (const bot of this.config.bots) {
       this.bots.set(
         bot.name,
@@ -56,7 +57,7 @@ export class Fleet {
           lock: w.locks.heldFor(bot.name),
           env: w.env,
           logger: w.logger.child({ bot: bot.name }),
-          output,
+          output: w.outputLog(bot.name),
           events: w.events,
           registry: w.registry,
           ...(w.fork !== undefined ? { fork: w.fork } : {}),
@@ -126,7 +127,8 @@ export class Fleet {
     const errored = enabled.find((b) => b.state === 'errored');
     if (errored !== undefined) {
       const last = errored.status().lastExit;
-      throw new Error(`bot ${errored.name} errored${last !== null ? ` (last exit: ${last.signal ?? `code ${last.code}`})` : ''}; see its log`);
+      const st = errored.status();
+      throw new Error(`bot ${errored.name} errored: ${st.problem ?? (last !== null ? `last exit: ${last.signal ?? `code ${last.code}`}` : 'see its log')}`);
     }
     const waiting = enabled.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`);
     if (waiting.length > 0) throw new Error(`not every bot was ready within ${timeoutMs} ms: ${waiting.join(', ')}`);

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
+import { BotOutputLogs } from './bot/bot-output-log.js';
 import type { ForkBot } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
@@ -68,6 +69,7 @@ export class Supervisor {
     private readonly locks: TokenLocks,
     private readonly fleet: Fleet,
     private readonly metrics: SupervisorMetrics,
+    private readonly outputLogs: BotOutputLogs,
   ) {}
 
   /** The bots by name. */
@@ -83,6 +85,7 @@ export class Supervisor {
     let registry: Registry | undefined;
     let locks: TokenLocks | undefined;
     let sup: Supervisor | undefined;
+    let outputLogs: BotOutputLogs | undefined;
     try {
       registry = await Registry.open(config.dataDir, logger);
       const reaped = await reapPreviousRun(registry.previous, config.dataDir, logger);
@@ -108,6 +111,8 @@ export class Supervisor {
       });
       const metrics = new SupervisorMetrics(() => fleet.all().map((b) => ({ name: b.name, state: b.state })));
       const router = new EventRouter(events, metrics);
+      outputLogs = new BotOutputLogs(config.logDir);
+      const outputs = outputLogs;
       fleet.enlist({
         configFile: o.configFile,
         entry: o.botEntry ?? defaultBotEntry(),
@@ -120,11 +125,12 @@ export class Supervisor {
         locks,
         metrics,
         router,
+        outputLog: (name) => outputs.of(name),
         ...(o.fork !== undefined ? { fork: o.fork } : {}),
       });
       router.deliverTo(() => fleet.all());
       await registry.flush();
-      sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics);
+      sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs);
       await sup.serve(o);
       fleet.startAll('supervisor start');
       return sup;
@@ -134,6 +140,7 @@ export class Supervisor {
       await locks?.release(() => undefined);
       await registry?.close().catch(() => undefined);
       await instance.release().catch(() => undefined);
+      await outputLogs?.close().catch(() => undefined);
       throw err;
     }
   }
@@ -201,6 +208,7 @@ export class Supervisor {
       this.logger.info('stopping every bot');
       await this.control?.close().catch((err: unknown) => this.logger.warning('could not close the control socket', { err }));
       await this.fleet.stopAll('supervisor stopping');
+      await this.outputLogs.close();
       await this.locks.release((err) => this.logger.warning('could not release a polling lock', { err }));
       await this.http?.close();
       await this.registry.close();

@@ -55,6 +55,47 @@ describe("a bot's problem", function () {
     await waitFor(() => worker.state !== 'ready' || worker.pid !== old, { timeoutMs: 10_000, what: 'the kill to be seen' });
     expect(worker.status().problem).to.equal(null);
   });
+
+  it('a poller outside the supervisor on the token (real runtime, simulator): the bot says so within seconds, and it clears within 30 s of that poller stopping', async function () {
+    this.timeout(90_000);
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], FAST);
+    const config = loadConfig(inst.configFile);
+    const logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
+    const sup = await Supervisor.start({ config, configFile: inst.configFile, logger });
+    bed.onCleanup(() => sup.stop());
+    await sup.waitReady(20_000);
+    const url = (await sup.status()).supervisor.httpUrl as string;
+    const main = sup.bots.get('main') as ManagedBot;
+
+    // The rogue: a bare getUpdates loop on the same token, as a copy of the bot on a laptop would run.
+    const rogue = new AbortController();
+    const rogueLoop = (async () => {
+      while (!rogue.signal.aborted) {
+        await fetch(`${bed.sim.url}/bot${token}/getUpdates?timeout=5`, { signal: rogue.signal }).then((r) => r.arrayBuffer(), () => undefined);
+      }
+    })();
+    bed.onCleanup(async () => {
+      rogue.abort();
+      await rogueLoop;
+    });
+
+    const raised = await waitFor(() => main.status().problem ?? undefined, { timeoutMs: 30_000, what: 'the conflict problem' });
+    expect(raised).to.match(/^another process outside this supervisor is polling this token: \d+ conflicts in the last \d+ s; stop it, or give one of the two its own token$/);
+    expect(main.state, 'it still runs: the problem is what it cannot do').to.equal('ready');
+    const degraded = await health(url);
+    expect(degraded.code).to.equal(503);
+    expect(degraded.body.bots.find((b) => b.name === 'main')?.problem).to.equal(raised);
+    expect(sup.events.recent().some((e) => e.kind === 'problem' && e.bot === 'main' && e.message === `bot main: ${raised}`)).to.equal(true);
+
+    rogue.abort();
+    await rogueLoop;
+    const stoppedAt = Date.now();
+    await waitFor(() => main.status().problem === null, { timeoutMs: 40_000, what: 'the problem to clear after the rogue poller stopped' });
+    expect(Date.now() - stoppedAt, 'cleared within 30 s of the rogue stopping').to.be.below(30_000);
+    expect((await health(url)).code).to.equal(200);
+    expect(sup.events.recent().some((e) => e.kind === 'problem-cleared' && e.bot === 'main')).to.equal(true);
+  });
 });
 
 describe('a built-in bot whose implementation is not installed', function () {

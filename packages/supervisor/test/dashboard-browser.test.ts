@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
@@ -147,6 +147,25 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     expect(await page.locator('#event-list li[data-kind="restarted"]').count()).to.be.at.least(1);
     expect(sup.bots.get('worker')?.restarts).to.equal(1);
     expect(sup.bots.get('bridge')?.restarts, 'the other bots were left alone').to.equal(0);
+    expect(problemsOf(page), 'errors in the page').to.deep.equal([]);
+  });
+
+  it("shows a bot's problem on its card, the same sentence as status, and the count in the summary", async () => {
+    const broken = path.join(temp.make('botvisor-broken-'), 'bot.mjs');
+    writeFileSync(broken, 'export const notABot = 1;\n');
+    const inst = install(temp, sim, [fixtureBot('worker', newToken()), { name: 'broken', module: broken, token: newToken() }], FAST);
+    const config = loadConfig(inst.configFile);
+    sup = await Supervisor.start({ config, configFile: inst.configFile, logger: createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' }) });
+    await waitFor(() => sup?.bots.get('broken')?.state === 'errored', { timeoutMs: 20_000, what: 'the broken bot to be errored' });
+    const problem = sup.bots.get('broken')?.status().problem as string;
+    expect(problem).to.include('has no default export');
+    const page = await openPage(sup.http?.url as string, DESKTOP);
+    const card = page.locator('[data-bot="broken"][data-problem="yes"]');
+    await card.waitFor({ timeout: 20_000 });
+    expect(await card.locator('[data-field="problem"]').textContent()).to.equal(problem);
+    await page.locator('[data-bot="worker"][data-state="ready"][data-problem="no"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-bot="worker"] [data-field="problem"]').isVisible()).to.equal(false);
+    expect(await page.locator('#fleet-summary').textContent()).to.include('1 with a problem');
     expect(problemsOf(page), 'errors in the page').to.deep.equal([]);
   });
 });

@@ -42,10 +42,10 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     expect((await bed.sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: alive');
   });
 
-  it('a bot that exits at once ends errored once the crash budget is spent, with growing gaps between starts (the first restart immediate)', async () => {
+  it('a bot that crashes right after ready ends errored once the crash budget is spent, with growing gaps between starts (the first restart immediate)', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, [fixtureBot('crashy', token)], { ...FAST, backoffInitialMs: 500, backoffMaxMs: 5000, crashBudget: 5 });
-    const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AT_START: '1' });
+    const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AFTER_READY: '1' });
     const bot = sup.bots.get('crashy');
     await waitFor(() => bot?.state === 'errored', { timeoutMs: 30_000, what: 'the crash-looping bot to be errored' });
     const starts = sup.events.recent().filter((e) => e.bot === 'crashy' && (e.kind === 'started' || e.kind === 'restarted')).map((e) => Date.parse(e.at));
@@ -57,6 +57,19 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     // Nothing more happens: no restart while errored.
     await new Promise((r) => setTimeout(r, 1000));
     expect(bot?.restarts).to.equal(5);
+  });
+
+  it('a bot that exits before ready three times in a row is errored at once, not after the crash budget, with why as its problem', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [fixtureBot('early', token)], { ...FAST, crashBudget: 100 });
+    const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AT_START: '1' });
+    const bot = sup.bots.get('early');
+    await waitFor(() => bot?.state === 'errored', { timeoutMs: 20_000, what: 'the bot to be errored after three failed starts' });
+    expect(bot?.restarts, 'three starts: the first and two restarts').to.equal(2);
+    expect(bot?.status().problem).to.equal("start-up failed (exit code 3) and the bot said nothing on stderr (3 failed starts in a row); fix it, then run 'botvisor restart early'");
+    // A person's restart forgets the count: three more tries, and errored again.
+    await bot?.restart('test').catch(() => undefined);
+    await waitFor(() => bot?.state === 'errored' && bot.restarts === 5, { timeoutMs: 20_000, what: 'three more starts after the restart, then errored' });
   });
 
   it('finds a bot that busy-loops in a handler hung and restarts it within 30 s (default watchdog)', async () => {

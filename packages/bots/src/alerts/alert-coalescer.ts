@@ -44,13 +44,24 @@ const ICON: Record<string, string> = {
   ready: '✅',
   started: '▶️',
   stopped: '⏹',
+  problem: '⚠️',
+  'problem-cleared': '🆗',
 };
+
+/** Events that end another kind's thread for their bot: a problem that comes back after it cleared is a new message, not an edit of the old one. */
+const ENDS: Record<string, string> = { 'problem-cleared': 'problem' };
+
+/** The text of an event in a chat: a cleared problem is a short note (the problem's own message already said what it was). */
+function textOf(event: AlertEvent): string {
+  if (event.kind === 'problem-cleared') return event.bot !== undefined ? `bot ${event.bot}: the problem has cleared` : 'the problem has cleared';
+  return event.message;
+}
 
 export function renderAlert(first: AlertEvent, last: AlertEvent, count: number): string {
   const icon = ICON[last.kind] ?? 'ℹ️';
   const time = last.at.slice(11, 19);
-  if (count === 1) return `${icon} ${last.message} (${time} UTC)`;
-  return `${icon} ${last.message}\n×${count} since ${first.at.slice(11, 19)} UTC, last at ${time} UTC`;
+  if (count === 1) return `${icon} ${textOf(last)} (${time} UTC)`;
+  return `${icon} ${textOf(last)}\n×${count} since ${first.at.slice(11, 19)} UTC, last at ${time} UTC`;
 }
 
 export class AlertCoalescer {
@@ -72,6 +83,8 @@ export class AlertCoalescer {
   /** An event arrived: a new message to send, or nothing now (an edit will be due). */
   add(event: AlertEvent): AlertAction[] {
     const now = this.now();
+    const ended = ENDS[event.kind];
+    if (ended !== undefined) this.threads.delete(AlertCoalescer.keyOf({ ...event, kind: ended }));
     const key = AlertCoalescer.keyOf(event);
     const t = this.threads.get(key);
     if (t === undefined || now - t.lastActivity > this.quietMs) {

@@ -1,14 +1,18 @@
 /**
  * The alerts bot (`kind: "alerts"`): the supervisor's events — crashed (with cause), restarted,
- * hung, errored, conflict storm, orphans reaped — to the configured chats, coalesced so a crash
+ * hung, errored, conflict storm, orphans reaped, a bot's problem and its clearing — to the configured chats, coalesced so a crash
  * loop is one message whose count is edited (alert-coalescer.ts), and sent through the runtime's
  * outbox like every message. It usually shares the main bot's token and so runs send-only.
  */
 import { defineBot, type IpcEvent } from '@botvisor/runtime';
 import { type AlertAction, AlertCoalescer } from './alert-coalescer.js';
 
-/** What is worth a person's attention. Routine: started, ready, stopped; and restarted, because the crash message already says "restarting in N ms" (one thread per crash loop, not two). */
-export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped']);
+/**
+ * What is worth a person's attention. Routine: started, ready, stopped; and restarted, because the
+ * crash message already says "restarting in N ms" (one thread per crash loop, not two). A bot's
+ * problem is sent with its sentence; its clearing as a short note.
+ */
+export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared']);
 
 export default defineBot((bot, runtime) => {
   const chats = runtime.config.chats;
@@ -52,7 +56,7 @@ export default defineBot((bot, runtime) => {
     void apply(coalescer.add(event)).then(scheduleEdits);
   });
 
-  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans.`));
+  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, and any bot that cannot do its job (and when it can again).`));
 
   runtime.addService({
     name: 'alerts',

@@ -2,12 +2,13 @@
  * `botvisor doctor`: checks an installation before (or while) it runs and says what to fix:
  * config valid, token files private, who may run each bot's CLI commands, data and log folders
  * private, stale polling locks, orphans left by a previous run, a webhook set on a polling token
- * (getWebhookInfo), data dir writable, free disk. Exit 1 if any check failed; warnings alone exit 0.
+ * (getWebhookInfo), data dir writable, free disk, and — while a supervisor runs — each bot's
+ * problem as the supervisor reports it. Exit 1 if any check failed; warnings alone exit 0.
  */
 import { readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive, makePrivateDirSync, readLockOwner } from '@botvisor/core';
-import { instanceLockPath } from '@botvisor/supervisor';
+import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -105,6 +106,21 @@ async function checkWebhooks(found: FoundConfig): Promise<Check[]> {
   return checks;
 }
 
+/** The running supervisor's word on each bot: a bot with a problem cannot do its job, which fails the check. */
+async function checkBotProblems(found: FoundConfig): Promise<Check[]> {
+  const owner = readLockOwner(instanceLockPath(found.config.dataDir));
+  if (owner === undefined || !isAlive(owner)) return [];
+  let report: StatusReport;
+  try {
+    report = await controlRequest<StatusReport>(controlSocketPath(found.config.dataDir), { cmd: 'status' }, 10_000);
+  } catch (err) {
+    return [{ verdict: 'warn', what: `the supervisor (pid ${owner.pid}) did not answer on its control socket (${(err as Error).message}); its bots' problems are unknown` }];
+  }
+  return report.bots.map((b) =>
+    b.problem !== null ? { verdict: 'fail', what: `bot ${b.name} (${b.state}): ${b.problem}` } : { verdict: 'ok', what: `bot ${b.name} (${b.state}): no problem reported` },
+  );
+}
+
 function checkDisk(found: FoundConfig): Check[] {
   const checks: Check[] = [];
   for (const dir of [found.config.dataDir, found.config.logDir]) {
@@ -145,6 +161,7 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     ...checkLocksAndOrphans(found),
     ...(await checkWebhooks(found)),
     ...checkDisk(found),
+    ...(await checkBotProblems(found)),
   ];
   for (const c of checks) out(`${MARK[c.verdict]} ${c.what}`);
   const failed = checks.filter((c) => c.verdict === 'fail').length;

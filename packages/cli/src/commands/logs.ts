@@ -1,10 +1,13 @@
 /**
  * `botvisor logs [bot] [-f] [-n N]`: the JSON log lines of a bot (or the supervisor) as readable
- * lines — time, level, message, the interesting fields — optionally following the file as it
- * grows and across rotation (the `<name>.log` symlink moves to the new file).
+ * lines — time, level, message, the interesting fields — optionally following the files as they
+ * grow and across rotation (the `<name>.log` symlink moves to the new file). A bot's lines are
+ * those of its runtime (`<bot>.log`) and of its stdout and stderr (`<bot>.output.log`, written by
+ * the supervisor), merged by time: what a bot printed before its logger existed is there too.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { botOutputLogName } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -25,36 +28,63 @@ export function prettyLine(line: string): string {
   return `${time} ${String(rec.level ?? '').toUpperCase().padEnd(7)} ${String(rec.proc ?? '')}: ${String(rec.msg ?? '')}${extra === '' ? '' : `  ${extra}`}`;
 }
 
+/** The time of a JSON log line, for merging two files; '' for a line that is not one. */
+function timeOf(line: string): string {
+  try {
+    return String((JSON.parse(line) as { ts?: unknown }).ts ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/** One log file followed as it grows, across rotation. */
+class FollowedFile {
+  private current: string | undefined;
+  private offset = 0;
+  private partial = '';
+
+  constructor(private readonly file: string) {
+    if (existsSync(file)) {
+      this.current = realpathSync(file);
+      this.offset = statSync(this.current).size;
+    }
+  }
+
+  /** The complete lines written since the last call. */
+  read(): string[] {
+    const now = existsSync(this.file) ? realpathSync(this.file) : this.current;
+    if (now === undefined) return [];
+    if (now !== this.current) {
+      this.current = now; // rotated (or created): read the new file from its start
+      this.offset = 0;
+    }
+    const size = statSync(now).size;
+    if (size < this.offset) this.offset = 0;
+    if (size === this.offset) return [];
+    const fd = openSync(now, 'r');
+    const buf = Buffer.alloc(size - this.offset);
+    readSync(fd, buf, 0, buf.length, this.offset);
+    closeSync(fd);
+    this.offset = size;
+    const parts = (this.partial + buf.toString('utf8')).split('\n');
+    this.partial = parts.pop() ?? '';
+    return parts.filter((l) => l !== '');
+  }
+}
+
 export async function logsCommand(found: FoundConfig, bot: string | undefined, lines: number, follow: boolean, out: (s: string) => void): Promise<number> {
-  const name = bot ?? 'supervisor';
   if (bot !== undefined && !found.config.bots.some((b) => b.name === bot)) throw new CliError(`no bot named "${bot}" in ${found.file}; bots: ${found.config.bots.map((b) => b.name).join(', ')}`, EXIT.usage);
-  const file = path.join(found.config.logDir, `${name}.log`);
-  if (!existsSync(file)) throw new CliError(`no log yet at ${file}`, EXIT.failed);
-  const all = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const files = (bot === undefined ? ['supervisor'] : [bot, botOutputLogName(bot)]).map((name) => path.join(found.config.logDir, `${name}.log`));
+  const present = files.filter((f) => existsSync(f));
+  if (present.length === 0) throw new CliError(`no log yet at ${files.join(' or ')}`, EXIT.failed);
+  const all = present.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== ''));
+  if (present.length > 1) all.sort((a, b) => timeOf(a).localeCompare(timeOf(b))); // stable: a file's own order is kept
   for (const l of all.slice(-lines)) out(prettyLine(l));
   if (!follow) return EXIT.ok;
 
-  let current = realpathSync(file);
-  let offset = statSync(current).size;
-  let partial = '';
+  const followed = files.map((f) => new FollowedFile(f));
   for (;;) {
     await new Promise((r) => setTimeout(r, 250));
-    const now = existsSync(file) ? realpathSync(file) : current;
-    if (now !== current) {
-      current = now; // rotated: read the new file from its start
-      offset = 0;
-    }
-    const size = statSync(current).size;
-    if (size < offset) offset = 0;
-    if (size === offset) continue;
-    const fd = openSync(current, 'r');
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    closeSync(fd);
-    offset = size;
-    const text = partial + buf.toString('utf8');
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const l of parts) if (l !== '') out(prettyLine(l));
+    for (const l of followed.flatMap((f) => f.read()).sort((a, b) => timeOf(a).localeCompare(timeOf(b)))) out(prettyLine(l));
   }
 }

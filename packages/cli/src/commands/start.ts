@@ -2,7 +2,8 @@
  * `botvisor start [-c FILE] [--detach]`. Foreground by default — the supervisor runs in this
  * process, as systemd and launchd want, and SIGTERM/SIGINT stop it cleanly. `--detach` starts the
  * same foreground command in the background and returns once every bot is ready, or prints which
- * bot failed and why and exits non-zero.
+ * bot failed and why (its problem) and exits non-zero — a bot that cannot start is errored after
+ * three failed starts, so that takes seconds, not the crash budget.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -46,21 +47,6 @@ export async function startForeground(found: FoundConfig, out: (s: string) => vo
   return new Promise<number>(() => undefined); // runs until a signal or `botvisor stop`
 }
 
-function lastErrorLine(logDir: string, bot: string): string | undefined {
-  const file = path.join(logDir, `${bot}.log`);
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').trim().split('\n').reverse();
-  for (const line of lines) {
-    try {
-      const rec = JSON.parse(line) as { level?: string; msg?: string };
-      if (rec.level === 'error') return rec.msg;
-    } catch {
-      // not a JSON line
-    }
-  }
-  return undefined;
-}
-
 export async function startDetached(found: FoundConfig, waitMs: number, out: (s: string) => void): Promise<number> {
   mkdirSync(found.config.logDir, { recursive: true, mode: 0o700 }); // private, like every log (core's private-paths)
   const outFile = path.join(found.config.logDir, 'supervisor.out');
@@ -88,8 +74,9 @@ export async function startDetached(found: FoundConfig, waitMs: number, out: (s:
     }
     const errored = last.bots.find((b) => b.state === 'errored');
     if (errored !== undefined) {
-      const why = lastErrorLine(found.config.logDir, errored.name) ?? (errored.lastExit === null ? 'no exit recorded' : `last exit ${errored.lastExit.signal ?? `code ${errored.lastExit.code}`}`);
-      throw new CliError(`bot ${errored.name} failed to start: ${why}. The supervisor (pid ${last.supervisor.pid}) keeps running; fix it, then: botvisor restart ${errored.name}`);
+      // The problem names the cause (the failed step, the module, the token) and what to do.
+      const why = errored.problem ?? (errored.lastExit === null ? 'no exit recorded' : `last exit ${errored.lastExit.signal ?? `code ${errored.lastExit.code}`}`);
+      throw new CliError(`bot ${errored.name} failed to start: ${why}\nThe supervisor (pid ${last.supervisor.pid}) keeps running; the bot's output: botvisor logs ${errored.name}`);
     }
     if (last.bots.every((b) => b.state === 'ready' || !found.config.bots.find((c) => c.name === b.name)?.enabled)) {
       out(renderStatus(last));

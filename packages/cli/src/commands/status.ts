@@ -1,7 +1,7 @@
 /**
  * `botvisor status [--json]`: the fleet at a glance, like `pm2 ls` — name, state, pid, uptime,
- * restarts, CPU and memory of each bot's whole tree, running jobs, polling, last exit — plus the
- * polling locks. `--json` prints the StatusReport contract. Not running → exit 3, said plainly.
+ * restarts, CPU and memory of each bot's whole tree, running jobs, polling, last exit — then each
+ * bot's problem, the sentence that says why it cannot do its job, and the polling locks. `--json` prints the StatusReport contract. Not running → exit 3, said plainly.
  */
 import { controlRequest, controlSocketPath, NotRunningError, type StatusReport } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
@@ -29,6 +29,11 @@ export function renderStatus(s: StatusReport): string {
     rows.push([b.name, b.state, b.pid === null ? '-' : String(b.pid), duration(b.uptimeMs), String(b.restarts), `${b.cpu}%`, bytes(b.memoryBytes), b.runningJobs === null ? '-' : String(b.runningJobs), b.polling ? 'yes' : 'no', lastExit(b.lastExit)]);
   }
   const lines = [`supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.uptimeMs)}, data ${s.supervisor.dataDir}${s.supervisor.httpUrl !== null ? `, http ${s.supervisor.httpUrl}` : ''}`, '', table(rows)];
+  const troubled = s.bots.filter((b) => b.problem !== null);
+  if (troubled.length > 0) {
+    lines.push('', 'problems:');
+    for (const b of troubled) lines.push(`  ${b.name}: ${b.problem}`);
+  }
   const withChildren = s.bots.filter((b) => b.children.length > 0);
   if (withChildren.length > 0) {
     lines.push('', 'children:');

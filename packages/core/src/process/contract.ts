@@ -25,3 +25,10 @@ export const JOB_MARKER_VAR = 'BOTVISOR_JOB';
 export function processKey(ref: Pick<ProcessRef, 'pid' | 'startTime'>): string {
   return `${ref.pid}@${ref.startTime}`;
 }
+
+/**
+ * A bot that cannot start (or must stop for good) writes one line `botvisor-bot: <why>` to stderr
+ * before it exits — the thrown message, not a stack — and the supervisor shows `<why>` as the
+ * bot's problem. `<why>` names what to fix: the token, the config or the module.
+ */
+export const REASON_LINE_PREFIX = 'botvisor-bot: ';

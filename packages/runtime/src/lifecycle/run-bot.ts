@@ -9,7 +9,7 @@
  * pipeline.ts.
  */
 import path from 'node:path';
-import { ConfigError, createLogger, LockHeldError, type Logger, openStore, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
+import { ConfigError, createLogger, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
@@ -24,6 +24,8 @@ import { retryButtonHandler } from '../jobs/pool/retry-button.js';
 import { createOutboxApi, installApi } from '../outbox/routed-api.js';
 import { Pipeline } from '../pipeline.js';
 import { isBadTokenError } from '../polling/error-policy.js';
+import { PollHealth } from '../polling/poll-health.js';
+import { describeApiError } from '../telegram/describe-api-error.js';
 import { guardEnvelope } from '../telegram/envelope-guard.js';
 import { installCrashHandlers } from './crash-handlers.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
@@ -45,9 +47,16 @@ function exitCodeFor(err: unknown): number {
   return EXIT_FAILURE;
 }
 
+/** One line that says what to fix: the token, the config, or (by its step) what failed. */
 function describeStartupFailure(err: unknown): string {
-  if (err instanceof StartupError && isBadTokenError(err.cause)) return `${err.message} — the Bot API refused the token; check it with @BotFather and fix the config`;
+  if (err instanceof StartupError && isBadTokenError(err.cause)) return `the Bot API refused the token at ${err.step} (${describeApiError(err.cause)}); check it with @BotFather and fix the config`;
+  if (err instanceof StartupError && err.cause instanceof ConfigError) return `the config cannot be used: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The reason a person reads as the bot's problem: one line on stderr (see REASON_LINE_PREFIX). */
+function sayWhy(message: string): void {
+  process.stderr.write(redact(`${REASON_LINE_PREFIX}${message.replace(/\s*\n\s*/g, ' ')}\n`));
 }
 
 export async function runBot(options: RunBotOptions): Promise<void> {
@@ -201,14 +210,22 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     // Polling starts now, so updates flow into the durable inbox while services start; the
     // dispatch barrier keeps them waiting until ready.
     if (polling) {
-      shutdown.push('polling stopped', () => updates.stopPolling());
+      // The poll loop's trouble, as the bot's problem: the supervisor shows it (status, /health, alerts).
+      const health = new PollHealth({ apiRoot: config.apiRoot, report: (text) => void link.send({ type: 'problem', text }) });
+      shutdown.push('polling stopped', async () => {
+        await updates.stopPolling();
+        health.stop();
+      });
       void updates
         .poll({
-          api: pollApi,
+          api: health.watch(pollApi),
           timeoutSec: definition.options.pollTimeoutSec ?? 30,
           onConflict: (report) =>
             link.send({ type: 'event', event: { kind: 'conflict', bot: botConfig.name, at: new Date().toISOString(), message: `409 Conflict (${report.consecutive} in a row)`, data: { ...report } } }),
-          onBadToken: () => void exit(EXIT_CONFIG, 'the Bot API refused the token'),
+          onBadToken: (description) => {
+            sayWhy(`the Bot API refused the token at getUpdates (${description}); check it with @BotFather and fix the config`);
+            void exit(EXIT_CONFIG, 'the Bot API refused the token');
+          },
           onApiError: (code) => counters.apiError(code),
         })
         .catch((err: unknown) => {
@@ -226,7 +243,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     const code = err instanceof StartupError ? err.exitCode : EXIT_FAILURE;
     const message = describeStartupFailure(err);
     logger.error(message, { err });
-    process.stderr.write(redact(`botvisor bot "${botConfig.name}": ${message}\n`));
+    sayWhy(message);
     await exit(code, 'start-up failed');
   }
 }

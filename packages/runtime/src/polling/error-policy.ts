@@ -2,7 +2,7 @@
  * What a failed getUpdates means and what to do about it — the seed reports' lesson that an
  * expected condition must never be logged as CRITICAL:
  *
- *   409 Conflict            WARNING, back off 1 s → 30 s, tell the supervisor      (another poller)
+ *   409 Conflict            WARNING, back off 1 s → 10 s, tell the supervisor      (another poller)
  *   429 Too Many Requests   WARNING, wait exactly retry_after
  *   network, timeout, 5xx   WARNING, capped backoff
  *   401 / 404               fatal: the token is wrong; exit 78 so nobody restart-loops

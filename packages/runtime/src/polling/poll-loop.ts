@@ -25,6 +25,12 @@ export interface Backpressure {
   whenSpare(signal: AbortSignal, wanted: number): Promise<void>;
 }
 
+/**
+ * The longest wait after a 409, shorter than the backoff's 30 s: another poller on the token is
+ * found out (poll-health.ts) and its going away noticed within seconds, not a minute.
+ */
+export const CONFLICT_MAX_WAIT_MS = 10_000;
+
 /** Telegram's own cap on one getUpdates answer. */
 const MAX_BATCH = 100;
 
@@ -147,7 +153,7 @@ export class PollLoop {
     switch (failure.kind) {
       case 'conflict': {
         this.conflicts = { total: this.conflicts.total + 1, consecutive: this.conflicts.consecutive + 1 };
-        const waitMs = this.backoff.next();
+        const waitMs = Math.min(this.backoff.next(), CONFLICT_MAX_WAIT_MS);
         logger.warning('409 Conflict: another process is polling this token; backing off', { ...this.conflicts, retryInMs: waitMs });
         this.options.onConflict?.({ ...this.conflicts });
         return waitMs;

@@ -1,11 +1,14 @@
 /**
  * One forked bot process, from fork to exit: the OS-level facts of a single run. Its stdout and
- * stderr become log lines; its IPC messages go to one handler; `send` or `signal` never throw at
- * a process that is already gone; `exited` settles once the process has. It knows nothing of
+ * stderr become lines of the bot's output log, and its stderr yields the reason it gives for
+ * failing (stderr-reason.ts); its IPC messages go to one handler; `send` or `signal` never throw
+ * at a process that is already gone; `exited` settles once the process has. It knows nothing of
  * states or restarts: a ManagedBot forks a new one for every run.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { type IpcMessage, type Logger, type ProcessRef, refOf, sendIpc } from '@botvisor/core';
+import { StderrReason } from './stderr-reason.js';
 
 /** Starts the bot's process; injected so tests and tools can fork something else. */
 export type ForkBot = (entry: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess;
@@ -27,9 +30,7 @@ export interface BotProcessOptions {
   entry: string;
   args: string[];
   env: NodeJS.ProcessEnv;
-  /** The bot's name, on every output line. */
-  bot: string;
-  /** Where the process's stdout (info) and stderr (warning) lines go. */
+  /** Where the process's stdout (info) and stderr (warning) lines go: the bot's output log. */
   output: Logger;
   logger: Logger;
 }
@@ -38,14 +39,23 @@ export class BotProcess {
   /** Undefined when the fork itself failed (no pid). */
   readonly ref: ProcessRef | undefined;
   readonly exited: Promise<ProcessExit>;
+  /** Settles once stdout and stderr have ended: their last lines may arrive after the exit. */
+  readonly outputEnded: Promise<void>;
   private readonly child: ChildProcess;
+  private readonly stderrReason = new StderrReason();
 
   constructor(o: BotProcessOptions) {
     const child = o.fork(o.entry, o.args, o.env);
     this.child = child;
     this.ref = child.pid === undefined ? undefined : refOf(child.pid);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    pipeLines(child, o.bot, o.output);
+    this.outputEnded = Promise.all([
+      pipeLines(child.stdout, (line) => o.output.info(line, { stream: 'stdout' })),
+      pipeLines(child.stderr, (line) => {
+        o.output.warning(line, { stream: 'stderr' });
+        this.stderrReason.see(line);
+      }),
+    ]).then(() => undefined);
     child.on('error', (err) => {
       // Also raised for a failed IPC write (EPIPE) to a bot that is already exiting: not a fork failure.
       if (child.pid === undefined) o.logger.error('could not fork the bot', { err });
@@ -55,6 +65,11 @@ export class BotProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The reason the process gave on stderr for failing (its `botvisor-bot:` line, or its last meaningful line). */
+  get reason(): string | undefined {
+    return this.stderrReason.reason;
   }
 
   /** Hands every IPC message of this process to `handler` (attach it before the next tick: none is buffered). */
@@ -75,13 +90,25 @@ export class BotProcess {
   }
 }
 
-function pipeLines(child: ChildProcess, bot: string, output: Logger): void {
-  for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warning']] as const) {
-    let partial = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') output[level](line, { bot, stream: level === 'info' ? 'stdout' : 'stderr' });
-    });
-  }
+/** Calls `onLine` with every non-blank line of `stream` (the last one even without a newline); settles when it ends. */
+function pipeLines(stream: Readable | null, onLine: (line: string) => void): Promise<void> {
+  if (stream === null) return Promise.resolve();
+  let partial = '';
+  const emit = (line: string): void => {
+    if (line.trim() !== '') onLine(line);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) emit(line);
+  });
+  return new Promise((resolve) => {
+    const done = (): void => {
+      emit(partial);
+      partial = '';
+      resolve();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+  });
 }

@@ -2,7 +2,9 @@
  * One supervised bot over its whole life: the driver of its state machine. Each run forks a
  * BotProcess, hears it through the IPC router, watches it with the watchdog, then, on exit,
  * sweeps what the run left (leftovers.ts) before it enters the state the exit means (exit-cause.ts,
- * restart-policy.ts) — so a restart never leaves an orphan behind.
+ * restart-policy.ts) — so a restart never leaves an orphan behind. A run that exits before `ready`
+ * is a failed start: its stderr reason becomes the bot's problem, and START_FAILURES_TO_GIVE_UP of
+ * them in a row make the bot errored at once, without spending the crash budget.
  */
 import {
   type FleetSummary,
@@ -30,6 +32,9 @@ import { ProblemBoard } from './problem-board.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Watchdog } from './watchdog.js';
 
+/** Failed starts in a row (exits before `ready`) after which the bot is errored: a start-up that failed three times will not fix itself. */
+export const START_FAILURES_TO_GIVE_UP = 3;
+
 export interface ManagedBotOptions {
   bot: ResolvedBot;
   configFile: string;
@@ -44,7 +49,7 @@ export interface ManagedBotOptions {
   lock: { path: string; owner: LockOwner } | undefined;
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  /** Where the bot's stdout and stderr lines go. */
+  /** The bot's output log: where its stdout and stderr lines go. */
   output: Logger;
   events: EventStream;
   registry: Registry;
@@ -109,6 +114,8 @@ export class ManagedBot {
   private readonly watchdog: Watchdog;
   private forks = 0;
   private lastExit: ExitRecord | null = null;
+  /** Runs in a row that exited before `ready`. */
+  private startFailures = 0;
   /** The causes that keep this bot from doing its job; its `problem` is the most important one. */
   readonly problems: ProblemBoard;
 
@@ -117,6 +124,8 @@ export class ManagedBot {
     this.machine = new BotStateMachine<Phase>((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }), Date.now, { kind: 'stopped' });
     this.machine.onChange((c) => {
       if (c.from === 'errored' && c.to !== 'errored') this.problems.clear('errored');
+      // A failed start stays the problem until a start succeeds, or a person stops the bot.
+      if (c.to === 'ready' || c.to === 'stopped') this.problems.clear('startup');
     });
     const s = o.settings;
     this.policy = new RestartPolicy({ initialMs: s.backoffInitialMs, maxMs: s.backoffMaxMs, resetAfterMs: s.backoffResetAfterMs, budget: s.crashBudget, windowMs: s.crashWindowMs });
@@ -209,6 +218,7 @@ export class ManagedBot {
         return;
       case 'stopped':
       case 'errored':
+        this.startFailures = 0; // a person's start: a fresh count of failed starts
         this.spawn(reason, 'manual');
     }
   }
@@ -241,6 +251,7 @@ export class ManagedBot {
   /** A person's restart (`botvisor restart`): forgets the crash history, clears errored, starts again. */
   async restart(reason: string): Promise<void> {
     this.policy.reset();
+    this.startFailures = 0;
     await this.stop(reason);
     this.start(reason);
   }
@@ -261,7 +272,7 @@ export class ManagedBot {
     const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
     delete env[SKIP_TELEGRAM_LOCK_VAR];
     if (this.o.lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
-    const proc = new BotProcess({ fork: this.o.fork ?? forkDetached, entry: this.o.entry, args, env, bot: this.name, output: this.o.output, logger: this.o.logger });
+    const proc = new BotProcess({ fork: this.o.fork ?? forkDetached, entry: this.o.entry, args, env, output: this.o.output, logger: this.o.logger });
     const restarted = this.forks > 0;
     this.forks++;
     if (restarted) this.o.onRestart?.(restartCause);
@@ -311,6 +322,7 @@ export class ManagedBot {
         if (phase.kind !== 'starting' || phase.run !== run) return;
         clearTimeout(phase.startTimer);
         this.policy.onReady();
+        this.startFailures = 0;
         this.machine.to({ kind: 'ready', run, readyAt: Date.now() }, 'IPC ready');
         this.watchdog.start();
         this.o.events.emit('ready', `bot ${this.name} is ready${msg.username !== undefined ? ` (@${msg.username})` : ''}`, this.name, { pid: run.proc.ref?.pid });
@@ -368,11 +380,13 @@ export class ManagedBot {
     if (atExit.kind === 'starting') clearTimeout(atExit.startTimer);
     const exit: ExitRecord = { code, signal, cause: run.killCause ?? (signal !== null ? 'signal' : 'exit'), at: new Date().toISOString() };
     this.lastExit = exit;
+    const beforeReady = atExit.kind === 'starting' && atExit.run === run;
     await killLeftovers(this.o.cookie, this.tracker.list(), this.o.logger);
     this.tracker.clear();
     this.o.registry.setBot(this.name, this.o.cookie, null);
+    await settlesWithin(run.proc.outputEnded, 1000); // its last stderr line (the reason) may follow the exit
     // Read after the sweep: a stop may have been asked for while it ran.
-    this.enterAfterExit(exit, this.machine.state === 'stopping');
+    this.enterAfterExit(exit, this.machine.state === 'stopping', run, beforeReady);
     run.end();
   }
 
@@ -383,9 +397,38 @@ export class ManagedBot {
     this.o.events.emit('errored', `bot ${this.name} errored: ${sentence}`, this.name, data);
   }
 
-  /** The state an exit leads to, by what the exit means. */
-  private enterAfterExit(exit: ExitRecord, stopRequested: boolean): void {
-    switch (meaningOf(exit, stopRequested)) {
+  /**
+   * A run that exited before `ready`: what it said on stderr is the problem (the 'startup' source)
+   * and, for the exit 78 of a bad token, config or module, or the last of too many failed starts in
+   * a row, the errored sentence. Returns true when it made the bot errored.
+   */
+  private onFailedStart(run: Run, exit: ExitRecord, configError: boolean): boolean {
+    this.startFailures++;
+    const why = run.proc.reason;
+    const sentence =
+      why === undefined
+        ? exit.cause === 'start-timeout'
+          ? `start-up did not finish within ${Math.round(this.o.settings.startTimeoutMs / 1000)} s`
+          : `start-up failed (${describeExit(exit)}) and the bot said nothing on stderr`
+        : why.startsWith('start-up failed')
+          ? why
+          : `start-up failed: ${why}`;
+    this.problems.raise('startup', sentence);
+    const fix = `fix it, then run 'botvisor restart ${this.name}'`;
+    if (configError) {
+      this.enterErrored('exit 78', `${sentence}; ${fix}`, { ...exit });
+      return true;
+    }
+    if (this.startFailures < START_FAILURES_TO_GIVE_UP) return false;
+    this.enterErrored(`${this.startFailures} failed starts in a row`, `${sentence} (${this.startFailures} failed starts in a row); ${fix}`, { ...exit, failedStarts: this.startFailures });
+    return true;
+  }
+
+  /** The state the exit of `run` leads to, by what the exit means and whether the run had become ready. */
+  private enterAfterExit(exit: ExitRecord, stopRequested: boolean, run: Run, beforeReady: boolean): void {
+    const meaning = meaningOf(exit, stopRequested);
+    if (beforeReady && (meaning === 'crash' || meaning === 'config-error') && this.onFailedStart(run, exit, meaning === 'config-error')) return;
+    switch (meaning) {
       case 'stopped':
         this.machine.to({ kind: 'stopped' }, describeExit(exit));
         this.o.events.emit('stopped', `bot ${this.name} stopped (${describeExit(exit)})`, this.name, { ...exit });
@@ -395,7 +438,7 @@ export class ManagedBot {
         this.spawn('restart requested by the bot (exit 42)', 'restart-request');
         return;
       case 'config-error':
-        this.enterErrored('exit 78', `bad token or config (exit 78); fix it, then run 'botvisor restart ${this.name}'`, { ...exit });
+        this.enterErrored('exit 78', `${run.proc.reason ?? 'bad token, config or module (exit 78)'}; fix it, then run 'botvisor restart ${this.name}'`, { ...exit });
         return;
       case 'crash': {
         const verdict = this.policy.onCrash();
