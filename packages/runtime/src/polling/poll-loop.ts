@@ -6,10 +6,9 @@
  *
  * Offsets, by Telegram's rule that a getUpdates with an offset above an update's id confirms
  * (forgets) it: at start and after a transient failure (network, timeout, 5xx: what a restarting
- * server looks like), the server may be a restarted one that
- * numbers from 1 again, and our stored, higher offset would erase its new updates unseen. So the
- * first poll then goes without an offset; what it hands out again the inbox recognises, and its
- * answer rebases the offset. An update without a numeric id is skipped with a WARNING before the
+ * server looks like), the server may be a restarted one that numbers from 1 again, and our
+ * stored, higher offset would erase its new updates unseen. So the first poll then goes without
+ * an offset; what it hands out again the inbox recognises, and its answer rebases the offset. An update without a numeric id is skipped with a WARNING before the
  * inbox, so the offset never becomes NaN.
  */
 import type { Logger } from '@botvisor/core';
