@@ -22,6 +22,7 @@ import { SANDBOX_CHAT_ID, SANDBOX_TOKEN, SANDBOX_USER } from '../src/sandbox/san
 import { readSandboxInfo, writeSandboxInfo } from '../src/sandbox/sandbox-info.js';
 import { existingSandboxConfig } from '../src/sandbox/sandbox-lookup.js';
 import { sandboxSettings } from '../src/sandbox/sandbox-settings.js';
+import { firstUpdateIdFor } from '../src/sandbox/sandbox-update-ids.js';
 
 const run = promisify(execFile);
 
@@ -116,6 +117,26 @@ describe('sandbox config', () => {
     const lines = out.stdout.split('\n').filter((l) => l !== '');
     expect(lines.length).to.be.within(1, 4);
     expect(lines).to.deep.equal(lines.map((_, i) => String(i + 1)));
+  });
+});
+
+describe('sandbox simulator: first update id', () => {
+  const temp = new TempDirs();
+  afterEach(() => temp.removeAll());
+
+  it('is 1 on a first start, else the highest offset a bot stored; an unreadable inbox counts as none', () => {
+    const dataDir = path.join(temp.make('botvisor-sandbox-ids-'), 'data');
+    expect(firstUpdateIdFor(dataDir)).to.equal(1);
+    const inbox = (bot: string, content: string): void => {
+      mkdirSync(path.join(dataDir, 'bots', bot), { recursive: true });
+      writeFileSync(path.join(dataDir, 'bots', bot, 'inbox.json'), content);
+    };
+    inbox('alerts', JSON.stringify({ offset: 0, pending: [] }));
+    expect(firstUpdateIdFor(dataDir)).to.equal(1);
+    inbox('bridge', JSON.stringify({ botId: '1', offset: 35, pending: [] }));
+    inbox('other', JSON.stringify({ offset: 7, pending: [] }));
+    inbox('broken', '{"offset": 99');
+    expect(firstUpdateIdFor(dataDir)).to.equal(35);
   });
 });
 

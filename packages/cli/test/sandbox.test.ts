@@ -90,6 +90,33 @@ describe('sandbox: botvisor start with no config (real processes)', function () 
     expect(after.stderr).to.equal(`botvisor: the sandbox (${path.join(dir, 'botvisor.json')}) is not running; start it with: npm start (or botvisor start with no config)\n`);
   });
 
+  it('a second start numbers updates on from the first: the bridge answers at once, with no ids going back (issue 14)', async () => {
+    const cwd = temp.make('botvisor-sandbox-');
+    const env = sandboxEnv();
+    const dir = path.join(cwd, 'data', 'sandbox');
+    const help = async (): Promise<number> => {
+      const info = JSON.parse(readFileSync(path.join(dir, 'sandbox.json'), 'utf8')) as SandboxInfo;
+      const bot = new SimClient(info.simUrl).bot(info.token);
+      const { cursor, update_id } = await bot.sendCommand({ command: 'help', user: info.user });
+      await bot.waitForMessage(info.chatId, { after: cursor, pattern: /\/counter/, timeoutMs: 30_000 });
+      return update_id as number;
+    };
+    let sandbox = startCli(tracker, ['start'], { cwd, env });
+    await sandbox.waitFor(/^all bots ready$/m, 90_000);
+    const firstRun = [await help(), await help(), await help()];
+    sandbox.child.kill('SIGINT');
+    expect(await exited(sandbox.child)).to.equal(0);
+
+    sandbox = startCli(tracker, ['start'], { cwd, env });
+    await sandbox.waitFor(/^all bots ready$/m, 90_000);
+    const next = await help();
+    expect(next, 'the restarted simulator goes on past the stored offset').to.be.above(Math.max(...firstRun));
+    const bridgeLog = readFileSync(path.join(dir, 'logs', 'bridge.log'), 'utf8');
+    expect(bridgeLog).to.not.include('update ids went back');
+    sandbox.child.kill('SIGINT');
+    expect(await exited(sandbox.child)).to.equal(0);
+  });
+
   it('a port in use is one sentence naming the variable to change, and nothing is left running', async () => {
     const cwd = temp.make('botvisor-sandbox-');
     const held = await holdPort();

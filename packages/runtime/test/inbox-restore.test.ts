@@ -21,7 +21,7 @@ describe('inbox restored from a backup', () => {
 
   it('marks every update of a restored backup redelivered, though the backup was taken after a clean shutdown', async () => {
     const dir = temp.make();
-    const options = { botDir: path.join(dir, 'bot'), backupDir: path.join(dir, 'backups'), logger };
+    const options = { botDir: path.join(dir, 'bot'), backupDir: path.join(dir, 'backups'), logger, botId: '42' };
 
     // Run 1 accepts two updates and stops cleanly before handling them.
     let inbox = await Inbox.open(options);

@@ -63,7 +63,7 @@ describe('polling a server that answers at once', () => {
     const apiRoot = await server.listen();
     const dir = temp.make('botvisor-poll-');
     const logger = new RecordingLogger();
-    inbox = await Inbox.open({ botDir: path.join(dir, 'bot'), backupDir: path.join(dir, 'backups'), logger });
+    inbox = await Inbox.open({ botDir: path.join(dir, 'bot'), backupDir: path.join(dir, 'backups'), logger, botId: '1' });
     const delivered: string[] = [];
     loop = new PollLoop({
       api: new Api(newToken(), { apiRoot, maxRetries: 0 }),

@@ -3,7 +3,8 @@
  * process, writes the sandbox's config and fake token into the sandbox folder, runs the
  * supervisor in the foreground with the dashboard's chat panel on, says "all bots ready" and how
  * to talk to the bot, and on Ctrl-C (or SIGTERM, or `botvisor stop`) stops the supervisor and
- * the simulator and exits 0. The demo config itself is sandbox-config.ts; the banner is
+ * the simulator and exits 0. The simulator numbers updates on from the last run
+ * (sandbox-update-ids.ts). The demo config itself is sandbox-config.ts; the banner is
  * sandbox-banner.ts; the chat panel's link to the simulator is sandbox-chat-port.ts (an object
  * handed to the supervisor, which is why the sandbox never runs it as a separate daemon).
  */
@@ -20,6 +21,7 @@ import { sandboxConfig } from './sandbox-config.js';
 import { SANDBOX_CHAT_ID, SANDBOX_TOKEN, SANDBOX_USER } from './sandbox-identity.js';
 import { removeSandboxInfo, writeSandboxInfo } from './sandbox-info.js';
 import { SANDBOX_ENV, SANDBOX_HOST, type SandboxSettings, sandboxSettings } from './sandbox-settings.js';
+import { firstUpdateIdFor } from './sandbox-update-ids.js';
 
 const READY_TIMEOUT_MS = 120_000;
 /** Events worth a line in the terminal once the banner is out (the log has them all). */
@@ -191,7 +193,8 @@ export async function runSandbox(out: Out, env: NodeJS.ProcessEnv = process.env,
   const simLogger = createLogger({ proc: 'bot-api-sim', logDir, console: 'never' });
   let sim: SimHandle;
   try {
-    sim = await startSim({ host: SANDBOX_HOST, port: s.simPort, logger: simLogger });
+    // Past the offsets the bots stored last time, so a restarted sandbox hands out ids they have not seen.
+    sim = await startSim({ host: SANDBOX_HOST, port: s.simPort, logger: simLogger, firstUpdateId: firstUpdateIdFor(dataDir) });
   } catch (err) {
     await simLogger.close();
     await supervisorLogger.close();

@@ -1,7 +1,8 @@
 /**
  * Which updates the pipeline can handle, and which chat each belongs to. An update from the wire
  * is untrusted JSON: one without an id, of an unknown type, or a message without a chat is
- * refused here (and skipped with a WARNING by the pipeline) rather than crashing a handler.
+ * refused here (and skipped with a WARNING by the pipeline) rather than crashing a handler; one
+ * without an id is refused even earlier, by the poll loop, before the inbox computes an offset.
  */
 import type { Update } from 'node-telegram-bot-api';
 
@@ -18,10 +19,23 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Whether the update has an id the offset can be computed from: a non-negative safe integer.
+ * Checked before the inbox, since one without (a proxy's or a buggy server's) would make the
+ * offset NaN and every later getUpdates a 400.
+ */
+export function hasUpdateId(update: unknown): update is Update {
+  return isObject(update) && isUpdateId(update.update_id);
+}
+
+function isUpdateId(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
 /** Undefined if the update is usable, else why not (never quoting its text). */
 export function malformedReason(update: unknown): string | undefined {
   if (!isObject(update)) return 'not an object';
-  if (typeof update.update_id !== 'number' || !Number.isInteger(update.update_id)) return 'no numeric update_id';
+  if (!isUpdateId(update.update_id)) return 'no numeric update_id';
   const kinds = Object.keys(update).filter((k) => k !== 'update_id');
   if (kinds.length !== 1) return kinds.length === 0 ? 'no payload' : `more than one payload (${kinds.join(', ')})`;
   const kind = kinds[0] as string;

@@ -1,8 +1,13 @@
 /**
  * The durable inbox: every received batch is on disk, with the next offset, *before* that offset
  * is confirmed to Telegram (the next getUpdates confirms it). So a kill -9 at any moment loses no
- * update — the inbox has it, or Telegram still does — and handles none twice: an update below the
- * stored offset was accepted before and is dropped if Telegram delivers it again.
+ * update — the inbox has it, or Telegram still does — and handles none twice: an update the server
+ * hands out again (same id, same content: see recent-updates.ts) is recognised and skipped.
+ *
+ * Nothing is dropped silently. Ids that go back below the offset, new ones, are a new id epoch (a
+ * restarted Bot API server, Telegram after a quiet week): one WARNING, and they are accepted. The
+ * inbox belongs to one Telegram bot (the token's numeric prefix, which survives a token revoke):
+ * opened for another bot, it starts fresh with a WARNING.
  *
  * An entry leaves the inbox when its handler settles. Entries found at start are the previous
  * run's unfinished work; they are handed out again, marked `redelivered` if a handler may have
@@ -13,6 +18,7 @@ import { type DurableStore, type Logger, openStore } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import type { HandlingLedger } from '../dispatch/dispatcher.js';
+import { fingerprintOf, remember } from './recent-updates.js';
 
 const entrySchema = z.object({
   update: z.looseObject({ update_id: z.number().int() }),
@@ -24,9 +30,13 @@ const entrySchema = z.object({
 });
 
 const inboxSchema = z.object({
-  /** The offset to confirm with the next getUpdates: highest accepted update_id + 1. */
+  /** The Telegram bot these updates are for (the token's prefix); null in files written before it was stored. */
+  botId: z.string().nullable().default(null),
+  /** The offset to confirm with the next getUpdates: the last batch's highest update_id + 1. */
   offset: z.number().int().nonnegative(),
   pending: z.array(entrySchema),
+  /** The newest accepted updates, `[update_id, fingerprint]`, for duplicate detection (recent-updates.ts). */
+  recent: z.array(z.tuple([z.number().int(), z.string()])).default([]),
   /** True only while no process has the inbox open, after a clean close. */
   cleanShutdown: z.boolean(),
 });
@@ -54,22 +64,56 @@ export interface InboxOptions {
   /** `data/backups/<name>` */
   backupDir: string;
   logger: Logger;
+  /** The Telegram bot id: the token's numeric prefix, before ':'. */
+  botId: string;
 }
 
 /** The dispatcher's ledger: a handler's start and settle are recorded here. */
 export class Inbox implements HandlingLedger {
-  private constructor(private readonly store: DurableStore<InboxState>) {}
+  private constructor(
+    private readonly store: DurableStore<InboxState>,
+    private readonly logger: Logger,
+  ) {}
 
   static async open(options: InboxOptions): Promise<Inbox> {
     const store = await openStore<InboxState>({
       file: path.join(options.botDir, 'inbox.json'),
-      defaults: () => ({ offset: 0, pending: [], cleanShutdown: true }),
+      defaults: () => ({ botId: options.botId, offset: 0, pending: [], recent: [], cleanShutdown: true }),
       schema: inboxSchema,
       logger: options.logger,
       backupDir: options.backupDir,
       role: 'bot',
     });
-    return new Inbox(store);
+    const inbox = new Inbox(store, options.logger);
+    await inbox.claimFor(options.botId);
+    return inbox;
+  }
+
+  /**
+   * Makes the inbox this bot's. Another bot's offset would make this one deaf to its first updates
+   * and its leftovers would be answered by the wrong bot, so another bot's inbox starts fresh.
+   */
+  private async claimFor(botId: string): Promise<void> {
+    const stored = this.store.data.botId;
+    if (stored === botId) return;
+    if (stored !== null) {
+      const dropped = this.store.data.pending.map((e) => e.update.update_id);
+      this.logger.warning('the token now belongs to another Telegram bot than this inbox was for: starting with a fresh inbox (the old bot\'s unfinished updates are dropped)', {
+        storedBotId: stored,
+        botId,
+        storedOffset: this.store.data.offset,
+        droppedUpdateIds: dropped,
+      });
+    }
+    this.store.update((d) => {
+      d.botId = botId;
+      if (stored === null) return; // written before the bot id was stored: nothing says it was another bot's
+      d.offset = 0;
+      d.pending = [];
+      d.recent = [];
+      d.cleanShutdown = true;
+    });
+    await this.store.flush();
   }
 
   get offset(): number {
@@ -120,39 +164,63 @@ export class Inbox implements HandlingLedger {
   }
 
   /**
-   * Stores a batch durably and advances the offset; returns the updates that are new (not below
-   * the offset, not already pending). Only after this resolves may the offset be confirmed.
+   * Stores a batch durably and sets the offset to confirm it (its highest id + 1, lower than
+   * before in a new id epoch); returns the updates that are new, i.e. not handed out before (see
+   * recent-updates.ts). Every update must have a numeric id (the poll loop checks). Only after
+   * this resolves may the offset be confirmed.
    */
   async accept(updates: readonly Update[]): Promise<Update[]> {
-    const fresh = this.store.update((d) => {
-      const known = new Set(d.pending.map((e) => e.update.update_id));
+    if (updates.length === 0) return [];
+    const result = this.store.update((d) => {
+      const seen = new Map<number, Set<string>>();
+      for (const [id, fingerprint] of d.recent) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
+      const pendingIds = new Set(d.pending.map((e) => e.update.update_id));
       const out: Update[] = [];
+      const again: number[] = [];
+      let wentBack: { updateId: number; storedOffset: number } | undefined;
       const now = new Date().toISOString();
       for (const u of updates) {
-        if (u.update_id < d.offset || known.has(u.update_id)) continue;
-        known.add(u.update_id);
+        const fingerprint = fingerprintOf(u);
+        const seenIds = seen.get(u.update_id);
+        // A pending update older than the recent window is known by its id alone.
+        const duplicate = seenIds !== undefined ? seenIds.has(fingerprint) : pendingIds.has(u.update_id);
+        if (duplicate) {
+          again.push(u.update_id);
+          continue;
+        }
+        if (u.update_id < d.offset) wentBack ??= { updateId: u.update_id, storedOffset: d.offset };
+        seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
+        pendingIds.add(u.update_id);
+        remember(d.recent, [u.update_id, fingerprint]);
         out.push(u);
         d.pending.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], receivedAt: now, started: false, crashes: 0 });
       }
-      const highest = Math.max(d.offset - 1, ...updates.map((u) => u.update_id));
-      d.offset = highest + 1;
-      return out;
+      // Confirms exactly this batch: keeping a higher offset from before a new epoch would make
+      // the server forget that epoch's next updates unseen.
+      d.offset = Math.max(...updates.map((u) => u.update_id)) + 1;
+      return { out, again, wentBack };
     });
     await this.store.flush();
-    return fresh;
+    if (result.wentBack !== undefined) {
+      this.logger.warning('update ids went back below the stored offset: the Bot API server numbers updates anew (it was restarted, or Telegram chose new ids after a quiet week); taking them as new updates', result.wentBack);
+    }
+    if (result.again.length > 0) this.logger.info('skipped updates the server handed out again (already in the inbox or handled)', { updateIds: result.again });
+    return result.out;
   }
 
+  /** Marks the oldest unstarted entry with that id (two share one only across an id epoch). */
   markStarted(updateId: number): void {
     this.store.update((d) => {
-      const entry = d.pending.find((e) => e.update.update_id === updateId);
+      const entry = d.pending.find((e) => e.update.update_id === updateId && !e.started);
       if (entry !== undefined) entry.started = true;
     });
   }
 
-  /** The handler settled (done, failed or skipped): the update leaves the inbox. */
+  /** The handler settled (done, failed or skipped): the update leaves the inbox (a started entry with that id first). */
   settle(updateId: number): void {
     this.store.update((d) => {
-      const i = d.pending.findIndex((e) => e.update.update_id === updateId);
+      let i = d.pending.findIndex((e) => e.update.update_id === updateId && e.started);
+      if (i < 0) i = d.pending.findIndex((e) => e.update.update_id === updateId);
       if (i >= 0) d.pending.splice(i, 1);
     });
   }

@@ -98,7 +98,9 @@ export async function runBot(options: RunBotOptions): Promise<void> {
   });
 
   try {
-    const inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger }), exitCodeFor);
+    // The token's numeric prefix is the Telegram bot's id: another bot's token means a fresh inbox.
+    const botId = botConfig.token.split(':', 1)[0] as string;
+    const inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger, botId }), exitCodeFor);
     shutdown.push('inbox closed', () => inbox.close());
     const stateOptions = definition.options.state;
     const state = await step(

@@ -3,10 +3,19 @@
  * Each batch goes to the durable inbox before the next request confirms its offset; each request
  * asks for no more updates than the next stage has room for, and waits while it has none.
  * Failures are handled as error-policy.ts says; a 409 storm is reported with counts.
+ *
+ * Offsets, by Telegram's rule that a getUpdates with an offset above an update's id confirms
+ * (forgets) it: at start and after a transient failure (network, timeout, 5xx: what a restarting
+ * server looks like), the server may be a restarted one that numbers from 1 again, and our
+ * stored, higher offset would erase its new updates unseen. So the first poll then goes without
+ * an offset; what it hands out again the inbox recognises, and its answer rebases the offset. An update without a numeric id is skipped with a WARNING before the
+ * inbox, so the offset never becomes NaN.
  */
 import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
+import { hasUpdateId } from '../dispatch/update-shape.js';
 import type { Inbox } from '../inbox/inbox.js';
+import { fingerprintOf } from '../inbox/recent-updates.js';
 import { Backoff } from './backoff.js';
 import { pauseAfterEmptyAnswer } from './empty-answer-pace.js';
 import { classifyPollError } from './error-policy.js';
@@ -74,6 +83,10 @@ export class PollLoop {
   private running: Promise<void> | undefined;
   private conflicts: ConflictReport = { total: 0, consecutive: 0 };
   private readonly backoff: Backoff;
+  /** The next poll goes without the stored offset: until an answer with updates has rebased it. */
+  private rebase = true;
+  /** The last update skipped for having no id, so a server that hands it out on every poll is not a WARNING every poll. */
+  private lastIdless: string | undefined;
   /** getUpdates calls that returned (for tests and metrics). */
   polls = 0;
 
@@ -103,7 +116,7 @@ export class PollLoop {
       try {
         updates = await api.getUpdates(
           {
-            offset: inbox.offset,
+            ...(this.rebase ? {} : { offset: inbox.offset }),
             timeout: this.options.timeoutSec ?? 30,
             limit,
             ...(this.options.allowedUpdates !== undefined ? { allowed_updates: this.options.allowedUpdates as never } : {}),
@@ -112,6 +125,7 @@ export class PollLoop {
         );
       } catch (err) {
         if (signal.aborted) break;
+        if (classifyPollError(err).kind === 'transient') this.rebase = true; // the server may have restarted meanwhile
         if (err instanceof TelegramApiError) this.options.onApiError?.(err.errorCode);
         const waitMs = this.onFailure(err);
         if (waitMs === undefined) break;
@@ -124,13 +138,29 @@ export class PollLoop {
         this.conflicts = { ...this.conflicts, consecutive: 0 };
       }
       this.backoff.reset();
-      if (updates.length === 0) {
+      const usable = this.withIds(updates);
+      if (usable.length === 0) {
         await abortableSleep(pauseAfterEmptyAnswer(Date.now() - askedAt), signal); // a server that answers at once must not make this a busy loop
         continue;
       }
-      const fresh = await inbox.accept(updates); // durable before the next getUpdates confirms the offset
+      const fresh = await inbox.accept(usable); // durable before the next getUpdates confirms the offset
+      this.rebase = false;
       if (fresh.length > 0) this.options.deliver(fresh);
     }
+  }
+
+  /** The updates with a numeric update_id; each one without is skipped with a WARNING (its keys, never its content). */
+  private withIds(updates: readonly unknown[]): Update[] {
+    const usable = updates.filter(hasUpdateId);
+    for (const u of updates) {
+      if (hasUpdateId(u)) continue;
+      const fingerprint = fingerprintOf(u);
+      const meta = { keys: typeof u === 'object' && u !== null ? Object.keys(u) : typeof u };
+      if (fingerprint !== this.lastIdless) this.options.logger.warning('skipped an update without a numeric update_id (from a proxy or a faulty Bot API server); the offset stays where it was', meta);
+      else this.options.logger.debug('skipped the same update without update_id again', meta);
+      this.lastIdless = fingerprint;
+    }
+    return usable;
   }
 
   /**
