@@ -136,7 +136,7 @@ describe('botvisor chat (real processes)', function () {
     const env = sandboxEnv();
     const none = await runCli(tracker, ['chat'], { cwd, env });
     expect(none.code).to.equal(3);
-    expect(none.stderr).to.equal(`botvisor: no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN --user ID for another simulator)\n`);
+    expect(none.stderr).to.equal(`botvisor: no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN for another simulator)\n`);
 
     // A sandbox that died without cleaning up: its info file points at a port nobody listens on.
     const server = createServer();

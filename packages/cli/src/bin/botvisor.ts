@@ -120,7 +120,7 @@ program
   .description("talk to the sandbox's bot in this terminal, as its simulated user (a /command, a message, :N taps a button)")
   .option('--sim <url>', "the simulator's URL (default: the running sandbox's)")
   .option('--token <token>', "the bot's token (default: the sandbox bot's)")
-  .option('--user <id>', 'the simulated user id (default: the sandbox user)', positiveInt('--user'))
+  .option('--user <id>', "the simulated user id (default: the sandbox's user, else the simulator's default user 100001)", positiveInt('--user'))
   .action((o: { sim?: string; token?: string; user?: number }) => run(() => chatCommand(o)));
 
 program
