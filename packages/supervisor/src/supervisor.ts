@@ -175,7 +175,7 @@ export class Supervisor {
       if (o.controlSocket !== false) {
         sup.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => sup.handleControl(req, o.onStopRequested), logger);
       }
-      if (o.http !== false) {
+      if (o.http !== false && config.http.enabled) {
         sup.http = await HttpServer.start({
           host: config.http.host,
           port: config.http.port,

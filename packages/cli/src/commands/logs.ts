@@ -5,6 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { ControlConfig } from '@botvisor/core';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
@@ -25,7 +26,7 @@ export function prettyLine(line: string): string {
   return `${time} ${String(rec.level ?? '').toUpperCase().padEnd(7)} ${String(rec.proc ?? '')}: ${String(rec.msg ?? '')}${extra === '' ? '' : `  ${extra}`}`;
 }
 
-export async function logsCommand(found: FoundConfig, bot: string | undefined, lines: number, follow: boolean, out: (s: string) => void): Promise<number> {
+export async function logsCommand(found: FoundConfig<ControlConfig>, bot: string | undefined, lines: number, follow: boolean, out: (s: string) => void): Promise<number> {
   const name = bot ?? 'supervisor';
   if (bot !== undefined && !found.config.bots.some((b) => b.name === bot)) throw new CliError(`no bot named "${bot}" in ${found.file}; bots: ${found.config.bots.map((b) => b.name).join(', ')}`, EXIT.usage);
   const file = path.join(found.config.logDir, `${name}.log`);
