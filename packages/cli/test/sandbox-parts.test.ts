@@ -72,7 +72,7 @@ describe('sandbox config', () => {
     expect(c.apiRoot).to.equal('http://127.0.0.1:8081');
     expect(c.dataDir).to.equal(path.join(dir, 'data'));
     expect(c.logDir).to.equal(path.join(dir, 'logs'));
-    expect(c.http).to.deep.equal({ host: '127.0.0.1', port: 0 });
+    expect(c.http).to.deep.equal({ enabled: true, host: '127.0.0.1', port: 0 });
     const [bridge, alerts] = c.bots;
     expect(bridge).to.deep.include({ name: 'bridge', kind: 'bridge', polling: true, allow: [SANDBOX_USER.id], admins: [SANDBOX_USER.id], token: SANDBOX_TOKEN });
     expect(Object.keys(bridge?.commands ?? {})).to.deep.equal(['uptime', 'df', 'counter', 'bigoutput', 'sleep']);

@@ -31,7 +31,7 @@ export function editDistance(a: string, b: string): number {
   return at(x.length, y.length);
 }
 
-/** The known key closest to `key`, if it is close enough to be a typo (a third of its length, at least 1, at most 3 edits). */
+/** The known key closest to `key`, if it is close enough to be a typo (a third of its length, at least 1, at most 3 edits), else one it is the start of (`timeout` → `timeoutSec`). */
 export function nearestKey(key: string, known: readonly string[]): string | undefined {
   const allowed = Math.min(3, Math.max(1, Math.floor(key.length / 3)));
   let best: { key: string; distance: number } | undefined;
@@ -39,7 +39,9 @@ export function nearestKey(key: string, known: readonly string[]): string | unde
     const distance = editDistance(key, candidate);
     if (distance <= allowed && (best === undefined || distance < best.distance)) best = { key: candidate, distance };
   }
-  return best?.key;
+  if (best !== undefined) return best.key;
+  const lower = key.toLowerCase();
+  return lower.length >= 4 ? known.find((k) => k.toLowerCase().startsWith(lower)) : undefined;
 }
 
 /** One sentence per unknown key at `path` (formatted): the suggestion, or the keys allowed there. */

@@ -144,8 +144,8 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-/** Every check that needs no secret; problems are collected, not thrown. */
-function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>): { config: ParsedConfig; control: ControlConfig; issues: ConfigIssue[] } {
+/** Every check that needs no secret; problems are collected, not thrown. `eachBot` sees each bot as it is checked, so its issues stay in the file's order. */
+function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>, eachBot: (bot: ControlBot, issues: ConfigIssue[]) => void = () => undefined): { config: ParsedConfig; control: ControlConfig; issues: ConfigIssue[] } {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(options.source, parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: issueMessage(i) })));
@@ -182,7 +182,7 @@ function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>)
       return;
     }
     if (bot.token !== undefined) warnings.push(`${at}.token: the token is written in the config file; prefer tokenEnv or tokenFile (chmod 600)`);
-    bots.push({
+    const checked: ControlBot = {
       name: bot.name,
       index: i,
       kind,
@@ -195,7 +195,9 @@ function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>)
       admins: bot.admins,
       commands: bot.commands,
       chats: bot.chats,
-    });
+    };
+    bots.push(checked);
+    eachBot(checked, issues);
   });
 
   const http = config.http === false ? { enabled: false, ...HTTP_DEFAULTS } : { enabled: true, host: config.http.host, port: config.http.port };
@@ -226,13 +228,12 @@ export function resolveControlConfig(raw: unknown, options: Omit<ResolveOptions,
 /** Validates an already-parsed config object (a file's contents, or the built-in sandbox config) and resolves its secrets. */
 export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedConfig {
   const env = options.env ?? process.env;
-  const { config, control, issues } = checkWithoutSecrets(raw, options);
   const bots: ResolvedBot[] = [];
-  for (const bot of control.bots) {
+  const { config, control, issues } = checkWithoutSecrets(raw, options, (bot, botIssues) => {
     const tokenResult = resolveToken(bot.tokenSource, `bots[${bot.index}]`, options.baseDir, env);
-    if ('issue' in tokenResult) issues.push(tokenResult.issue);
+    if ('issue' in tokenResult) botIssues.push(tokenResult.issue);
     else bots.push({ ...bot, token: tokenResult.token, tokenHash: tokenHash(tokenResult.token), polling: false });
-  }
+  });
   assignPollers(bots, issues);
 
   let authToken: string | undefined;
