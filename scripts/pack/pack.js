@@ -4,17 +4,17 @@
 // tarball asks the registry only for the third-party dependencies, never for a name of ours.
 // Each workspace package's own `files` decides what ships (npm pack selects them); their
 // third-party dependencies are declared on the bundle, where npm installs them.
-//   node scripts/pack/pack.js [--json]   (after npm run build; prints the tarball's path)
+//   node scripts/pack/pack.js [--out DIR] [--json]   (after npm run build; prints the tarball's path)
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PUBLIC_DIR = path.join(ROOT, 'packages', 'botvisor');
-const OUT_DIR = path.join(ROOT, 'dist');
-const STAGE = path.join(OUT_DIR, 'pack', 'botvisor');
+const DEFAULT_OUT_DIR = path.join(ROOT, 'dist');
 const OURS = /^@botvisor\//;
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
@@ -33,7 +33,9 @@ function thirdPartyDependencies(manifests) {
   return Object.fromEntries(Object.entries(union).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function pack() {
+/** Packs into `outDir` (the repository's dist/ by default, git-ignored); the staging folder is outDir/pack/botvisor. */
+export function pack(outDir = DEFAULT_OUT_DIR) {
+  const stage = path.join(outDir, 'pack', 'botvisor');
   const publicManifest = readJson(path.join(PUBLIC_DIR, 'package.json'));
   const bundled = Object.keys(publicManifest.dependencies).filter((n) => OURS.test(n));
   for (const name of bundled) {
@@ -41,15 +43,15 @@ export function pack() {
     if (!existsSync(path.join(dir, 'dist', 'src'))) throw new Error(`${name} is not built (${dir}/dist/src is missing); run npm run build first`);
   }
 
-  rmSync(STAGE, { recursive: true, force: true });
-  mkdirSync(STAGE, { recursive: true });
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'botvisor-pack-'));
   try {
     // npm pack per workspace: each package's `files` decides what ships, exactly as a publish would.
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', scratch, ...bundled.flatMap((n) => ['-w', n])], ROOT));
     const manifests = [];
     for (const p of packed) {
-      const into = path.join(STAGE, 'node_modules', p.name);
+      const into = path.join(stage, 'node_modules', p.name);
       mkdirSync(into, { recursive: true });
       execFileSync('tar', ['-xzf', path.join(scratch, p.filename), '-C', into, '--strip-components=1']);
       const manifest = readJson(path.join(into, 'package.json'));
@@ -57,22 +59,22 @@ export function pack() {
       writeFileSync(path.join(into, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
       manifests.push(manifest);
     }
-    for (const f of publicManifest.files) if (f !== 'README.md') cpSync(path.join(PUBLIC_DIR, f), path.join(STAGE, f), { recursive: true });
-    cpSync(path.join(ROOT, 'README.md'), path.join(STAGE, 'README.md'));
+    for (const f of publicManifest.files) if (f !== 'README.md') cpSync(path.join(PUBLIC_DIR, f), path.join(stage, f), { recursive: true });
+    cpSync(path.join(ROOT, 'README.md'), path.join(stage, 'README.md'));
     const { private: _private, ...rest } = publicManifest;
     const manifest = { ...rest, dependencies: { ...publicManifest.dependencies, ...thirdPartyDependencies(manifests) }, bundleDependencies: bundled };
-    writeFileSync(path.join(STAGE, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-    mkdirSync(OUT_DIR, { recursive: true });
-    const [result] = JSON.parse(npm(['pack', '--json', '--pack-destination', OUT_DIR], STAGE));
-    return { file: path.join(OUT_DIR, result.filename), files: result.entryCount, bytes: result.size, bundled };
+    const [result] = JSON.parse(npm(['pack', '--json', '--pack-destination', outDir], stage));
+    return { file: path.join(outDir, result.filename), files: result.entryCount, bytes: result.size, bundled };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = pack();
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
+  const { values } = parseArgs({ options: { out: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const result = pack(values.out === undefined ? undefined : path.resolve(values.out));
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${result.file} (${result.files} files, ${Math.round(result.bytes / 1024)} kB; bundles ${result.bundled.join(', ')})\n`);
 }
