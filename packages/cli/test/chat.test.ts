@@ -120,6 +120,20 @@ describe('botvisor chat (real processes)', function () {
     expect(await exited(chat.child)).to.equal(0);
   });
 
+  it('lines piped in before the chat is ready are sent, in order; the user defaults to the simulator\'s', async () => {
+    sim = await startSim();
+    const chat = startCli(tracker, ['chat', '--sim', sim.url, '--token', TOKEN], { cwd: temp.make(), env: process.env, stdin: 'pipe' });
+    chat.write('typed ahead\n/echo too\n'); // before the banner: the chat is still reading the history
+    const texts = await waitFor(async () => {
+      const updates = (await (await fetch(`${sim?.url}/bot${TOKEN}/getUpdates`)).json()) as { result: Update[] };
+      return updates.result.length === 2 ? updates.result.map((u) => [u.message?.text, u.message?.from?.id]) : undefined;
+    }, { timeoutMs: 20_000, what: 'both typed-ahead lines at the bot' });
+    expect(texts).to.deep.equal([['typed ahead', 100001], ['/echo too', 100001]]);
+    expect(chat.output()).to.include('Chatting as Test (user 100001)');
+    chat.child.stdin?.end();
+    expect(await exited(chat.child)).to.equal(0);
+  });
+
   it('when the simulator goes away mid-chat, says the sandbox stopped and exits 3', async () => {
     sim = await startSim();
     const chat = startCli(tracker, ['chat', '--sim', sim.url, '--token', TOKEN, '--user', '777'], { cwd: temp.make(), env: process.env, stdin: 'pipe' });

@@ -93,7 +93,7 @@ describe('install: the README\'s "Write your own bot" from an empty folder', fun
       'mkdir echo-bot && cd echo-bot',
       'npm init -y && npm pkg set type=module',
       `npm install ~/botvisor/dist/${path.basename(tarball)}`,
-      'npx bot-api-sim --port 8081 &',
+      'npx bot-api-sim --port 8081',
       `export ECHO_BOT_TOKEN=${TOKEN}`,
       'npx botvisor start --detach',
       'npx botvisor chat --sim http://127.0.0.1:8081 --token $ECHO_BOT_TOKEN',
