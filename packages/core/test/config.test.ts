@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
-import { ConfigError, loadConfig, loadControlConfig, resolveConfig, resolveControlConfig, tokenHash } from '../src/index.js';
 import { editDistance, nearestKey } from '../src/config/key-suggestions.js';
+import { ConfigError, loadConfig, loadControlConfig, resolveConfig, resolveControlConfig, tokenHash } from '../src/index.js';
 
 const T1 = '111111111:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const T2 = '222222222:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
