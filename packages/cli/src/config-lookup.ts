@@ -1,15 +1,17 @@
 /**
  * Which config a command uses: `-c FILE`, else `$BOTVISOR_CONFIG`, else `./botvisor.json`, else
  * the built-in sandbox (when one is installed). Every command — start, stop, status — finds the
- * same installation the same way, so they agree on the data dir and so on the supervisor.
+ * same installation the same way, so they agree on the data dir and so on the supervisor. Only
+ * `start` resolves the secrets; the control commands load the config without reading a token.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, type ResolvedConfig } from '@botvisor/core';
+import { ConfigError, type ControlConfig, loadConfig, loadControlConfig, type ResolvedConfig } from '@botvisor/core';
 import { CliError, EXIT } from './exit-codes.js';
 
-export interface FoundConfig {
-  config: ResolvedConfig;
+/** A found config: `ResolvedConfig` for start (secrets resolved), `ControlConfig` for the control commands (none read). */
+export interface FoundConfig<C extends ControlConfig = ResolvedConfig> {
+  config: C;
   /** The file the bots will read. */
   file: string;
   /** How it was found, for messages: "-c", "$BOTVISOR_CONFIG", "./botvisor.json", "sandbox". */
@@ -42,13 +44,29 @@ export function findConfigFile(explicit: string | undefined, env: NodeJS.Process
   throw new CliError('no config found: pass -c <file>, set BOTVISOR_CONFIG, or create ./botvisor.json (see the README for an example)', EXIT.config);
 }
 
-export function loadFoundConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundConfig {
-  const { file, via } = findConfigFile(explicit, env);
-  if (!existsSync(file)) throw new CliError(`config file ${file} (from ${via}) does not exist; create it or point -c at the right file`, EXIT.config);
+function existingConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv): { file: string; via: string } {
+  const found = findConfigFile(explicit, env);
+  if (!existsSync(found.file)) throw new CliError(`config file ${found.file} (from ${found.via}) does not exist; create it or point -c at the right file`, EXIT.config);
+  return found;
+}
+
+function asCliError<T>(load: () => T): T {
   try {
-    return { config: loadConfig(file, { env }), file, via };
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.config);
     throw err;
   }
+}
+
+/** The config with its secrets resolved: for `start`, which runs the supervisor. */
+export function loadFoundConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundConfig {
+  const { file, via } = existingConfigFile(explicit, env);
+  return { config: asCliError(() => loadConfig(file, { env })), file, via };
+}
+
+/** The config without reading a secret: for status, stop, restart, logs, doctor and startup. */
+export function loadFoundControlConfig(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundConfig<ControlConfig> {
+  const { file, via } = existingConfigFile(explicit, env);
+  return { config: asCliError(() => loadControlConfig(file)), file, via };
 }

@@ -15,14 +15,15 @@ export interface UnitPaths {
   logDir: string;
   /** The supervisor's per-bot stop grace, so the service manager waits longer than that. */
   stopGraceMs: number;
+  /** The installed README as a file: URL (see documentation-url.ts); no Documentation= line without one. */
+  documentation?: string;
 }
 
 export function systemdUnit(p: UnitPaths): string {
   const timeoutStopSec = Math.ceil(p.stopGraceMs / 1000) + 20;
   return `[Unit]
 Description=botvisor: Telegram bot fleet supervisor
-Documentation=https://www.npmjs.com/package/botvisor
-After=network-online.target
+${p.documentation !== undefined ? `Documentation=${p.documentation}\n` : ''}After=network-online.target
 Wants=network-online.target
 
 [Service]

@@ -120,6 +120,20 @@ describe('botvisor chat (real processes)', function () {
     expect(await exited(chat.child)).to.equal(0);
   });
 
+  it('lines piped in before the chat is ready are sent, in order; the user defaults to the simulator\'s', async () => {
+    sim = await startSim();
+    const chat = startCli(tracker, ['chat', '--sim', sim.url, '--token', TOKEN], { cwd: temp.make(), env: process.env, stdin: 'pipe' });
+    chat.write('typed ahead\n/echo too\n'); // before the banner: the chat is still reading the history
+    const texts = await waitFor(async () => {
+      const updates = (await (await fetch(`${sim?.url}/bot${TOKEN}/getUpdates`)).json()) as { result: Update[] };
+      return updates.result.length === 2 ? updates.result.map((u) => [u.message?.text, u.message?.from?.id]) : undefined;
+    }, { timeoutMs: 20_000, what: 'both typed-ahead lines at the bot' });
+    expect(texts).to.deep.equal([['typed ahead', 100001], ['/echo too', 100001]]);
+    expect(chat.output()).to.include('Chatting as Test (user 100001)');
+    chat.child.stdin?.end();
+    expect(await exited(chat.child)).to.equal(0);
+  });
+
   it('when the simulator goes away mid-chat, says the sandbox stopped and exits 3', async () => {
     sim = await startSim();
     const chat = startCli(tracker, ['chat', '--sim', sim.url, '--token', TOKEN, '--user', '777'], { cwd: temp.make(), env: process.env, stdin: 'pipe' });
@@ -136,7 +150,7 @@ describe('botvisor chat (real processes)', function () {
     const env = sandboxEnv();
     const none = await runCli(tracker, ['chat'], { cwd, env });
     expect(none.code).to.equal(3);
-    expect(none.stderr).to.equal(`botvisor: no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN --user ID for another simulator)\n`);
+    expect(none.stderr).to.equal(`botvisor: no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN for another simulator)\n`);
 
     // A sandbox that died without cleaning up: its info file points at a port nobody listens on.
     const server = createServer();

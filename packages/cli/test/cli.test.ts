@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,68 @@ describe('botvisor CLI (real processes)', function () {
     expect(after.stderr).to.match(/botvisor is not running for .*; start it with: botvisor start -c /);
   });
 
+  it('control commands need no secret: status, logs, restart, doctor and stop with the tokenEnv variable unset', async () => {
+    const dir = bed.temp.make('botvisor-cli-');
+    const config = path.join(dir, 'botvisor.json');
+    writeFileSync(config, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000 }, bots: [{ name: 'main', module: BOT, tokenEnv: 'CLI_TEST_BOT_TOKEN' }] }));
+    expect(process.env.CLI_TEST_BOT_TOKEN, 'the variable is unset in the shell the control commands run in').to.equal(undefined);
+    const refused = await botvisor(['start', '--detach', '-c', config]);
+    expect(refused.code, 'start needs the token').to.equal(78);
+    expect(refused.stderr).to.include('bots[0].tokenEnv: environment variable CLI_TEST_BOT_TOKEN is not set');
+    const started = await botvisor(['start', '--detach', '-c', config], { CLI_TEST_BOT_TOKEN: token() });
+    expect(started.code, started.stderr).to.equal(0);
+
+    const status = await botvisor(['status', '-c', config]);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.stdout).to.match(/^main\s+ready\s+\d+/m);
+    const logs = await botvisor(['logs', 'main', '-n', '3', '-c', config]);
+    expect(logs.code, logs.stderr).to.equal(0);
+    const restarted = await botvisor(['restart', 'main', '-c', config]);
+    expect(restarted.code, restarted.stderr).to.equal(0);
+    expect(restarted.stdout).to.include('restarted main: ready');
+    const doctor = await botvisor(['doctor', '-c', config]);
+    expect(doctor.code, doctor.stdout).to.equal(0);
+    expect(doctor.stdout).to.include('? bot main: token not checked: $CLI_TEST_BOT_TOKEN is not set in this shell (only the supervisor needs it)').and.include('no problems found');
+    expect(doctor.stdout).to.not.include('webhook');
+    const stopped = await botvisor(['stop', '-c', config]);
+    expect(stopped.code, stopped.stderr).to.equal(0);
+    expect(stopped.stdout).to.match(/^stopped \(supervisor pid \d+\)$/m);
+    const again = await botvisor(['stop', '-c', config]);
+    expect(again.code, 'stop with nothing running succeeds, as systemctl stop does').to.equal(0);
+    expect(again.stdout).to.equal(`botvisor is not running for ${path.join(dir, 'data')}; nothing to stop\n`);
+  });
+
+  it('a port in use is one sentence naming http.port and the config; "http": false serves no HTTP; --version', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    bed.onCleanup(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as AddressInfo).port;
+    const dir = bed.temp.make('botvisor-cli-');
+    const config = path.join(dir, 'botvisor.json');
+    const write = (http: unknown): void => writeFileSync(config, JSON.stringify({ apiRoot: bed.sim.url, http, supervisor: { stopGraceMs: 3000 }, bots: [{ name: 'main', module: BOT, token: token() }] }));
+    write({ port });
+    const taken = await botvisor(['start', '--detach', '-c', config]);
+    expect(taken.code).to.equal(1);
+    expect(taken.stderr).to.equal(`botvisor: http.port ${port} on 127.0.0.1 is already in use; set http.port in ${config} to a free port (0 picks any), or "http": false to run without HTTP\n`);
+    const foreground = await botvisor(['start', '-c', config]);
+    expect(foreground.code).to.equal(1);
+    expect(foreground.stderr).to.equal(taken.stderr);
+
+    write(false);
+    const started = await botvisor(['start', '--detach', '-c', config]);
+    expect(started.code, started.stderr).to.equal(0);
+    const s = await status(config);
+    expect(s.supervisor.httpUrl).to.equal(null);
+    const supervisorLog = readFileSync(path.join(dir, 'logs', 'supervisor.log'), 'utf8');
+    expect(supervisorLog).to.not.include('HTTP server listening');
+    expect((await botvisor(['stop', '-c', config])).code).to.equal(0);
+
+    const version = await botvisor(['--version']);
+    expect(version.code).to.equal(0);
+    const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    expect(version.stdout).to.equal(`${manifest.version}\n`);
+  });
+
   it('stop works with the control socket deleted, from the owner record', async () => {
     const inst = installation([{ name: 'main', module: BOT, token: token() }]);
     expect((await botvisor(['start', '--detach', '-c', inst.config])).code).to.equal(0);
@@ -177,6 +240,9 @@ describe('botvisor CLI (real processes)', function () {
     const unit = await botvisor(['startup', 'systemd', '-c', inst.config]);
     expect(unit.code).to.equal(0);
     expect(unit.stdout).to.include(`ExecStart=${process.execPath} ${CLI} start -c ${inst.config}`).and.include('KillMode=mixed').and.include('ProtectSystem=strict');
+    const docs = /^Documentation=(file:\S+)$/m.exec(unit.stdout)?.[1];
+    expect(docs, 'Documentation= names the installed README').to.be.a('string');
+    expect(existsSync(fileURLToPath(docs as string)), `${docs} exists`).to.equal(true);
     const unitFile = path.join(inst.dir, 'botvisor.service');
     writeFileSync(unitFile, unit.stdout);
     const verify = await run('systemd-analyze', ['verify', unitFile]).then(
@@ -202,7 +268,7 @@ describe('ops/ unit files', () => {
   it('are exactly what `botvisor startup` generates for the example paths', async () => {
     const { launchdPlist, systemdUnit } = await import('../src/service-units.js');
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
-    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', stopGraceMs: 10_000 };
+    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md' };
     expect(readFileSync(path.join(root, 'ops/systemd/botvisor.service'), 'utf8')).to.equal(systemdUnit(p));
     const mac = { ...p, node: '/usr/local/bin/node', cli: '/usr/local/lib/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/usr/local/etc/botvisor/botvisor.json', workingDirectory: '/usr/local/etc/botvisor', dataDir: '/usr/local/var/botvisor/data', logDir: '/usr/local/var/log/botvisor' };
     expect(readFileSync(path.join(root, 'ops/launchd/dev.botvisor.supervisor.plist'), 'utf8')).to.equal(launchdPlist(mac));

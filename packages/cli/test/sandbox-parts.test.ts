@@ -73,7 +73,7 @@ describe('sandbox config', () => {
     expect(c.apiRoot).to.equal('http://127.0.0.1:8081');
     expect(c.dataDir).to.equal(path.join(dir, 'data'));
     expect(c.logDir).to.equal(path.join(dir, 'logs'));
-    expect(c.http).to.deep.equal({ host: '127.0.0.1', port: 0 });
+    expect(c.http).to.deep.equal({ enabled: true, host: '127.0.0.1', port: 0 });
     const [bridge, alerts] = c.bots;
     expect(bridge).to.deep.include({ name: 'bridge', kind: 'bridge', polling: true, allow: [SANDBOX_USER.id], admins: [SANDBOX_USER.id], token: SANDBOX_TOKEN });
     expect(Object.keys(bridge?.commands ?? {})).to.deep.equal(['uptime', 'df', 'counter', 'bigoutput', 'sleep']);
@@ -170,10 +170,12 @@ describe('sandbox info file and lookup', () => {
     const cwd = temp.make();
     const none = thrown(() => resolveChatTarget({}, {}, cwd));
     expect(none.exitCode).to.equal(EXIT.notRunning);
-    expect(none.message).to.equal(`no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN --user ID for another simulator)`);
+    expect(none.message).to.equal(`no sandbox is running in ${path.join(cwd, 'data', 'sandbox')}: start it with npm start in this folder (or pass --sim URL --token TOKEN for another simulator)`);
     const partial = thrown(() => resolveChatTarget({ sim: 'http://127.0.0.1:9' }, {}, cwd));
     expect(partial.exitCode).to.equal(EXIT.usage);
-    expect(partial.message).to.match(/to fill in --token and --user: pass it too, or start the sandbox with npm start$/);
+    expect(partial.message).to.match(/to fill in --token: pass it too, or start the sandbox with npm start$/);
+    // Any simulator without a sandbox: --user defaults to the simulator's default user.
+    expect(resolveChatTarget({ sim: 'http://127.0.0.1:9', token: SANDBOX_TOKEN }, {}, cwd)).to.deep.equal({ simUrl: 'http://127.0.0.1:9', token: SANDBOX_TOKEN, user: { id: 100001, first_name: 'Test' }, chatId: 100001 });
     expect(thrown(() => resolveChatTarget({ sim: 'localhost:9', token: SANDBOX_TOKEN, user: 5 }, {}, cwd)).message).to.match(/^--sim must be the simulator's URL/);
     expect(thrown(() => resolveChatTarget({ sim: 'http://h', token: 'nope', user: 5 }, {}, cwd)).message).to.match(/^--token does not look like a bot token/);
     expect(thrown(() => resolveChatTarget({ sim: 'http://h', token: SANDBOX_TOKEN, user: 0 }, {}, cwd)).message).to.match(/^--user must be a positive/);

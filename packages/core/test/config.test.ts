@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
-import { ConfigError, createLogger, loadConfig, resolveConfig, tokenHash } from '../src/index.js';
+import { editDistance, nearestKey } from '../src/config/key-suggestions.js';
+import { ConfigError, createLogger, loadConfig, loadControlConfig, resolveConfig, resolveControlConfig, tokenHash } from '../src/index.js';
 
 const T1 = '111111111:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const T2 = '222222222:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -42,7 +43,7 @@ describe('config', () => {
     expect(config.apiRoot).to.equal('http://127.0.0.1:8081');
     expect(config.dataDir).to.equal(path.join(dir, 'data'));
     expect(config.logDir).to.equal(path.join(dir, 'logs'));
-    expect(config.http).to.deep.equal({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).to.deep.equal({ enabled: true, host: '127.0.0.1', port: 8080 });
     const [main, alerts, mine] = config.bots;
     expect(main).to.include({ name: 'main', kind: 'bridge', token: T1, polling: true, tokenHash: tokenHash(T1) });
     expect(main?.commands.sleep).to.deep.include({ argv: ['sleep', '{secs}'], timeoutSec: 600, admin: false });
@@ -60,7 +61,7 @@ describe('config', () => {
 
   const broken: Array<[string, unknown, RegExp]> = [
     ['no bots', { bots: [] }, /bots: expected at least one bot/],
-    ['a misspelt key', { bots: [bridge({ comands: {} })] }, /bots\[0\]: Unrecognized key: "comands"/],
+    ['a misspelt key', { bots: [bridge({ comands: {} })] }, /bots\[0\]: Unrecognized key "comands" — did you mean "commands"\?/],
     ['a bad bot name', { bots: [bridge({ name: 'Main Bot' })] }, /bots\[0\]\.name: expected a name of lowercase letters/],
     ['a duplicate name', { bots: [bridge(), bridge()] }, /bots\[1\]\.name: "main" is already the name of bots\[0\]/],
     ['no kind and no module', { bots: [{ name: 'x', tokenEnv: 'MAIN_TOKEN' }] }, /bots\[0\]\.kind: expected "bridge" or "alerts", or a "module"/],
@@ -149,5 +150,65 @@ describe('config', () => {
     await log.close();
     const text = readFileSync(path.join(dir, 'cfg.log'), 'utf8');
     for (const secret of [short, long, short.split(':')[1] as string, long.split(':')[1] as string]) expect(text).to.not.include(secret);
+  });
+
+  describe('an unknown key suggests the nearest known one at its place', () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['a bot key with two letters swapped', { bots: [{ name: 'main', kind: 'bridge', tokenFlie: 'x.token' }] }, 'bots[0]: Unrecognized key "tokenFlie" — did you mean "tokenFile"?'],
+      ['a top-level key', { dataDri: 'd', bots: [bridge()] }, '(top level): Unrecognized key "dataDri" — did you mean "dataDir"?'],
+      ['an http key', { http: { prot: 1 }, bots: [bridge()] }, 'http: Unrecognized key "prot" — did you mean "port"?'],
+      ['a supervisor key in the wrong case', { supervisor: { stopgracems: 1 }, bots: [bridge()] }, 'supervisor: Unrecognized key "stopgracems" — did you mean "stopGraceMs"?'],
+      ['a command key', { bots: [bridge({ commands: { up: { argv: ['uptime'], timeout: 5 } } })] }, 'bots[0].commands.up: Unrecognized key "timeout" — did you mean "timeoutSec"?'],
+      ['nothing near: the keys allowed there', { bots: [bridge({ colour: 'red' })] }, 'bots[0]: Unrecognized key "colour"; expected one of: name, kind, module,'],
+    ];
+    for (const [what, raw, message] of cases) {
+      it(what, () => {
+        expect(errorOf(raw).message).to.include(`  - ${message}`);
+      });
+    }
+
+    it('counts a swap of neighbours as one edit and refuses far-fetched matches', () => {
+      expect(editDistance('tokenFlie', 'tokenFile')).to.equal(1);
+      expect(editDistance('abc', 'abc')).to.equal(0);
+      expect(editDistance('', 'abc')).to.equal(3);
+      expect(nearestKey('nmae', ['name', 'kind'])).to.equal('name');
+      expect(nearestKey('x', ['name', 'kind'])).to.equal(undefined);
+      expect(nearestKey('chatz', ['chats', 'admins'])).to.equal('chats');
+    });
+  });
+
+  it('"http": false turns HTTP off; another value says what is expected', () => {
+    const off = resolveConfig({ http: false, bots: [bridge()] }, { source: 'x', baseDir: '/tmp', env });
+    expect(off.http).to.deep.equal({ enabled: false, host: '127.0.0.1', port: 8080 });
+    expect(errorOf({ http: true, bots: [bridge()] }).message).to.include('http: expected false (no HTTP) or an object such as { "host": "127.0.0.1", "port": 8080 }');
+  });
+
+  describe('the control config (for status, stop, restart, logs, doctor)', () => {
+    it('reads no secret: an unset tokenEnv, an unreadable token file and an unset bearer token are fine', () => {
+      const dir = temp.make();
+      writeFileSync(path.join(dir, 'open.token'), T1, { mode: 0o644 });
+      const file = path.join(dir, 'botvisor.json');
+      writeFileSync(file, JSON.stringify({
+        http: { host: '0.0.0.0', authTokenEnv: 'UNSET_BEARER' },
+        bots: [bridge({ tokenEnv: 'UNSET_TOKEN' }), { name: 'filed', kind: 'bridge', tokenFile: 'open.token' }],
+      }));
+      expect(() => loadConfig(file, { env: {} })).to.throw(ConfigError, /UNSET_TOKEN is not set/);
+      const control = loadControlConfig(file);
+      expect(control.dataDir).to.equal(path.join(dir, 'data'));
+      expect(control.http).to.deep.equal({ enabled: true, host: '0.0.0.0', port: 8080 });
+      expect(control.bots.map((b) => [b.name, b.tokenSource])).to.deep.equal([['main', { tokenEnv: 'UNSET_TOKEN' }], ['filed', { tokenFile: path.join(dir, 'open.token') }]]);
+      expect(control.bots[0]).to.not.have.any.keys('token', 'tokenHash');
+    });
+
+    it('still refuses what is wrong without a secret, every problem at once', () => {
+      let err: unknown;
+      try {
+        resolveControlConfig({ bots: [bridge({ tokenFile: 'x', tokenEnv: 'Y' }), { name: 'main', kind: 'alerts', tokenEnv: 'MAIN_TOKEN' }] }, { source: 'x', baseDir: '/tmp' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ConfigError);
+      expect((err as ConfigError).issues.map((i) => i.path)).to.deep.equal(['bots[0]', 'bots[1].name', 'bots[1].chats']);
+    });
   });
 });

@@ -151,7 +151,7 @@ export class Supervisor {
     if (o.controlSocket !== false) {
       this.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
-    if (o.http !== false) {
+    if (o.http !== false && config.http.enabled) {
       this.http = await HttpServer.start({
         host: config.http.host,
         port: config.http.port,

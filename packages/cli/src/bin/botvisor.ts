@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { ControlConfig } from '@botvisor/core';
 /**
  * The `botvisor` command. Each subcommand finds the installation's config the same way (-c,
  * $BOTVISOR_CONFIG, ./botvisor.json, the sandbox) and is a thin client of the supervisor's
@@ -15,10 +16,11 @@ import { startDetached, startForeground } from '../commands/start.js';
 import { startupCommand } from '../commands/startup.js';
 import { statusCommand } from '../commands/status.js';
 import { stopCommand } from '../commands/stop.js';
-import { type FoundConfig, findUserConfigFile, loadFoundConfig, setSandboxProvider } from '../config-lookup.js';
+import { type FoundConfig, findUserConfigFile, loadFoundConfig, loadFoundControlConfig, setSandboxProvider } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { runSandbox } from '../sandbox/run-sandbox.js';
 import { existingSandboxConfig } from '../sandbox/sandbox-lookup.js';
+import { VERSION } from '../version.js';
 
 // The lookup's last step: a sandbox's generated config, so status/stop/logs find a running sandbox.
 setSandboxProvider(() => existingSandboxConfig());
@@ -33,10 +35,10 @@ function positiveInt(name: string) {
   };
 }
 
-/** Loads the config and runs a control command; "not running" for the sandbox's config says how to start the sandbox. */
-function withConfig(explicit: string | undefined, action: (found: FoundConfig) => Promise<number> | number): () => Promise<number> {
+/** Loads the config (no secret read) and runs a control command; "not running" for the sandbox's config says how to start the sandbox. */
+function withConfig(explicit: string | undefined, action: (found: FoundConfig<ControlConfig>) => Promise<number> | number): () => Promise<number> {
   return async () => {
-    const found = loadFoundConfig(explicit);
+    const found = loadFoundControlConfig(explicit);
     try {
       return await action(found);
     } catch (err) {
@@ -64,6 +66,7 @@ async function run(action: () => Promise<number> | number): Promise<void> {
 
 const program = new Command('botvisor')
   .description('Runs a fleet of Telegram bots 24/7: one poller per token, no orphaned CLI processes, no corrupted state.')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -87,7 +90,7 @@ program
 
 program
   .command('stop')
-  .description('stop the supervisor gracefully, then kill what is left after the timeout')
+  .description('stop the supervisor gracefully, then kill what is left after the timeout (exit 0 when nothing runs)')
   .option('-c, --config <file>', 'config file')
   .option('--timeout <ms>', 'graceful stop time before the tree kill', positiveInt('--timeout'), 30_000)
   .action((o: { config?: string; timeout: number }) => run(withConfig(o.config, (found) => stopCommand(found, o.timeout, out))));
@@ -120,7 +123,7 @@ program
   .description("talk to the sandbox's bot in this terminal, as its simulated user (a /command, a message, :N taps a button)")
   .option('--sim <url>', "the simulator's URL (default: the running sandbox's)")
   .option('--token <token>', "the bot's token (default: the sandbox bot's)")
-  .option('--user <id>', 'the simulated user id (default: the sandbox user)', positiveInt('--user'))
+  .option('--user <id>', "the simulated user id (default: the sandbox's user, else the simulator's default user 100001)", positiveInt('--user'))
   .action((o: { sim?: string; token?: string; user?: number }) => run(() => chatCommand(o)));
 
 program
@@ -135,7 +138,7 @@ program
   .argument('<manager>', 'systemd or launchd')
   .option('-c, --config <file>', 'config file')
   .option('--install', 'write it where the service manager looks, and print how to enable it')
-  .action((manager: string, o: { config?: string; install?: boolean }) => run(() => startupCommand(loadFoundConfig(o.config), manager, o.install === true, out)));
+  .action((manager: string, o: { config?: string; install?: boolean }) => run(() => startupCommand(loadFoundControlConfig(o.config), manager, o.install === true, out)));
 
 try {
   await program.parseAsync(process.argv);

@@ -56,6 +56,8 @@ export async function chatCommand(flags: ChatFlags, io: ChatIo = { input: proces
   const board = new ButtonBoard();
   const tty = io.input.isTTY === true && io.output.isTTY === true;
   const rl = readline.createInterface({ input: io.input, output: io.output, terminal: tty, prompt: PROMPT });
+  // Lines typed (or piped) ahead wait until the 'line' handler below exists; read now, they would be lost.
+  rl.pause();
   const screen = new Screen(rl, io.output, tty);
 
   let finished = false;
@@ -146,6 +148,7 @@ export async function chatCommand(flags: ChatFlags, io: ChatIo = { input: proces
   rl.on('SIGINT', () => finish(EXIT.ok));
 
   void follower.follow();
+  rl.resume();
   if (tty) rl.prompt();
   const code = await done;
   follower.stop();

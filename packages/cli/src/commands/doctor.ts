@@ -3,39 +3,52 @@
  * config valid, token files private, who may run each bot's CLI commands, data and log folders
  * private, stale polling locks, orphans left by a previous run, a webhook set on a polling token
  * (getWebhookInfo), data dir writable, free disk, and — while a supervisor runs — each bot's
- * problem as the supervisor reports it. Exit 1 if any check failed; warnings alone exit 0.
+ * problem as the supervisor reports it. Exit 1 if any check failed; warnings alone exit 0. A token
+ * it cannot read here (its environment variable is not set in this shell) is "not checked", never
+ * a failure: only the supervisor needs it.
  */
 import { readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, makePrivateDirSync, readLockOwner } from '@botvisor/core';
+import { assignPollers, type ControlConfig, isAlive, makePrivateDirSync, type ResolvedBot, readLockOwner, resolveToken, tokenHash } from '@botvisor/core';
 import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
-import { type FoundConfig, loadFoundConfig } from '../config-lookup.js';
+import { type FoundConfig, loadFoundControlConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
-type Verdict = 'ok' | 'warn' | 'fail';
+type Verdict = 'ok' | 'warn' | 'fail' | 'unchecked';
 interface Check {
   verdict: Verdict;
   what: string;
 }
 
-const MARK: Record<Verdict, string> = { ok: '✓', warn: '!', fail: '✗' };
+const MARK: Record<Verdict, string> = { ok: '✓', warn: '!', fail: '✗', unchecked: '?' };
 const MIN_FREE_BYTES = 500 * 1024 * 1024;
 
-function checkTokens(found: FoundConfig): Check[] {
-  const raw = JSON.parse(readFileSync(found.file, 'utf8')) as { bots?: Array<{ name?: string; tokenFile?: string; token?: string }> };
-  return (raw.bots ?? []).map((b) => {
-    if (b.tokenFile !== undefined) {
-      const file = path.resolve(path.dirname(found.file), b.tokenFile);
-      const mode = statSync(file).mode & 0o777;
-      return { verdict: 'ok' as const, what: `bot ${b.name}: token file ${file} is private (mode ${mode.toString(8).padStart(4, '0')})` };
+/** Each bot's token where this shell can read it; the bots whose token could be read come back resolved, for the webhook check. */
+function checkTokens(found: FoundConfig<ControlConfig>, env: NodeJS.ProcessEnv): { checks: Check[]; resolved: ResolvedBot[] } {
+  const checks: Check[] = [];
+  const resolved: ResolvedBot[] = [];
+  for (const b of found.config.bots) {
+    const { tokenEnv, tokenFile, token } = b.tokenSource;
+    if (tokenEnv !== undefined && (env[tokenEnv] ?? '').trim() === '') {
+      checks.push({ verdict: 'unchecked', what: `bot ${b.name}: token not checked: $${tokenEnv} is not set in this shell (only the supervisor needs it)` });
+      continue;
     }
-    if (b.token !== undefined) return { verdict: 'warn' as const, what: `bot ${b.name}: the token is written in the config file; move it to tokenFile (chmod 600) or tokenEnv` };
-    return { verdict: 'ok' as const, what: `bot ${b.name}: token from the environment` };
-  });
+    const result = resolveToken(b.tokenSource, `bots[${b.index}]`, found.config.baseDir, env);
+    if ('issue' in result) {
+      checks.push({ verdict: 'fail', what: `bot ${b.name}: ${result.issue.path}: ${result.issue.message}` });
+      continue;
+    }
+    resolved.push({ ...b, token: result.token, tokenHash: tokenHash(result.token), polling: false });
+    if (tokenFile !== undefined) checks.push({ verdict: 'ok', what: `bot ${b.name}: token file ${tokenFile} is private (mode ${(statSync(tokenFile).mode & 0o777).toString(8).padStart(4, '0')})` });
+    else if (token !== undefined) checks.push({ verdict: 'warn', what: `bot ${b.name}: the token is written in the config file; move it to tokenFile (chmod 600) or tokenEnv` });
+    else checks.push({ verdict: 'ok', what: `bot ${b.name}: token from $${tokenEnv}` });
+  }
+  assignPollers(resolved, []);
+  return { checks, resolved };
 }
 
 /** Commands run programs on this machine: who may start them. (A bot with commands and no allow list is a config error.) */
-function checkAccess(found: FoundConfig): Check[] {
+function checkAccess(found: FoundConfig<ControlConfig>): Check[] {
   return found.config.bots
     .filter((b) => b.enabled && Object.keys(b.commands).length > 0)
     .map((b) =>
@@ -46,7 +59,7 @@ function checkAccess(found: FoundConfig): Check[] {
 }
 
 /** Folders created by an older version (or by hand) may still be readable by others. */
-function checkFolderModes(found: FoundConfig): Check[] {
+function checkFolderModes(found: FoundConfig<ControlConfig>): Check[] {
   return [found.config.dataDir, found.config.logDir].map((dir) => {
     const mode = statSync(dir).mode & 0o777;
     const octal = mode.toString(8).padStart(4, '0');
@@ -56,7 +69,7 @@ function checkFolderModes(found: FoundConfig): Check[] {
   });
 }
 
-function checkLocksAndOrphans(found: FoundConfig): Check[] {
+function checkLocksAndOrphans(found: FoundConfig<ControlConfig>): Check[] {
   const checks: Check[] = [];
   const dataDir = found.config.dataDir;
   const supervisor = readLockOwner(instanceLockPath(dataDir));
@@ -90,9 +103,9 @@ function checkLocksAndOrphans(found: FoundConfig): Check[] {
   return checks;
 }
 
-async function checkWebhooks(found: FoundConfig): Promise<Check[]> {
+async function checkWebhooks(found: FoundConfig<ControlConfig>, bots: ResolvedBot[]): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const bot of found.config.bots.filter((b) => b.enabled && b.polling)) {
+  for (const bot of bots.filter((b) => b.enabled && b.polling)) {
     try {
       const res = await fetch(`${found.config.apiRoot}/bot${bot.token}/getWebhookInfo`, { signal: AbortSignal.timeout(5000) });
       const body = (await res.json()) as { ok: boolean; result?: { url?: string }; description?: string };
@@ -107,7 +120,7 @@ async function checkWebhooks(found: FoundConfig): Promise<Check[]> {
 }
 
 /** The running supervisor's word on each bot: a bot with a problem cannot do its job, which fails the check. */
-async function checkBotProblems(found: FoundConfig): Promise<Check[]> {
+async function checkBotProblems(found: FoundConfig<ControlConfig>): Promise<Check[]> {
   const owner = readLockOwner(instanceLockPath(found.config.dataDir));
   if (owner === undefined || !isAlive(owner)) return [];
   let report: StatusReport;
@@ -121,7 +134,7 @@ async function checkBotProblems(found: FoundConfig): Promise<Check[]> {
   );
 }
 
-function checkDisk(found: FoundConfig): Check[] {
+function checkDisk(found: FoundConfig<ControlConfig>): Check[] {
   const checks: Check[] = [];
   for (const dir of [found.config.dataDir, found.config.logDir]) {
     const probe = path.join(dir, `.doctor-${process.pid}`);
@@ -140,10 +153,10 @@ function checkDisk(found: FoundConfig): Check[] {
   return checks;
 }
 
-export async function doctorCommand(explicitConfig: string | undefined, out: (s: string) => void): Promise<number> {
-  let found: FoundConfig;
+export async function doctorCommand(explicitConfig: string | undefined, out: (s: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let found: FoundConfig<ControlConfig>;
   try {
-    found = loadFoundConfig(explicitConfig);
+    found = loadFoundControlConfig(explicitConfig, env);
   } catch (err) {
     if (err instanceof CliError) {
       out(`${MARK.fail} config: ${err.message}`);
@@ -153,13 +166,14 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
   }
   makePrivateDirSync(found.config.dataDir);
   makePrivateDirSync(found.config.logDir);
+  const tokens = checkTokens(found, env);
   const checks: Check[] = [
     { verdict: 'ok', what: `config ${found.file} is valid (${found.config.bots.length} bots)` },
-    ...checkTokens(found),
+    ...tokens.checks,
     ...checkAccess(found),
     ...checkFolderModes(found),
     ...checkLocksAndOrphans(found),
-    ...(await checkWebhooks(found)),
+    ...(await checkWebhooks(found, tokens.resolved)),
     ...checkDisk(found),
     ...(await checkBotProblems(found)),
   ];

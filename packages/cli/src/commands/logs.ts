@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { ControlConfig } from '@botvisor/core';
 import { botOutputLogName } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -72,7 +73,7 @@ class FollowedFile {
   }
 }
 
-export async function logsCommand(found: FoundConfig, bot: string | undefined, lines: number, follow: boolean, out: (s: string) => void): Promise<number> {
+export async function logsCommand(found: FoundConfig<ControlConfig>, bot: string | undefined, lines: number, follow: boolean, out: (s: string) => void): Promise<number> {
   if (bot !== undefined && !found.config.bots.some((b) => b.name === bot)) throw new CliError(`no bot named "${bot}" in ${found.file}; bots: ${found.config.bots.map((b) => b.name).join(', ')}`, EXIT.usage);
   const files = (bot === undefined ? ['supervisor'] : [bot, botOutputLogName(bot)]).map((name) => path.join(found.config.logDir, `${name}.log`));
   const present = files.filter((f) => existsSync(f));

@@ -2,11 +2,13 @@
  * `botvisor restart <bot|all>`: a person's restart — the bot's tree is stopped and started
  * again, its crash history is forgotten, and an errored bot gets another chance.
  */
+
+import type { ControlConfig } from '@botvisor/core';
 import { controlRequest, controlSocketPath, NotRunningError } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
-export async function restartCommand(found: FoundConfig, bot: string, out: (s: string) => void): Promise<number> {
+export async function restartCommand(found: FoundConfig<ControlConfig>, bot: string, out: (s: string) => void): Promise<number> {
   const known = found.config.bots.map((b) => b.name);
   if (bot !== 'all' && !known.includes(bot)) throw new CliError(`no bot named "${bot}" in ${found.file}; bots: ${known.join(', ')} (or "all")`, EXIT.usage);
   try {

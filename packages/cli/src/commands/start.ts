@@ -6,7 +6,7 @@
  * three failed starts, so that takes seconds, not the crash budget.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlreadyRunningError, controlRequest, controlSocketPath, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
@@ -14,6 +14,12 @@ import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { installedBuiltinModules } from '../installed-bots.js';
 import { renderStatus } from './status.js';
+
+/** The HTTP port is taken: which setting to change, in which file. */
+export function httpPortInUse(found: FoundConfig): string {
+  const { host, port } = found.config.http;
+  return `http.port ${port} on ${host} is already in use; set http.port in ${found.file} to a free port (0 picks any), or "http": false to run without HTTP`;
+}
 
 const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
 
@@ -32,6 +38,7 @@ export async function startForeground(found: FoundConfig, out: (s: string) => vo
   try {
     supervisor = await Supervisor.start({ config: found.config, configFile: found.file, builtinModules: installedBuiltinModules(), onStopRequested: () => stop('botvisor stop') });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliError(httpPortInUse(found));
     if (err instanceof AlreadyRunningError || err instanceof StartupError) throw new CliError(err.message);
     throw err;
   }
@@ -51,6 +58,7 @@ export async function startDetached(found: FoundConfig, waitMs: number, out: (s:
   mkdirSync(found.config.logDir, { recursive: true, mode: 0o700 }); // private, like every log (core's private-paths)
   const outFile = path.join(found.config.logDir, 'supervisor.out');
   const fd = openSync(outFile, 'a', 0o600);
+  const ownOutputFrom = statSync(outFile).size; // the file keeps earlier runs' output: show only this run's
   const child = spawn(process.execPath, [CLI_BIN, 'start', '-c', found.file], { detached: true, stdio: ['ignore', fd, fd], env: process.env });
   closeSync(fd);
   let exitCode: number | null = null;
@@ -64,8 +72,11 @@ export async function startDetached(found: FoundConfig, waitMs: number, out: (s:
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     if (exitCode !== null) {
-      const tail = existsSync(outFile) ? readFileSync(outFile, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
-      throw new CliError(`the supervisor exited with code ${exitCode} during start-up:\n${tail}`);
+      const own = readFileSync(outFile).subarray(ownOutputFrom).toString('utf8').trim().split('\n');
+      // The foreground start's own one-sentence error (a port in use, a second start) says it all.
+      const sentence = own.findLast((l) => l.startsWith('botvisor: ') && !l.startsWith('botvisor: unexpected error'));
+      if (sentence !== undefined) throw new CliError(sentence.slice('botvisor: '.length), exitCode);
+      throw new CliError(`the supervisor exited with code ${exitCode} during start-up:\n${own.slice(-5).join('\n')}`);
     }
     try {
       last = await controlRequest<StatusReport>(socket, { cmd: 'status' }, 5000);

@@ -7,13 +7,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ControlConfig } from '@botvisor/core';
 import type { FoundConfig } from '../config-lookup.js';
+import { documentationUrl } from '../documentation-url.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { LAUNCHD_LABEL, launchdPlist, systemdUnit, type UnitPaths } from '../service-units.js';
 
 const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
 
-export function unitPaths(found: FoundConfig): UnitPaths {
+export function unitPaths(found: FoundConfig<ControlConfig>): UnitPaths {
+  const docs = documentationUrl();
   return {
     node: process.execPath,
     cli: CLI_BIN,
@@ -22,10 +25,11 @@ export function unitPaths(found: FoundConfig): UnitPaths {
     dataDir: found.config.dataDir,
     logDir: found.config.logDir,
     stopGraceMs: found.config.supervisor.stopGraceMs,
+    ...(docs !== undefined ? { documentation: docs } : {}),
   };
 }
 
-export function startupCommand(found: FoundConfig, manager: string, install: boolean, out: (s: string) => void, env: NodeJS.ProcessEnv = process.env): number {
+export function startupCommand(found: FoundConfig<ControlConfig>, manager: string, install: boolean, out: (s: string) => void, env: NodeJS.ProcessEnv = process.env): number {
   const paths = unitPaths(found);
   if (manager === 'systemd') {
     const unit = systemdUnit(paths);

@@ -3,12 +3,14 @@
  * restarts, CPU and memory of each bot's whole tree, running jobs, polling, last exit — then each
  * bot's problem, the sentence that says why it cannot do its job, and the polling locks. `--json` prints the StatusReport contract. Not running → exit 3, said plainly.
  */
+
+import type { ControlConfig } from '@botvisor/core';
 import { controlRequest, controlSocketPath, NotRunningError, type StatusReport } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { bytes, duration, table } from '../format/human.js';
 
-export async function fetchStatus(found: FoundConfig): Promise<StatusReport> {
+export async function fetchStatus(found: FoundConfig<ControlConfig>): Promise<StatusReport> {
   try {
     return await controlRequest<StatusReport>(controlSocketPath(found.config.dataDir), { cmd: 'status' }, 10_000);
   } catch (err) {
@@ -26,7 +28,9 @@ function lastExit(e: StatusReport['bots'][number]['lastExit']): string {
 export function renderStatus(s: StatusReport): string {
   const rows = [['name', 'state', 'pid', 'uptime', 'restarts', 'cpu', 'memory', 'jobs', 'polling', 'last exit']];
   for (const b of s.bots) {
-    rows.push([b.name, b.state, b.pid === null ? '-' : String(b.pid), duration(b.uptimeMs), String(b.restarts), `${b.cpu}%`, bytes(b.memoryBytes), b.runningJobs === null ? '-' : String(b.runningJobs), b.polling ? 'yes' : 'no', lastExit(b.lastExit)]);
+    // A bot with no process has no cpu or memory to show (not 0%, not 0b).
+    const running = b.pid !== null;
+    rows.push([b.name, b.state, running ? String(b.pid) : '-', duration(b.uptimeMs), String(b.restarts), running ? `${b.cpu}%` : '-', running ? bytes(b.memoryBytes) : '-', b.runningJobs === null ? '-' : String(b.runningJobs), b.polling ? 'yes' : 'no', lastExit(b.lastExit)]);
   }
   const lines = [`supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.uptimeMs)}, data ${s.supervisor.dataDir}${s.supervisor.httpUrl !== null ? `, http ${s.supervisor.httpUrl}` : ''}`, '', table(rows)];
   const troubled = s.bots.filter((b) => b.problem !== null);
@@ -45,7 +49,7 @@ export function renderStatus(s: StatusReport): string {
   return lines.join('\n');
 }
 
-export async function statusCommand(found: FoundConfig, json: boolean, out: (s: string) => void): Promise<number> {
+export async function statusCommand(found: FoundConfig<ControlConfig>, json: boolean, out: (s: string) => void): Promise<number> {
   const s = await fetchStatus(found);
   out(json ? JSON.stringify(s, null, 2) : renderStatus(s));
   return EXIT.ok;

@@ -1,9 +1,11 @@
 /**
  * `botvisor stop [--timeout MS]`: graceful first (a stop request on the control socket, or
- * SIGTERM), then a tree kill once the timeout passes. Works without the socket too, from the
+ * SIGTERM), then a tree kill once the timeout passes. Nothing running is exit 0, said so. Works without the socket too, from the
  * supervisor's lock owner record — and only after checking that the recorded pid still has the
  * recorded start time, so a reused pid is never signalled.
  */
+
+import type { ControlConfig } from '@botvisor/core';
 import { isAlive, killTree, type ProcessRef, readLockOwner } from '@botvisor/core';
 import { controlRequest, controlSocketPath, instanceLockPath } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
@@ -18,10 +20,14 @@ async function waitGone(ref: ProcessRef, timeoutMs: number): Promise<boolean> {
   return !isAlive(ref);
 }
 
-export async function stopCommand(found: FoundConfig, timeoutMs: number, out: (s: string) => void): Promise<number> {
+export async function stopCommand(found: FoundConfig<ControlConfig>, timeoutMs: number, out: (s: string) => void): Promise<number> {
   const owner = readLockOwner(instanceLockPath(found.config.dataDir));
   const ref = owner === undefined ? undefined : { pid: owner.pid, startTime: owner.startTime };
-  if (ref === undefined || !isAlive(ref)) throw new CliError(`botvisor is not running for ${found.config.dataDir}`, EXIT.notRunning);
+  // Nothing to stop is success, as with systemctl stop: scripts chain `botvisor stop && botvisor start`.
+  if (ref === undefined || !isAlive(ref)) {
+    out(`botvisor is not running for ${found.config.dataDir}; nothing to stop`);
+    return EXIT.ok;
+  }
 
   let asked = false;
   try {

@@ -2,15 +2,17 @@
  * Small formatting helpers for people: durations, byte sizes, and a plain aligned table.
  */
 
+/** Two units at most, seconds shown under an hour: `42s`, `3m 07s`, `5h 02m`, `3d 04h`. */
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
+  const two = (n: number): string => String(n).padStart(2, '0');
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
+  if (m < 60) return `${m}m ${two(s % 60)}s`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
+  if (h < 48) return `${h}h ${two(m % 60)}m`;
+  return `${Math.floor(h / 24)}d ${two(h % 24)}h`;
 }
 
 export function bytes(n: number | null | undefined): string {

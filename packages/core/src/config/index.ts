@@ -1,5 +1,5 @@
 export { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
-export { type BotKind, loadConfig, type ResolvedBot, type ResolvedConfig, type ResolveOptions, resolveConfig } from './load-config.js';
+export { assignPollers, type BotKind, type ControlBot, type ControlConfig, loadConfig, loadControlConfig, type ResolvedBot, type ResolvedConfig, type ResolveOptions, resolveConfig, resolveControlConfig } from './load-config.js';
 export {
   ARG_NAME_PATTERN,
   BOT_NAME_PATTERN,
@@ -8,6 +8,8 @@ export {
   commandSchema,
   configSchema,
   DEFAULT_API_ROOT,
+  HTTP_DEFAULTS,
+  httpSchema,
   type ParsedBot,
   type ParsedCommand,
   type ParsedConfig,
@@ -17,4 +19,4 @@ export {
   sessionSchema,
   supervisorSchema,
 } from './schema.js';
-export { resolveToken, TOKEN_SHAPE, type TokenSource } from './tokens.js';
+export { resolveToken, TOKEN_SHAPE, type TokenSource, tokenSourceOf } from './tokens.js';

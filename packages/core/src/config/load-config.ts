@@ -1,11 +1,14 @@
 /**
  * Loading a config: read `botvisor.json`, validate it against the schema, then apply the rules
  * that span fields — unique names, placeholders declared, an allow list (or "anyone") on a bot
- * with commands, tokens resolved, exactly one poller per
+ * that runs programs, tokens resolved, exactly one poller per
  * token, a token on HTTP before a non-loopback bind — and resolve relative paths from the config
- * file's folder. Every problem is collected and reported at once in one ConfigError. Every
- * secret it resolves (bot tokens, the HTTP bearer token) is registered with the log redaction of
- * this process before anything can log it.
+ * file's folder. Every problem is collected and reported at once in one ConfigError.
+ *
+ * Two depths: `loadConfig` resolves the secrets (bot tokens, the HTTP bearer token), for the
+ * processes that talk to Telegram or serve HTTP; `loadControlConfig` checks everything else and
+ * never reads a secret, for the commands that only control a running fleet. Every secret
+ * `loadConfig` resolves is registered with the log redaction of this process before anything can log it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,47 +16,64 @@ import type { z } from 'zod';
 import { tokenHash } from '../lock/polling-lock.js';
 import { registerBotToken, registerSecret } from '../log/redact.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
-import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type ParsedSession, type SupervisorSettings } from './schema.js';
-import { resolveToken } from './tokens.js';
+import { unknownKeyMessage } from './key-suggestions.js';
+import { configSchema, DEFAULT_API_ROOT, HTTP_DEFAULTS, type ParsedBot, type ParsedCommand, type ParsedConfig, type ParsedSession, type SupervisorSettings } from './schema.js';
+import { resolveToken, type TokenSource, tokenSourceOf } from './tokens.js';
 
 export type BotKind = 'bridge' | 'alerts' | 'custom';
 
-export interface ResolvedBot {
+/** A bot as the control commands see it: everything but its token. */
+export interface ControlBot {
   name: string;
   /** Its position in the config's `bots`, for messages (`bots[2].commands.help`). */
   index: number;
   kind: BotKind;
   /** Absolute path of a custom bot's module. */
   module?: string;
-  token: string;
-  /** Short hash of the token: safe to log and to name files by. */
-  tokenHash: string;
+  /** Where its token is (a token file's path absolute); not read until the token is resolved. */
+  tokenSource: TokenSource;
   enabled: boolean;
-  /** True for the one bot that polls its token; the others are send-only. */
-  polling: boolean;
+  /** The config's `polling` choice, if any; `ResolvedBot.polling` is the outcome. */
+  pollingChoice?: boolean;
   /** If the polling lock is held by someone else: run send-only (true) or refuse to start (false). */
   auxiliary: boolean;
-  /** Who may use the bot; undefined = anyone (`"allow": "anyone"`, or no list on a bot without commands). */
+  /** Who may use the bot; undefined = anyone (`"allow": "anyone"`, or no list on a bot that runs no programs). */
   allow?: number[];
   admins: number[];
   commands: Record<string, ParsedCommand>;
+  chats: number[];
   /** bridge: conversations with long-lived CLI processes, by name. */
   sessions: Record<string, ParsedSession>;
-  chats: number[];
 }
 
-export interface ResolvedConfig {
+export interface ResolvedBot extends ControlBot {
+  token: string;
+  /** Short hash of the token: safe to log and to name files by. */
+  tokenHash: string;
+  /** True for the one bot that polls its token; the others are send-only. */
+  polling: boolean;
+}
+
+/** The config as the control commands (status, stop, restart, logs, doctor) see it: no secret read. */
+export interface ControlConfig {
   /** Where it came from: a file path, or a name such as "built-in sandbox config". */
   source: string;
   baseDir: string;
   apiRoot: string;
   dataDir: string;
   logDir: string;
-  http: { host: string; port: number; authToken?: string };
+  /** `enabled: false` when the config says `"http": false`: the supervisor serves no HTTP. */
+  http: { enabled: boolean; host: string; port: number };
   supervisor: SupervisorSettings;
-  bots: ResolvedBot[];
+  bots: ControlBot[];
   /** Things that work but deserve a word, e.g. a token written into the config file. */
   warnings: string[];
+}
+
+/** The whole config, secrets resolved: what the supervisor and the bots run with. */
+export interface ResolvedConfig extends ControlConfig {
+  http: { enabled: boolean; host: string; port: number; authToken?: string };
+  bots: ResolvedBot[];
 }
 
 export interface ResolveOptions {
@@ -77,7 +97,7 @@ function jsonErrorLocation(text: string, err: Error): string {
   return `${err.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
 }
 
-export function loadConfig(file: string, options: { env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+function readConfigFile(file: string): { absolute: string; raw: unknown } {
   const absolute = path.resolve(file);
   let text: string;
   try {
@@ -85,13 +105,23 @@ export function loadConfig(file: string, options: { env?: NodeJS.ProcessEnv } = 
   } catch (err) {
     throw new ConfigError(absolute, [{ path: '(file)', message: `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return { absolute, raw: JSON.parse(text) };
   } catch (err) {
     throw new ConfigError(absolute, [{ path: '(file)', message: `not valid JSON: ${jsonErrorLocation(text, err as Error)}` }]);
   }
+}
+
+/** The whole config with its secrets, for the supervisor and the bots. */
+export function loadConfig(file: string, options: { env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+  const { absolute, raw } = readConfigFile(file);
   return resolveConfig(raw, { source: absolute, baseDir: path.dirname(absolute), env: options.env });
+}
+
+/** The config without reading any secret, for commands that only control a running fleet. */
+export function loadControlConfig(file: string): ControlConfig {
+  const { absolute, raw } = readConfigFile(file);
+  return resolveControlConfig(raw, { source: absolute, baseDir: path.dirname(absolute) });
 }
 
 function placeholdersOf(argv: string[]): Set<string> {
@@ -113,9 +143,10 @@ function kindOf(bot: ParsedBot, at: string, issues: ConfigIssue[]): BotKind {
   return bot.kind;
 }
 
-/** zod reports a bad record key as "Invalid key in record"; the key schema's own message says what to fix. */
+/** zod reports a bad record key as "Invalid key in record"; the key schema's own message says what to fix. An unknown key gets the nearest known one. */
 function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key' && issue.issues.length > 0) return `invalid name: ${issue.issues.map((i) => i.message).join('; ')}`;
+  if (issue.code === 'unrecognized_keys') return unknownKeyMessage(formatPath(issue.path), issue.keys);
   return issue.message;
 }
 
@@ -131,9 +162,8 @@ function configIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
   return [{ path: formatPath(issue.path), message: issueMessage(issue) }];
 }
 
-/** Validates an already-parsed config object (a file's contents, or the built-in sandbox config). */
-export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedConfig {
-  const env = options.env ?? process.env;
+/** Every check that needs no secret; problems are collected, not thrown. `eachBot` sees each bot as it is checked, so its issues stay in the file's order. */
+function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>, eachBot: (bot: ControlBot, issues: ConfigIssue[]) => void = () => undefined): { config: ParsedConfig; control: ControlConfig; issues: ConfigIssue[] } {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(options.source, parsed.error.issues.flatMap(configIssues));
@@ -142,7 +172,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
   const issues: ConfigIssue[] = [];
   const warnings: string[] = [];
   const seenNames = new Map<string, number>();
-  const bots: ResolvedBot[] = [];
+  const bots: ControlBot[] = [];
 
   config.bots.forEach((bot, i) => {
     const at = `bots[${i}]`;
@@ -174,59 +204,81 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       if (!existsSync(module)) issues.push({ path: `${at}.module`, message: `${module} does not exist` });
     }
 
-    const tokenResult = resolveToken(bot, at, options.baseDir, env);
-    if ('issue' in tokenResult) {
-      issues.push(tokenResult.issue);
+    const source = tokenSourceOf(bot, at, options.baseDir);
+    if ('issue' in source) {
+      issues.push(source.issue);
       return;
     }
     if (bot.token !== undefined) warnings.push(`${at}.token: the token is written in the config file; prefer tokenEnv or tokenFile (chmod 600)`);
-    bots.push({
+    const checked: ControlBot = {
       name: bot.name,
       index: i,
       kind,
       ...(module !== undefined ? { module } : {}),
-      token: tokenResult.token,
-      tokenHash: tokenHash(tokenResult.token),
+      tokenSource: source.source,
       enabled: bot.enabled,
-      polling: false,
+      ...(bot.polling !== undefined ? { pollingChoice: bot.polling } : {}),
       auxiliary: bot.auxiliary,
       ...(Array.isArray(bot.allow) ? { allow: bot.allow } : {}),
       admins: bot.admins,
       commands: bot.commands,
-      sessions: bot.sessions,
       chats: bot.chats,
-    });
+      sessions: bot.sessions,
+    };
+    bots.push(checked);
+    eachBot(checked, issues);
   });
 
-  assignPollers(bots, config.bots, issues);
-
-  let authToken: string | undefined;
-  if (config.http.authTokenEnv !== undefined) {
-    authToken = env[config.http.authTokenEnv];
-    if (authToken === undefined || authToken.length < 16) issues.push({ path: 'http.authTokenEnv', message: `environment variable ${config.http.authTokenEnv} must hold a bearer token of at least 16 characters` });
-  }
-  if (!LOOPBACK.has(config.http.host) && authToken === undefined && config.http.authTokenEnv === undefined) {
+  const http = config.http === false ? { enabled: false, ...HTTP_DEFAULTS } : { enabled: true, host: config.http.host, port: config.http.port };
+  if (config.http !== false && !LOOPBACK.has(config.http.host) && config.http.authTokenEnv === undefined) {
     issues.push({ path: 'http.host', message: `binding ${config.http.host} (not loopback) requires http.authTokenEnv, a bearer token for /metrics and the dashboard` });
   }
-
-  if (issues.length > 0) throw new ConfigError(options.source, issues);
-  for (const bot of bots) registerBotToken(bot.token);
-  if (authToken !== undefined) registerSecret(authToken);
-  return {
+  const control: ControlConfig = {
     source: options.source,
     baseDir: options.baseDir,
     apiRoot: (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, ''),
     dataDir: path.resolve(options.baseDir, config.dataDir),
     logDir: path.resolve(options.baseDir, config.logDir),
-    http: { host: config.http.host, port: config.http.port, ...(authToken !== undefined ? { authToken } : {}) },
+    http,
     supervisor: config.supervisor,
     bots,
     warnings,
   };
+  return { config, control, issues };
+}
+
+/** Validates an already-parsed config object without reading a secret: what the control commands need. */
+export function resolveControlConfig(raw: unknown, options: Omit<ResolveOptions, 'env'>): ControlConfig {
+  const { control, issues } = checkWithoutSecrets(raw, options);
+  if (issues.length > 0) throw new ConfigError(options.source, issues);
+  return control;
+}
+
+/** Validates an already-parsed config object (a file's contents, or the built-in sandbox config) and resolves its secrets. */
+export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const bots: ResolvedBot[] = [];
+  const { config, control, issues } = checkWithoutSecrets(raw, options, (bot, botIssues) => {
+    const tokenResult = resolveToken(bot.tokenSource, `bots[${bot.index}]`, options.baseDir, env);
+    if ('issue' in tokenResult) botIssues.push(tokenResult.issue);
+    else bots.push({ ...bot, token: tokenResult.token, tokenHash: tokenHash(tokenResult.token), polling: false });
+  });
+  assignPollers(bots, issues);
+
+  let authToken: string | undefined;
+  if (config.http !== false && config.http.authTokenEnv !== undefined) {
+    authToken = env[config.http.authTokenEnv];
+    if (authToken === undefined || authToken.length < 16) issues.push({ path: 'http.authTokenEnv', message: `environment variable ${config.http.authTokenEnv} must hold a bearer token of at least 16 characters` });
+  }
+
+  if (issues.length > 0) throw new ConfigError(options.source, issues);
+  for (const bot of bots) registerBotToken(bot.token);
+  if (authToken !== undefined) registerSecret(authToken);
+  return { ...control, http: { ...control.http, ...(authToken !== undefined ? { authToken } : {}) }, bots };
 }
 
 /** Exactly one enabled bot polls each token: the one marked `polling: true`, else the first enabled non-alerts bot not marked `polling: false`. */
-function assignPollers(bots: ResolvedBot[], parsed: ParsedBot[], issues: ConfigIssue[]): void {
+export function assignPollers(bots: ResolvedBot[], issues: ConfigIssue[]): void {
   const byToken = new Map<string, ResolvedBot[]>();
   for (const bot of bots) {
     if (!bot.enabled) continue;
@@ -234,15 +286,14 @@ function assignPollers(bots: ResolvedBot[], parsed: ParsedBot[], issues: ConfigI
     if (group === undefined) byToken.set(bot.tokenHash, [bot]);
     else group.push(bot);
   }
-  const indexOf = (name: string): number => parsed.findIndex((b) => b.name === name);
   for (const group of byToken.values()) {
-    const explicit = group.filter((b) => parsed[indexOf(b.name)]?.polling === true);
+    const explicit = group.filter((b) => b.pollingChoice === true);
     if (explicit.length > 1) {
       const names = explicit.map((b) => b.name).join(', ');
-      issues.push({ path: `bots[${indexOf(explicit[1]?.name ?? '')}].polling`, message: `bots ${names} share one token and both set polling: true; only one bot may poll a token (Telegram answers 409 Conflict otherwise)` });
+      issues.push({ path: `bots[${explicit[1]?.index ?? ''}].polling`, message: `bots ${names} share one token and both set polling: true; only one bot may poll a token (Telegram answers 409 Conflict otherwise)` });
       continue;
     }
-    const poller = explicit[0] ?? group.find((b) => b.kind !== 'alerts' && parsed[indexOf(b.name)]?.polling !== false);
+    const poller = explicit[0] ?? group.find((b) => b.kind !== 'alerts' && b.pollingChoice !== false);
     if (poller !== undefined) poller.polling = true;
   }
 }

@@ -99,9 +99,11 @@ export const botSchema = z.strictObject({
   chats: z.array(telegramId).default([]),
 });
 
+export const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080 } as const;
+
 export const httpSchema = z.strictObject({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default(HTTP_DEFAULTS.host),
+  port: z.number().int().min(0).max(65535).default(HTTP_DEFAULTS.port),
   /** Bearer token for HTTP; required when `host` is not a loopback address. */
   authTokenEnv: z.string().optional(),
 });
@@ -134,7 +136,8 @@ export const configSchema = z.strictObject({
   apiRoot: z.url({ error: 'expected a URL such as "http://127.0.0.1:8081"' }).optional(),
   dataDir: z.string().min(1).default('data'),
   logDir: z.string().min(1).default('logs'),
-  http: httpSchema.default({ host: '127.0.0.1', port: 8080 }),
+  /** `false`: the supervisor serves no HTTP (no /health, /metrics or dashboard). */
+  http: z.union([z.literal(false), httpSchema], { error: 'expected false (no HTTP) or an object such as { "host": "127.0.0.1", "port": 8080 }' }).default({ ...HTTP_DEFAULTS }),
   supervisor: supervisorSchema.default(supervisorSchema.parse({})),
   bots: z.array(botSchema).min(1, 'expected at least one bot'),
 });

@@ -14,21 +14,31 @@ export interface TokenSource {
   tokenFile?: string | undefined;
 }
 
-/** The token, or an issue that says what to fix. `at` is the bot's path (e.g. `bots[2]`). */
-export function resolveToken(source: TokenSource, at: string, baseDir: string, env: NodeJS.ProcessEnv): { token: string } | { issue: ConfigIssue } {
+/** Where a bot's token is, checked without reading it: exactly one source, a token file's path made absolute. */
+export function tokenSourceOf(source: TokenSource, at: string, baseDir: string): { source: TokenSource } | { issue: ConfigIssue } {
   const given = (['token', 'tokenEnv', 'tokenFile'] as const).filter((k) => source[k] !== undefined);
   if (given.length !== 1) {
     return { issue: { path: at, message: given.length === 0 ? 'expected one of token, tokenEnv or tokenFile' : `expected only one of token, tokenEnv or tokenFile, got ${given.join(' and ')}` } };
   }
+  if (source.tokenEnv !== undefined) return { source: { tokenEnv: source.tokenEnv } };
+  if (source.tokenFile !== undefined) return { source: { tokenFile: path.resolve(baseDir, source.tokenFile) } };
+  return { source: { token: source.token } };
+}
+
+/** The token, or an issue that says what to fix. `at` is the bot's path (e.g. `bots[2]`). */
+export function resolveToken(source: TokenSource, at: string, baseDir: string, env: NodeJS.ProcessEnv): { token: string } | { issue: ConfigIssue } {
+  const checked = tokenSourceOf(source, at, baseDir);
+  if ('issue' in checked) return checked;
+  const { tokenEnv, tokenFile } = checked.source;
   let token: string;
   let where: string;
-  if (source.tokenEnv !== undefined) {
-    const value = env[source.tokenEnv];
-    if (value === undefined || value.trim() === '') return { issue: { path: `${at}.tokenEnv`, message: `environment variable ${source.tokenEnv} is not set; export it before starting botvisor` } };
+  if (tokenEnv !== undefined) {
+    const value = env[tokenEnv];
+    if (value === undefined || value.trim() === '') return { issue: { path: `${at}.tokenEnv`, message: `environment variable ${tokenEnv} is not set; export it before starting botvisor` } };
     token = value.trim();
     where = `${at}.tokenEnv`;
-  } else if (source.tokenFile !== undefined) {
-    const file = path.resolve(baseDir, source.tokenFile);
+  } else if (tokenFile !== undefined) {
+    const file = tokenFile;
     let mode: number;
     try {
       mode = statSync(file).mode;
@@ -42,7 +52,7 @@ export function resolveToken(source: TokenSource, at: string, baseDir: string, e
     token = readFileSync(file, 'utf8').trim();
     where = `${at}.tokenFile`;
   } else {
-    token = (source.token ?? '').trim();
+    token = (checked.source.token ?? '').trim();
     where = `${at}.token`;
   }
   if (!TOKEN_SHAPE.test(token)) return { issue: { path: where, message: 'does not look like a Telegram bot token (expected <bot id>:<secret>, as @BotFather gives it)' } };

@@ -1,9 +1,10 @@
 /**
  * Whom `botvisor chat` talks to and as whom: the simulator's URL, the bot's token and the
- * simulated user, from --sim/--token/--user or else from the running sandbox's info file. Also
+ * simulated user, from --sim/--token/--user or else from the running sandbox's info file (with
+ * --sim and no sandbox, the user is the simulator's default user, as its control API's). Also
  * checks that a simulator answers there, so a stopped sandbox is one clear sentence, not a stack.
  */
-import { isTokenShaped, SimClient } from '@botvisor/bot-api-sim';
+import { DEFAULT_USER, isTokenShaped, SimClient } from '@botvisor/bot-api-sim';
 import { CliError, EXIT } from '../../exit-codes.js';
 import type { SandboxUser } from '../sandbox-identity.js';
 import { readSandboxInfo } from '../sandbox-info.js';
@@ -30,10 +31,11 @@ export function resolveChatTarget(flags: ChatFlags, env: NodeJS.ProcessEnv = pro
   const info = readSandboxInfo(infoFile);
   const simUrl = flags.sim ?? info?.simUrl;
   const token = flags.token ?? info?.token;
-  const userId = flags.user ?? info?.user.id;
+  // Another simulator (--sim) without --user: its default user, the one its control API writes as.
+  const userId = flags.user ?? info?.user.id ?? (flags.sim !== undefined ? DEFAULT_USER.id : undefined);
   if (simUrl === undefined || token === undefined || userId === undefined) {
     if (flags.sim === undefined && flags.token === undefined && flags.user === undefined) {
-      throw new CliError(`no sandbox is running in ${dir}: start it with npm start in this folder (or pass --sim URL --token TOKEN --user ID for another simulator)`, EXIT.notRunning);
+      throw new CliError(`no sandbox is running in ${dir}: start it with npm start in this folder (or pass --sim URL --token TOKEN for another simulator)`, EXIT.notRunning);
     }
     const missing = [simUrl === undefined ? '--sim' : '', token === undefined ? '--token' : '', userId === undefined ? '--user' : ''].filter((s) => s !== '');
     throw new CliError(`no sandbox is running in ${dir} to fill in ${missing.join(' and ')}: pass it too, or start the sandbox with npm start`, EXIT.usage);
@@ -41,7 +43,7 @@ export function resolveChatTarget(flags: ChatFlags, env: NodeJS.ProcessEnv = pro
   if (!/^https?:\/\/[^/\s]+/.test(simUrl)) throw new CliError(`--sim must be the simulator's URL, such as http://127.0.0.1:8081, got "${simUrl}"`, EXIT.usage);
   if (!Number.isSafeInteger(userId) || userId < 1) throw new CliError(`--user must be a positive Telegram user id, got ${userId}`, EXIT.usage);
   if (!isTokenShaped(token)) throw new CliError('--token does not look like a bot token (expected <bot id>:<secret>)', EXIT.usage);
-  const first_name = info !== undefined && info.user.id === userId ? info.user.first_name : `User ${userId}`;
+  const first_name = info !== undefined && info.user.id === userId ? info.user.first_name : userId === DEFAULT_USER.id ? DEFAULT_USER.first_name : `User ${userId}`;
   return { simUrl: simUrl.replace(/\/+$/, ''), token, user: { id: userId, first_name }, chatId: userId };
 }
 

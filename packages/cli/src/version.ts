@@ -1,0 +1,7 @@
+/**
+ * The installed version of botvisor, read from this package's manifest (the workspace packages
+ * and the `botvisor` package are versioned together).
+ */
+import { readFileSync } from 'node:fs';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
