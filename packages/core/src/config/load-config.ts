@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { defaultLocksDir } from '../lock/locks-dir.js';
 import { tokenHash } from '../lock/polling-lock.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { configSchema, DEFAULT_API_ROOT, type ParsedBot, type ParsedCommand, type SupervisorSettings } from './schema.js';
@@ -42,6 +43,8 @@ export interface ResolvedConfig {
   apiRoot: string;
   dataDir: string;
   logDir: string;
+  /** The polling locks' directory: the config's `locksDir`, else the user's machine-wide one. */
+  locksDir: string;
   http: { host: string; port: number; authToken?: string };
   supervisor: SupervisorSettings;
   bots: ResolvedBot[];
@@ -186,6 +189,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
     apiRoot: (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, ''),
     dataDir: path.resolve(options.baseDir, config.dataDir),
     logDir: path.resolve(options.baseDir, config.logDir),
+    locksDir: config.locksDir !== undefined ? path.resolve(options.baseDir, config.locksDir) : defaultLocksDir(env),
     http: { host: config.http.host, port: config.http.port, ...(authToken !== undefined ? { authToken } : {}) },
     supervisor: config.supervisor,
     bots,
