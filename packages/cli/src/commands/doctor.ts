@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, readLockOwner } from '@botvisor/core';
+import { describeLockOwner, isAlive, pollingLockPath, readLockOwner } from '@botvisor/core';
 import { instanceLockPath } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -33,24 +33,45 @@ function checkTokens(found: FoundConfig): Check[] {
   });
 }
 
+/**
+ * The polling lock of each polled token, in the machine-wide lock folder that every installation
+ * of this user shares: free, ours, stale, or held by another installation (whose bot polls while
+ * ours waits).
+ */
+function checkPollingLocks(found: FoundConfig): Check[] {
+  const { locksDir } = found.config;
+  const ourConfig = path.resolve(found.file);
+  return found.config.bots
+    .filter((b) => b.enabled && b.polling)
+    .map((bot): Check => {
+      const lock = pollingLockPath(locksDir, bot.token);
+      const owner = readLockOwner(lock);
+      let present = true;
+      try {
+        statSync(lock);
+      } catch {
+        present = false;
+      }
+      if (!present) return { verdict: 'ok', what: `bot ${bot.name}: polling lock free (${lock})` };
+      if (owner === undefined) return { verdict: 'warn', what: `bot ${bot.name}: polling lock ${lock} has no owner record; botvisor start removes it if it is abandoned` };
+      if (!isAlive(owner)) return { verdict: 'warn', what: `bot ${bot.name}: stale polling lock ${lock}: its owner (${owner.role} pid ${owner.pid}) is dead; botvisor start removes it` };
+      if (owner.config !== undefined && owner.config !== ourConfig) {
+        return {
+          verdict: 'warn',
+          what: `bot ${bot.name}: polling lock for this token is held by ${describeLockOwner(owner)}, another installation: this one's bot waits until that one stops; give each installation its own token`,
+        };
+      }
+      return { verdict: 'ok', what: `bot ${bot.name}: polling lock held by ${owner.role} pid ${owner.pid} of this installation (${lock})` };
+    });
+}
+
 function checkLocksAndOrphans(found: FoundConfig): Check[] {
   const checks: Check[] = [];
   const dataDir = found.config.dataDir;
   const supervisor = readLockOwner(instanceLockPath(dataDir));
   const running = supervisor !== undefined && isAlive(supervisor);
   checks.push({ verdict: 'ok', what: running ? `a supervisor is running (pid ${supervisor.pid}, since ${supervisor.since})` : 'no supervisor is running for this data dir' });
-  let lockFiles: string[] = [];
-  try {
-    lockFiles = readdirSync(path.join(dataDir, 'locks')).filter((f) => f.endsWith('.lock'));
-  } catch {
-    // no locks yet
-  }
-  for (const f of lockFiles) {
-    const owner = readLockOwner(path.join(dataDir, 'locks', f));
-    if (owner === undefined) checks.push({ verdict: 'warn', what: `polling lock ${f} has no owner record; botvisor start removes it if it is abandoned` });
-    else if (!isAlive(owner)) checks.push({ verdict: 'warn', what: `stale polling lock ${f}: its owner (${owner.role} pid ${owner.pid}) is dead; botvisor start removes it` });
-    else checks.push({ verdict: 'ok', what: `polling lock ${f} held by ${owner.role} pid ${owner.pid}` });
-  }
+  checks.push(...checkPollingLocks(found));
   if (!running) {
     try {
       const registry = JSON.parse(readFileSync(path.join(dataDir, 'supervisor', 'registry.json'), 'utf8')) as { bots?: Record<string, { process: { pid: number; startTime: number; command: string } | null; children: Array<{ pid: number; startTime: number; command: string }> }> };
