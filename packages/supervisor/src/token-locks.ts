@@ -5,7 +5,7 @@
  * the supervisor's whole life, so a bot's restart never opens a window for a second poller. A
  * lock held elsewhere does not stop the supervisor: its bot waits for it (managed-bot.ts).
  */
-import { acquirePollingLock, type Logger, type ResolvedBot, UnsafeLocksDirError } from '@botvisor/core';
+import { type acquirePollingLock, type Logger, type ResolvedBot, UnsafeLocksDirError } from '@botvisor/core';
 import { PollingLockSlot, type PollingLockSlotOptions } from './polling-lock-slot.js';
 import { StartupError } from './startup-error.js';
 import type { LockStatus } from './status.js';

@@ -4,7 +4,7 @@
  * webhook set on a polling token (getWebhookInfo), data dir writable, free disk. Exit 1 if any
  * check failed; warnings alone exit 0.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeLockOwner, isAlive, pollingLockPath, readLockOwner } from '@botvisor/core';
 import { instanceLockPath } from '@botvisor/supervisor';
