@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { isAlive, readLockOwner } from '@botvisor/core';
+import { acquirePollingLock, isAlive, ownerPathFor, pollingLockPath, readLockOwner } from '@botvisor/core';
 import type { StatusReport } from '@botvisor/supervisor';
 import { exited, fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -30,11 +30,13 @@ describe('botvisor CLI (real processes)', function () {
   this.timeout(120_000);
   const bed = useTestbed();
 
-  function installation(bots: object[], supervisor: object = {}): { dir: string; config: string; dataDir: string } {
+  function installation(bots: object[], supervisor: object = {}): { dir: string; config: string; dataDir: string; locksDir: string } {
     const dir = bed.temp.make('botvisor-cli-');
     const config = path.join(dir, 'botvisor.json');
-    writeFileSync(config, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, supervisor: { stopGraceMs: 3000, ...supervisor }, bots }));
-    return { dir, config, dataDir: path.join(dir, 'data') };
+    // The test's own lock folder: never the machine's real one.
+    const locksDir = path.join(dir, 'locks');
+    writeFileSync(config, JSON.stringify({ apiRoot: bed.sim.url, http: { port: 0 }, locksDir, supervisor: { stopGraceMs: 3000, ...supervisor }, bots }));
+    return { dir, config, dataDir: path.join(dir, 'data'), locksDir };
   }
 
   /** Runs `botvisor …`, tracked so an escaped daemon is still cleaned up. */
@@ -218,7 +220,7 @@ describe('botvisor CLI (real processes)', function () {
     expect(help.stdout).to.include('start').and.include('doctor');
   });
 
-  it('doctor: happy with a clean installation; warns about a webhook and a stale lock', async () => {
+  it('doctor: happy with a clean installation; warns about a webhook, a stale lock and a lock another installation holds', async () => {
     const t = token();
     const inst = installation([{ name: 'main', module: BOT, token: t }]);
     const clean = await botvisor(['doctor', '-c', inst.config]);
@@ -227,12 +229,21 @@ describe('botvisor CLI (real processes)', function () {
     await fetch(`${bed.sim.url}/bot${t}/setWebhook?url=https://example.invalid/hook`);
     const hooked = await botvisor(['doctor', '-c', inst.config]);
     expect(hooked.stdout).to.include('! bot main: a webhook is set (https://example.invalid/hook)');
-    // A lock left by a process that is gone.
-    const lockDir = path.join(inst.dataDir, 'locks');
-    mkdirSync(path.join(lockDir, 'deadbeefdeadbeef.lock'), { recursive: true });
-    writeFileSync(path.join(lockDir, 'deadbeefdeadbeef.owner.json'), JSON.stringify({ pid: 999_999, startTime: 1, role: 'main', hostname: hostname(), since: '2020-01-01T00:00:00.000Z' }));
+    // A lock of this bot's token left by a process that is gone.
+    const lock = pollingLockPath(inst.locksDir, t);
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(ownerPathFor(lock), JSON.stringify({ pid: 999_999, startTime: 1, role: 'main', hostname: hostname(), since: '2020-01-01T00:00:00.000Z' }));
     const stale = await botvisor(['doctor', '-c', inst.config]);
-    expect(stale.stdout).to.include('! stale polling lock deadbeefdeadbeef.lock: its owner (main pid 999999) is dead; botvisor start removes it');
+    expect(stale.stdout).to.include(`! bot main: stale polling lock ${lock}: its owner (main pid 999999) is dead; botvisor start removes it`);
+    // The same token's lock held by another installation (a live process: this test).
+    rmSync(lock, { recursive: true });
+    const held = await acquirePollingLock({ locksDir: inst.locksDir, token: t, role: 'supervisor', config: '/srv/other/botvisor.json' });
+    try {
+      const elsewhere = await botvisor(['doctor', '-c', inst.config]);
+      expect(elsewhere.stdout).to.include(`! bot main: polling lock for this token is held by supervisor pid ${process.pid} (config /srv/other/botvisor.json), another installation`);
+    } finally {
+      await held.release();
+    }
   });
 
   it('startup systemd prints a unit that systemd-analyze verifies; startup launchd a valid property list', async () => {

@@ -52,6 +52,17 @@ describe('config', () => {
     expect(config.warnings).to.deep.equal([]);
   });
 
+  it('keeps the polling locks in the user\'s machine-wide folder unless locksDir says where (relative to the config folder)', () => {
+    const runtimeDir = temp.make();
+    const machineWide = resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env: { ...env, XDG_RUNTIME_DIR: runtimeDir } });
+    expect(machineWide.locksDir).to.equal(path.join(runtimeDir, 'botvisor', 'locks'));
+    const fallback = resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env });
+    expect(fallback.locksDir).to.equal(`/tmp/botvisor-${process.getuid?.() ?? 0}/locks`);
+    const configured = resolveConfig({ locksDir: 'run/locks', bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env });
+    expect(configured.locksDir).to.equal('/srv/a/run/locks');
+    expect(configured.supervisor.erroredRetryMs).to.equal(300_000);
+  });
+
   it('lets polling: true pick the poller of a shared token, and warns about a token written in the file', () => {
     const config = resolveConfig({ bots: [bridge(), { name: 'second', kind: 'bridge', token: T1, polling: true }] }, { source: 'x', baseDir: '/tmp', env });
     expect(config.bots.map((b) => [b.name, b.polling])).to.deep.equal([['main', false], ['second', true]]);

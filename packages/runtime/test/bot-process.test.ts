@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePollingLock, } from '@botvisor/core';
+import { acquirePollingLock, pollingLockOwner } from '@botvisor/core';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { HANDLER_ERROR_TEXT, NOT_AUTHORIZED_TEXT } from '../src/index.js';
@@ -135,19 +135,30 @@ describe('bot process (real forked bots against the simulator)', function () {
   it('a main bot started by hand while the lock is held exits non-zero naming the holder', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, { token });
-    const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' });
+    const held = await acquirePollingLock({ locksDir: inst.locksDir, token, role: 'supervisor', config: '/srv/other/botvisor.json' });
     bed.onCleanup(() => held.release());
     const bot = startBot(bed.tracker, inst, { ipc: false });
     expect(await bot.exited()).to.equal(1);
-    expect(bot.stderr).to.match(new RegExp(`Telegram polling lock for this token is held by supervisor pid ${process.pid} since \\d{4}-`));
+    expect(bot.stderr).to.match(new RegExp(`Telegram polling lock for this token is held by supervisor pid ${process.pid} \\(config /srv/other/botvisor.json\\) since \\d{4}-`));
     expect(bot.stderr).to.include('lock handshake');
     expect((await bed.sim.client.stats(token)).getUpdatesCalls).to.equal(0);
+  });
+
+  it('a bot started by hand takes its polling lock in the config\'s lock folder, naming its config file, and releases it on exit', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, { token });
+    const bot = startBot(bed.tracker, inst, { ipc: false });
+    await waitFor(() => pollingLockOwner(inst.locksDir, token), { timeoutMs: 15_000, what: 'the bot to take its polling lock' });
+    expect(pollingLockOwner(inst.locksDir, token)).to.include({ pid: bot.child.pid, role: 'main', config: inst.configFile });
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited()).to.equal(0);
+    expect(pollingLockOwner(inst.locksDir, token)).to.equal(undefined);
   });
 
   it('an auxiliary bot on a held token logs one WARNING and runs send-only: no getUpdates at all', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, { token, auxiliary: true });
-    const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'supervisor' });
+    const held = await acquirePollingLock({ locksDir: inst.locksDir, token, role: 'supervisor', config: '/srv/other/botvisor.json' });
     bed.onCleanup(() => held.release());
     const bot = startBot(bed.tracker, inst);
     await bot.ready();

@@ -1,6 +1,7 @@
 /**
  * The supervisor's one internal event stream: bot started, ready, crashed (with cause),
- * restarted, hung, errored, conflict storm, orphans reaped, stopped, a problem raised or cleared. Every event is logged at the
+ * restarted, hung, errored, conflict storm, orphans reaped, stopped, a problem raised or cleared,
+ * an errored bot retried, a polling lock lost, found held elsewhere or taken. Every event is logged at the
  * level it deserves, then handed to each subscriber (the event router, which forwards it to the
  * bots that asked for events; the dashboard); the most recent ones are kept for status pages.
  */
@@ -19,7 +20,15 @@ export type SupervisorEventKind =
   /** A bot cannot do its job (its `problem` became a sentence, or another one). */
   | 'problem'
   /** The bot's problem ended by itself. */
-  | 'problem-cleared';
+  | 'problem-cleared'
+  /** An errored bot is tried again (every erroredRetryMs, or at once when its cause is gone). */
+  | 'retrying'
+  /** A polling lock this supervisor held was lost (compromised); its bot stops polling until it is back. */
+  | 'lock-lost'
+  /** A polling lock is found held by another installation or a bot run by hand; its bot waits. */
+  | 'lock-waiting'
+  /** A polling lock was taken after waiting for it or losing it; its bot starts polling. */
+  | 'lock-taken';
 
 export type SupervisorEvent = IpcEvent & { kind: SupervisorEventKind };
 
@@ -35,6 +44,10 @@ const LEVEL: Record<SupervisorEventKind, 'error' | 'warning' | 'info'> = {
   errored: 'error',
   problem: 'error',
   'problem-cleared': 'info',
+  retrying: 'info',
+  'lock-lost': 'warning',
+  'lock-waiting': 'warning',
+  'lock-taken': 'info',
 };
 
 export class EventStream {

@@ -54,7 +54,8 @@ export class Fleet {
           module: bot.kind === 'custom' ? undefined : w.builtinModules[bot.kind],
           settings: this.config.supervisor,
           cookie: `${w.runCookie}.${bot.name}`,
-          lock: w.locks.heldFor(bot.name),
+          lock: w.locks.gateFor(bot.name),
+          dataDir: this.config.dataDir,
           env: w.env,
           logger: w.logger.child({ bot: bot.name }),
           output: w.outputLog(bot.name),
@@ -117,19 +118,27 @@ export class Fleet {
     // Answer once the restart has an outcome, so `botvisor restart` can say it.
     await untilStates(targets, () => !targets.some((b) => b.state === 'starting'), this.config.supervisor.startTimeoutMs + 5000);
     const failed = targets.filter((b) => b.state !== 'ready');
-    if (failed.length > 0) throw new Error(`${failed.map((b) => `${b.name} is ${b.state}`).join(', ')} after the restart; see its log`);
+    if (failed.length > 0) {
+      throw new Error(`${failed.map((b) => `${b.name} is ${b.state}${b.status().problem !== null ? ` (${b.status().problem})` : ''}`).join(', ')} after the restart; see its log`);
+    }
   }
 
-  /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
+  /**
+   * Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors,
+   * waits for a polling lock held elsewhere (it takes over by itself later), or the time runs out.
+   */
   async waitReady(timeoutMs: number): Promise<void> {
     const enabled = this.all().filter((b) => this.isEnabled(b));
-    await untilStates(enabled, () => enabled.some((b) => b.state === 'errored') || enabled.every((b) => b.state === 'ready'), timeoutMs);
+    const settled = (b: ManagedBot): boolean => b.state === 'errored' || b.state === 'waiting';
+    await untilStates(enabled, () => enabled.some(settled) || enabled.every((b) => b.state === 'ready'), timeoutMs);
     const errored = enabled.find((b) => b.state === 'errored');
     if (errored !== undefined) {
       const last = errored.status().lastExit;
       const st = errored.status();
       throw new Error(`bot ${errored.name} errored: ${st.problem ?? (last !== null ? `last exit: ${last.signal ?? `code ${last.code}`}` : 'see its log')}`);
     }
+    const forLock = enabled.find((b) => b.state === 'waiting');
+    if (forLock !== undefined) throw new Error(`bot ${forLock.name} is waiting: ${forLock.status().problem ?? 'for its polling lock'}; it takes over by itself when the lock is free`);
     const waiting = enabled.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`);
     if (waiting.length > 0) throw new Error(`not every bot was ready within ${timeoutMs} ms: ${waiting.join(', ')}`);
   }

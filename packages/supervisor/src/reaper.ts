@@ -3,7 +3,8 @@
  * that is still alive *with the same start time* is tree-killed, as is every process still
  * carrying one of its bots' tree cookies (a daemon that escaped the tree). A PID now used by an
  * unrelated process has another start time and no cookie, and is left alone. Polling locks whose
- * owner is dead are removed.
+ * owner is dead are removed from the (machine-wide) lock folder: any installation may do that
+ * safely, as a live owner's lock is never touched.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ export interface ReapResult {
   locksRemoved: number;
 }
 
-export async function reapPreviousRun(previous: RegistryState, dataDir: string, logger: Logger): Promise<ReapResult> {
+export async function reapPreviousRun(previous: RegistryState, locksDir: string, logger: Logger): Promise<ReapResult> {
   const killed: KilledProcess[] = [];
   const survivors: KilledProcess[] = [];
   for (const [bot, entry] of Object.entries(previous.bots)) {
@@ -34,15 +35,14 @@ export async function reapPreviousRun(previous: RegistryState, dataDir: string, 
     if (killed.length > 0) logger.debug('reaped leftovers of a bot of the previous run', { bot });
   }
   let locksRemoved = 0;
-  const lockDir = path.join(dataDir, 'locks');
   let names: string[] = [];
   try {
-    names = readdirSync(lockDir);
+    names = readdirSync(locksDir);
   } catch {
     // no locks folder yet
   }
   for (const name of names) {
-    if (name.endsWith('.lock') && reclaimIfOwnerDead(path.join(lockDir, name), logger, 'polling lock')) locksRemoved++;
+    if (name.endsWith('.lock') && reclaimIfOwnerDead(path.join(locksDir, name), logger, 'polling lock')) locksRemoved++;
   }
   return { killed: dedupe(killed), survivors: dedupe(survivors), locksRemoved };
 }

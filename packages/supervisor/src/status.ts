@@ -8,9 +8,14 @@ export interface LockStatus {
   /** First 16 hex of sha256(token): which token, without the token. */
   tokenHash: string;
   path: string;
-  owner: { pid: number; role: string; since: string } | null;
+  /** Who holds the lock now: this supervisor, or (while `waiting`) the other installation or hand-run bot; null when unknown or lost. */
+  owner: { pid: number; role: string; since: string; /** The holder's config file. */ config?: string } | null;
   /** The bot that polls under this lock. */
   bot: string;
+  /** True while this supervisor holds the lock: its bot polls only then. */
+  held: boolean;
+  /** `held`; `waiting` for another holder to let go; `lost` (compromised) and being taken back; `released` at stop. */
+  state: 'held' | 'waiting' | 'lost' | 'released';
 }
 
 /** One bot: what its ManagedBot knows, plus the usage of its whole process tree (measured per request). */

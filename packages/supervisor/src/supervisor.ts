@@ -1,6 +1,7 @@
 /**
  * The supervisor: the composition root of the daemon. Start: one instance per data dir → reap
- * the previous run → take the polling lock of every polled token (token-locks.ts) → wire the
+ * the previous run → open the polling lock of every polled token in the user's machine-wide
+ * lock folder (token-locks.ts; a lock held elsewhere makes its bot wait) → wire the
  * fleet to its events (fleet.ts, event-routing.ts) → serve control socket and HTTP → fork every
  * bot. Stop: the fleet in its order, then the locks. Everything a bot does over its life is
  * ManagedBot's business; this file only wires and orders.
@@ -88,7 +89,7 @@ export class Supervisor {
     let outputLogs: BotOutputLogs | undefined;
     try {
       registry = await Registry.open(config.dataDir, logger);
-      const reaped = await reapPreviousRun(registry.previous, config.dataDir, logger);
+      const reaped = await reapPreviousRun(registry.previous, config.locksDir, logger);
       if (reaped.killed.length > 0) {
         events.emit('orphans-reaped', `reaped ${reaped.killed.length} process(es) left running by the previous run`, undefined, {
           processes: reaped.killed.map((p) => ({ pid: p.pid, command: p.command })),
@@ -98,16 +99,14 @@ export class Supervisor {
       const runCookie = newTreeCookie();
       await registry.beginRun(runCookie, { ...selfRef(), command: 'node' });
 
-      // The fleet exists (empty) before the locks, so a lock compromised at any moment has a fleet to stop its bot in.
       const fleet = new Fleet(config);
-      locks = await TokenLocks.acquire({
-        dataDir: config.dataDir,
+      // Each bot hears its own lock (ManagedBot): it polls only while the lock is held.
+      locks = await TokenLocks.open({
+        locksDir: config.locksDir,
+        configFile: path.resolve(o.configFile),
         pollers: config.bots.filter((b) => b.enabled && b.polling),
         logger,
-        onCompromised: (name) => {
-          events.emit('errored', `the polling lock of bot ${name} was compromised; stopping the bot so only one process polls`, name);
-          void fleet.get(name)?.stop('polling lock compromised');
-        },
+        onEvent: (name, kind, message) => events.emit(kind === 'taken' ? 'lock-taken' : kind === 'lost' ? 'lock-lost' : 'lock-waiting', message, name),
       });
       const metrics = new SupervisorMetrics(() => fleet.all().map((b) => ({ name: b.name, state: b.state })));
       const router = new EventRouter(events, metrics);

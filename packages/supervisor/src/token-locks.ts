@@ -1,72 +1,75 @@
 /**
- * The polling locks the supervisor holds: one per polled token. Each is taken before any bot is
- * forked, then held for the supervisor's whole life, so a bot's restart never opens a window for
- * a second poller. A lock reported compromised is handed to `onCompromised` with the name of its bot.
+ * The polling locks of this supervisor: one PollingLockSlot per polled token, in the user's
+ * machine-wide lock folder, so another installation on the same token finds them. Each is tried
+ * once at start (a holder letting go, as at a supervisor's restart, gets a moment), then held for
+ * the supervisor's whole life, so a bot's restart never opens a window for a second poller. A
+ * lock held elsewhere does not stop the supervisor: its bot waits for it (managed-bot.ts).
  */
-import { acquirePollingLock, type HeldLock, LockHeldError, type LockOwner, type Logger, type ResolvedBot } from '@botvisor/core';
+import { type acquirePollingLock, type Logger, type ResolvedBot, UnsafeLocksDirError } from '@botvisor/core';
+import { PollingLockSlot, type PollingLockSlotOptions } from './polling-lock-slot.js';
 import { StartupError } from './startup-error.js';
 import type { LockStatus } from './status.js';
 
-interface TokenLock {
-  lock: HeldLock;
-  tokenHash: string;
-  bot: string;
-}
-
 export interface TokenLocksOptions {
-  dataDir: string;
+  locksDir: string;
+  /** This installation's config file, named in each lock's owner record. */
+  configFile: string;
   /** Every enabled polling bot: one lock each. */
   pollers: readonly ResolvedBot[];
   logger: Logger;
-  onCompromised: (bot: string) => void;
+  /** How long the first attempt waits for a holder that is letting go. Default 1 s. */
+  firstWaitMs?: number;
+  /** How often a lock that is not held is tried again. Default 1 s. */
+  retryMs?: number;
+  onEvent?: (bot: string, kind: Parameters<NonNullable<PollingLockSlotOptions['onEvent']>>[0], message: string) => void;
   /** core's acquirePollingLock (injected for tests). */
   acquire?: typeof acquirePollingLock;
 }
 
 export class TokenLocks {
-  private constructor(private readonly held: readonly TokenLock[]) {}
+  private constructor(private readonly slots: readonly PollingLockSlot[]) {}
 
   /**
-   * Takes every poller's lock, or none: on a failure it releases what it took and throws — a
-   * StartupError naming the bot when another process holds the lock.
+   * Opens a slot per poller and tries each lock once. A lock folder that is not ours alone is a
+   * StartupError (a person must look); a lock held elsewhere is not: that bot waits for it.
    */
-  static async acquire(o: TokenLocksOptions): Promise<TokenLocks> {
-    const acquire = o.acquire ?? acquirePollingLock;
-    const held: TokenLock[] = [];
+  static async open(o: TokenLocksOptions): Promise<TokenLocks> {
+    const slots = o.pollers.map(
+      (bot) =>
+        new PollingLockSlot({
+          bot: bot.name,
+          token: bot.token,
+          tokenHash: bot.tokenHash,
+          locksDir: o.locksDir,
+          configFile: o.configFile,
+          logger: o.logger,
+          ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
+          ...(o.acquire !== undefined ? { acquire: o.acquire } : {}),
+          onEvent: (kind, message) => o.onEvent?.(bot.name, kind, message),
+        }),
+    );
+    const locks = new TokenLocks(slots);
     try {
-      for (const bot of o.pollers) {
-        const lock = await acquire({ dataDir: o.dataDir, token: bot.token, role: 'supervisor', timeoutMs: 5000, logger: o.logger, onCompromised: () => o.onCompromised(bot.name) }).catch(
-          (err: unknown) => {
-            if (err instanceof LockHeldError) throw new StartupError(`cannot start bot "${bot.name}": ${err.message}, a process outside this supervisor; stop it first`);
-            throw err;
-          },
-        );
-        held.push({ lock, tokenHash: bot.tokenHash, bot: bot.name });
-      }
+      await Promise.all(slots.map((s) => s.open(o.firstWaitMs ?? 1000)));
     } catch (err) {
-      await new TokenLocks(held).release(() => undefined);
+      await locks.release(() => undefined);
+      if (err instanceof UnsafeLocksDirError) throw new StartupError(err.message);
       throw err;
     }
-    return new TokenLocks(held);
+    return locks;
   }
 
-  /** The lock held for bot `name`, as the bot's hello carries it. */
-  heldFor(name: string): { path: string; owner: LockOwner } | undefined {
-    const held = this.held.find((l) => l.bot === name);
-    return held === undefined ? undefined : { path: held.lock.lockPath, owner: held.lock.owner };
+  /** The lock of bot `name`, if it polls. */
+  gateFor(name: string): PollingLockSlot | undefined {
+    return this.slots.find((s) => s.bot === name);
   }
 
   status(): LockStatus[] {
-    return this.held.map((l) => ({
-      tokenHash: l.tokenHash,
-      path: l.lock.lockPath,
-      owner: { pid: l.lock.owner.pid, role: l.lock.owner.role, since: l.lock.owner.since },
-      bot: l.bot,
-    }));
+    return this.slots.map((s) => s.status());
   }
 
   /** Releases every lock; a lock that cannot be released goes to `onError`, the others are released all the same. */
   async release(onError: (err: unknown) => void): Promise<void> {
-    for (const l of this.held) await l.lock.release().catch(onError);
+    for (const s of this.slots) await s.release().catch(onError);
   }
 }

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { acquirePollingLock, descendants, isAlive, isDeadState, type ProcessRef, pollingLockOwner, refOf } from '@botvisor/core';
+import { descendants, isAlive, isDeadState, type ProcessRef, pollingLockOwner, refOf } from '@botvisor/core';
 import { exited, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { controlRequest, controlSocketPath, type StatusReport } from '../src/index.js';
 import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
 
 const USER = { id: 1001, first_name: 'Ada' };
@@ -43,7 +44,7 @@ describe('supervisor daemon process', function () {
 
     const started = Date.now();
     const second = daemon(inst);
-    await waitFor(() => pollingLockOwner(inst.dataDir, token)?.pid === second.child.pid, { timeoutMs: 10_000, what: 'the new supervisor to own the lock' });
+    await waitFor(() => pollingLockOwner(inst.locksDir, token)?.pid === second.child.pid, { timeoutMs: 10_000, what: 'the new supervisor to own the lock' });
     const lockTakenAfterMs = Date.now() - started;
     expect(isAlive(job), 'the leftover job is reaped before the lock is taken').to.equal(false);
     expect(lockTakenAfterMs).to.be.below(3000); // node start-up included; the lock itself is taken without waiting
@@ -67,7 +68,7 @@ describe('supervisor daemon process', function () {
     expect(await exited(d.child)).to.equal(0);
     for (const p of tree) expect(isAlive(p) && !isDeadState(p.state), `${p.pid} ${p.command} left alive`).to.equal(false);
     expect(isAlive(job)).to.equal(false);
-    expect(readdirSync(path.join(inst.dataDir, 'locks')).filter((f) => f.endsWith('.lock'))).to.deep.equal([]);
+    expect(readdirSync(inst.locksDir).filter((f) => f.endsWith('.lock'))).to.deep.equal([]);
     expect(existsSync(path.join(inst.dataDir, 'supervisor', 'supervisor.lock'))).to.equal(false);
   });
 
@@ -81,16 +82,31 @@ describe('supervisor daemon process', function () {
     expect(second.stderr()).to.match(new RegExp(`botvisor is already running \\(pid ${first.child.pid}, since \\d{4}-`));
   });
 
-  it('refuses to start when a process outside it holds a token\'s lock, naming that process', async () => {
+  it('paused (SIGSTOP) for longer than hungAfterMs, then resumed: the watchdog sees its own stall and kills nothing', async () => {
     const token = newToken();
-    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)]);
-    const held = await acquirePollingLock({ dataDir: inst.dataDir, token, role: 'main' });
-    try {
-      const d = daemon(inst);
-      expect(await exited(d.child)).to.equal(1);
-      expect(d.stderr()).to.match(new RegExp(`cannot start bot "main": Telegram polling lock for this token is held by main pid ${process.pid} since .*, a process outside this supervisor; stop it first`));
-    } finally {
-      await held.release();
-    }
+    const inst = install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('helper', newToken())], { pingIntervalMs: 200, hungAfterMs: 1000, stopGraceMs: 2000 });
+    const d = daemon(inst);
+    await pollingStarted(token);
+    const socket = controlSocketPath(inst.dataDir);
+    const ready = async (): Promise<StatusReport> => {
+      const s = await controlRequest<StatusReport>(socket, { cmd: 'status' }, 5000);
+      return s.bots.every((b) => b.state === 'ready') ? s : Promise.reject(new Error('not ready'));
+    };
+    await waitFor(() => ready().then(() => true, () => false), { timeoutMs: 20_000, what: 'both bots ready' });
+    const before = await ready();
+    process.kill(d.child.pid as number, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 4000));
+    process.kill(d.child.pid as number, 'SIGCONT');
+    await new Promise((r) => setTimeout(r, 3000)); // a dozen watchdog ticks after waking
+    const after = await ready();
+    expect(after.bots.map((b) => [b.name, b.pid, b.restarts])).to.deep.equal(before.bots.map((b) => [b.name, b.pid, 0]));
+    const events = await controlRequest<Array<{ kind: string }>>(socket, { cmd: 'events' }, 5000);
+    expect(events.filter((e) => e.kind === 'hung')).to.deep.equal([]);
+    const log = readFileSync(path.join(inst.logDir, 'supervisor.log'), 'utf8');
+    expect(log).to.include('the supervisor itself was stalled');
+    const { cursor } = bed.sim.users.sendCommand(token, { user: USER, command: 'echo', args: 'awake' });
+    expect((await bed.sim.client.waitForMessage(token, USER.id, { after: cursor })).text).to.equal('echo: awake');
+    d.child.kill('SIGTERM');
+    expect(await exited(d.child)).to.equal(0);
   });
 });

@@ -7,9 +7,9 @@
  * it cannot read here (its environment variable is not set in this shell) is "not checked", never
  * a failure: only the supervisor needs it.
  */
-import { readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assignPollers, type ControlConfig, isAlive, makePrivateDirSync, type ResolvedBot, readLockOwner, resolveToken, tokenHash } from '@botvisor/core';
+import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePrivateDirSync, pollingLockPath, type ResolvedBot, readLockOwner, resolveToken, tokenHash } from '@botvisor/core';
 import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundControlConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -69,24 +69,46 @@ function checkFolderModes(found: FoundConfig<ControlConfig>): Check[] {
   });
 }
 
-function checkLocksAndOrphans(found: FoundConfig<ControlConfig>): Check[] {
+/**
+ * The polling lock of each polled token, in the machine-wide lock folder that every installation
+ * of this user shares: free, ours, stale, or held by another installation (whose bot polls while
+ * ours waits).
+ */
+function checkPollingLocks(found: FoundConfig<ControlConfig>, resolved: ResolvedBot[]): Check[] {
+  const { locksDir } = found.config;
+  const ourConfig = path.resolve(found.file);
+  // A lock is named by its token's hash: a token this shell cannot read was reported "not checked" already.
+  return resolved
+    .filter((b) => b.enabled && b.polling)
+    .map((bot): Check => {
+      const lock = pollingLockPath(locksDir, bot.token);
+      const owner = readLockOwner(lock);
+      let present = true;
+      try {
+        statSync(lock);
+      } catch {
+        present = false;
+      }
+      if (!present) return { verdict: 'ok', what: `bot ${bot.name}: polling lock free (${lock})` };
+      if (owner === undefined) return { verdict: 'warn', what: `bot ${bot.name}: polling lock ${lock} has no owner record; botvisor start removes it if it is abandoned` };
+      if (!isAlive(owner)) return { verdict: 'warn', what: `bot ${bot.name}: stale polling lock ${lock}: its owner (${owner.role} pid ${owner.pid}) is dead; botvisor start removes it` };
+      if (owner.config !== undefined && owner.config !== ourConfig) {
+        return {
+          verdict: 'warn',
+          what: `bot ${bot.name}: polling lock for this token is held by ${describeLockOwner(owner)}, another installation: this one's bot waits until that one stops; give each installation its own token`,
+        };
+      }
+      return { verdict: 'ok', what: `bot ${bot.name}: polling lock held by ${owner.role} pid ${owner.pid} of this installation (${lock})` };
+    });
+}
+
+function checkLocksAndOrphans(found: FoundConfig<ControlConfig>, resolved: ResolvedBot[]): Check[] {
   const checks: Check[] = [];
   const dataDir = found.config.dataDir;
   const supervisor = readLockOwner(instanceLockPath(dataDir));
   const running = supervisor !== undefined && isAlive(supervisor);
   checks.push({ verdict: 'ok', what: running ? `a supervisor is running (pid ${supervisor.pid}, since ${supervisor.since})` : 'no supervisor is running for this data dir' });
-  let lockFiles: string[] = [];
-  try {
-    lockFiles = readdirSync(path.join(dataDir, 'locks')).filter((f) => f.endsWith('.lock'));
-  } catch {
-    // no locks yet
-  }
-  for (const f of lockFiles) {
-    const owner = readLockOwner(path.join(dataDir, 'locks', f));
-    if (owner === undefined) checks.push({ verdict: 'warn', what: `polling lock ${f} has no owner record; botvisor start removes it if it is abandoned` });
-    else if (!isAlive(owner)) checks.push({ verdict: 'warn', what: `stale polling lock ${f}: its owner (${owner.role} pid ${owner.pid}) is dead; botvisor start removes it` });
-    else checks.push({ verdict: 'ok', what: `polling lock ${f} held by ${owner.role} pid ${owner.pid}` });
-  }
+  checks.push(...checkPollingLocks(found, resolved));
   if (!running) {
     try {
       const registry = JSON.parse(readFileSync(path.join(dataDir, 'supervisor', 'registry.json'), 'utf8')) as { bots?: Record<string, { process: { pid: number; startTime: number; command: string } | null; children: Array<{ pid: number; startTime: number; command: string }> }> };
@@ -172,7 +194,7 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     ...tokens.checks,
     ...checkAccess(found),
     ...checkFolderModes(found),
-    ...checkLocksAndOrphans(found),
+    ...checkLocksAndOrphans(found, tokens.resolved),
     ...(await checkWebhooks(found, tokens.resolved)),
     ...checkDisk(found),
     ...(await checkBotProblems(found)),

@@ -22,6 +22,9 @@ export function sandboxConfig(o: SandboxConfigInput): RawConfig {
     apiRoot: o.simUrl,
     dataDir: 'data',
     logDir: 'logs',
+    // The sandbox token is fake and its Telegram is the sandbox's own simulator: its lock belongs
+    // in the sandbox folder, not in the machine-wide lock directory where two sandboxes would meet.
+    locksDir: 'data/locks',
     http: { host: SANDBOX_HOST, port: o.httpPort },
     // Ctrl-C should feel quick: a running demo job gets 5 s, not production's 10 s.
     supervisor: { stopGraceMs: 5000 },

@@ -13,6 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { defaultLocksDir } from '../lock/locks-dir.js';
 import { tokenHash } from '../lock/polling-lock.js';
 import { registerBotToken, registerSecret } from '../log/redact.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
@@ -62,6 +63,8 @@ export interface ControlConfig {
   apiRoot: string;
   dataDir: string;
   logDir: string;
+  /** The polling locks' directory: the config's `locksDir`, else the user's machine-wide one. */
+  locksDir: string;
   /** `enabled: false` when the config says `"http": false`: the supervisor serves no HTTP. */
   http: { enabled: boolean; host: string; port: number };
   supervisor: SupervisorSettings;
@@ -163,7 +166,7 @@ function configIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
 }
 
 /** Every check that needs no secret; problems are collected, not thrown. `eachBot` sees each bot as it is checked, so its issues stay in the file's order. */
-function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>, eachBot: (bot: ControlBot, issues: ConfigIssue[]) => void = () => undefined): { config: ParsedConfig; control: ControlConfig; issues: ConfigIssue[] } {
+function checkWithoutSecrets(raw: unknown, options: ResolveOptions, eachBot: (bot: ControlBot, issues: ConfigIssue[]) => void = () => undefined): { config: ParsedConfig; control: ControlConfig; issues: ConfigIssue[] } {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(options.source, parsed.error.issues.flatMap(configIssues));
@@ -239,6 +242,7 @@ function checkWithoutSecrets(raw: unknown, options: Omit<ResolveOptions, 'env'>,
     apiRoot: (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, ''),
     dataDir: path.resolve(options.baseDir, config.dataDir),
     logDir: path.resolve(options.baseDir, config.logDir),
+    locksDir: config.locksDir !== undefined ? path.resolve(options.baseDir, config.locksDir) : defaultLocksDir(options.env ?? process.env),
     http,
     supervisor: config.supervisor,
     bots,

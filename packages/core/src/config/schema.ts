@@ -128,6 +128,11 @@ export const supervisorSchema = z.strictObject({
   crashWindowMs: z.number().int().min(1000).default(300_000),
   /** How often each bot's process tree is rescanned for children started outside the job runner. */
   scanIntervalMs: z.number().int().min(100).default(5000),
+  /**
+   * An errored bot is tried again this often (sooner when the supervisor can tell the cause is
+   * gone): a full disk or a lost lock should not leave a bot dead until someone notices.
+   */
+  erroredRetryMs: z.number().int().min(1000).default(300_000),
 });
 
 export type SupervisorSettings = z.output<typeof supervisorSchema>;
@@ -136,6 +141,12 @@ export const configSchema = z.strictObject({
   apiRoot: z.url({ error: 'expected a URL such as "http://127.0.0.1:8081"' }).optional(),
   dataDir: z.string().min(1).default('data'),
   logDir: z.string().min(1).default('logs'),
+  /**
+   * Where the polling locks live. Default: the user's machine-wide lock directory
+   * (`$XDG_RUNTIME_DIR/botvisor/locks`, else `/tmp/botvisor-<uid>/locks`), shared by every
+   * installation of the user so that two of them never poll one token.
+   */
+  locksDir: z.string().min(1).optional(),
   /** `false`: the supervisor serves no HTTP (no /health, /metrics or dashboard). */
   http: z.union([z.literal(false), httpSchema], { error: 'expected false (no HTTP) or an object such as { "host": "127.0.0.1", "port": 8080 }' }).default({ ...HTTP_DEFAULTS }),
   supervisor: supervisorSchema.default(supervisorSchema.parse({})),

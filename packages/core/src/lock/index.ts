@@ -1,5 +1,7 @@
+export { defaultLocksDir, ensureLocksDir, UnsafeLocksDirError } from './locks-dir.js';
 export {
   acquireOwnedLock,
+  describeLockOwner,
   type HeldLock,
   LockHeldError,
   type LockOwner,

@@ -1,8 +1,11 @@
 /**
  * An owned lock: a proper-lockfile lock plus an owner record beside it
- * (`{ pid, startTime, role, hostname, since }`), so that anyone who finds the lock taken can
- * say who holds it, and a lock whose owner is dead is reclaimed at once instead of waiting out
- * proper-lockfile's stale timer. Shared by the polling lock and the store's single-writer guard.
+ * (`{ pid, startTime, role, hostname, since, config? }`), so that anyone who finds the lock taken
+ * can say who holds it (and from which installation), and a lock whose owner is dead is reclaimed
+ * at once instead of waiting out proper-lockfile's stale timer. A lock whose owner record names a
+ * live process on this host is never taken as stale, however old its mtime: its owner may only be
+ * paused (SIGSTOP, a suspended VM) while what it protects still runs. Shared by the polling lock
+ * and the store's single-writer guard.
  *
  * Reclaiming is done under a short-lived guard directory, so two processes that both see a dead
  * owner cannot both delete the lock (one of them possibly just after the other re-took it).
@@ -24,6 +27,13 @@ export interface LockOwner {
   hostname: string;
   /** ISO time the lock was taken. */
   since: string;
+  /** The config file of the installation that holds it, when the holder has one. */
+  config?: string;
+}
+
+/** "supervisor pid 4242 (config /srv/a/botvisor.json)": who holds a lock, for a person. */
+export function describeLockOwner(owner: LockOwner): string {
+  return `${owner.role} pid ${owner.pid}${owner.config !== undefined ? ` (config ${owner.config})` : ''}`;
 }
 
 export class LockHeldError extends Error {
@@ -36,7 +46,7 @@ export class LockHeldError extends Error {
     super(
       owner === undefined
         ? `${subject} is held by a process that has not written its owner record yet (${lockPath})`
-        : `${subject} is held by ${owner.role} pid ${owner.pid} since ${owner.since}`,
+        : `${subject} is held by ${describeLockOwner(owner)} since ${owner.since}`,
     );
   }
 }
@@ -46,6 +56,8 @@ export interface OwnedLockOptions {
   lockPath: string;
   /** Who takes it: `supervisor`, `main`, `auxiliary`, `writer`, … — shown to whoever finds it held. */
   role: string;
+  /** The taker's config file, written into the owner record (another installation names it). */
+  config?: string;
   /** How long to keep trying before `LockHeldError`. 0 = one attempt (after reclaiming a dead owner's lock). */
   timeoutMs?: number;
   /** For messages: "Telegram polling lock for this token". */
@@ -75,7 +87,14 @@ export function readLockOwner(lockPath: string): LockOwner | undefined {
   try {
     const raw = JSON.parse(readFileSync(ownerPathFor(lockPath), 'utf8')) as Partial<LockOwner>;
     if (typeof raw.pid !== 'number' || typeof raw.startTime !== 'number' || typeof raw.role !== 'string') return undefined;
-    return { pid: raw.pid, startTime: raw.startTime, role: raw.role, hostname: String(raw.hostname ?? ''), since: String(raw.since ?? '') };
+    return {
+      pid: raw.pid,
+      startTime: raw.startTime,
+      role: raw.role,
+      hostname: String(raw.hostname ?? ''),
+      since: String(raw.since ?? ''),
+      ...(typeof raw.config === 'string' ? { config: raw.config } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -93,6 +112,12 @@ function lockExists(lockPath: string): boolean {
 /** An owner we can judge: one on this host. An owner on another host (a shared folder) is respected, never judged dead. */
 function ownerIsDead(owner: LockOwner): boolean {
   return owner.hostname === os.hostname() && !isAlive({ pid: owner.pid, startTime: owner.startTime });
+}
+
+/** The lock exists and its owner record names a process alive on this host. */
+function heldByLiveOwner(lockPath: string): boolean {
+  const owner = readLockOwner(lockPath);
+  return owner !== undefined && owner.hostname === os.hostname() && lockExists(lockPath) && isAlive({ pid: owner.pid, startTime: owner.startTime });
 }
 
 const GUARD_STALE_MS = 5000;
@@ -178,6 +203,8 @@ export async function acquireOwnedLock(options: OwnedLockOptions): Promise<HeldL
     reclaimIfOwnerDead(lockPath, logger, subject);
     let releaseLock: (() => Promise<void>) | undefined;
     try {
+      // proper-lockfile would take a lock whose mtime is older than `stale` from its live owner.
+      if (heldByLiveOwner(lockPath)) throw Object.assign(new Error('held by a live owner'), { code: 'ELOCKED' });
       releaseLock = await lockfile.lock(lockPath, {
         lockfilePath: lockPath,
         realpath: false,
@@ -196,7 +223,14 @@ export async function acquireOwnedLock(options: OwnedLockOptions): Promise<HeldL
     }
     if (releaseLock !== undefined) {
       const me = selfRef();
-      const owner: LockOwner = { pid: me.pid, startTime: me.startTime, role, hostname: os.hostname(), since: new Date().toISOString() };
+      const owner: LockOwner = {
+        pid: me.pid,
+        startTime: me.startTime,
+        role,
+        hostname: os.hostname(),
+        since: new Date().toISOString(),
+        ...(options.config !== undefined ? { config: options.config } : {}),
+      };
       writeOwner(lockPath, owner);
       const release = releaseLock;
       let released = false;

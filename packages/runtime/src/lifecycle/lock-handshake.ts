@@ -4,10 +4,11 @@
  * - config says send-only (another bot polls this token)      → send-only, no lock touched
  * - SKIP_TELEGRAM_LOCK=1 (the supervisor holds the lock)       → poll without touching the lock;
  *   the supervisor's IPC hello repeats the facts and wins if it says send-only
- * - otherwise take the lock (5 s): held by someone else → a main bot refuses to start, naming
- *   the holder; an auxiliary bot logs one WARNING and runs send-only.
+ * - otherwise take the lock (5 s) in the user's machine-wide lock folder, where every
+ *   installation's supervisor takes it too: held by someone else → a main bot refuses to start,
+ *   naming the holder and its config file; an auxiliary bot logs one WARNING and runs send-only.
  */
-import { acquirePollingLock, type HeldLock, type HelloMessage, LockHeldError, type Logger } from '@botvisor/core';
+import { acquirePollingLock, describeLockOwner, type HeldLock, type HelloMessage, LockHeldError, type Logger } from '@botvisor/core';
 
 export type PollingMode =
   | { polling: true; lock: HeldLock | undefined; why: string }
@@ -20,7 +21,10 @@ export class LockRefusedError extends Error {
 export interface LockHandshakeOptions {
   botName: string;
   token: string;
-  dataDir: string;
+  /** The machine-wide lock folder (config.locksDir). */
+  locksDir: string;
+  /** This bot's config file, named in the lock's owner record. */
+  configFile: string;
   /** From the config: this bot is its token's poller. */
   configuredToPoll: boolean;
   auxiliary: boolean;
@@ -41,9 +45,10 @@ export async function lockHandshake(o: LockHandshakeOptions): Promise<PollingMod
   }
   try {
     const lock = await acquirePollingLock({
-      dataDir: o.dataDir,
+      locksDir: o.locksDir,
       token: o.token,
       role: o.auxiliary ? 'auxiliary' : 'main',
+      config: o.configFile,
       timeoutMs: o.lockTimeoutMs ?? 5000,
       logger: o.logger,
       onCompromised: o.onCompromised,
@@ -52,7 +57,7 @@ export async function lockHandshake(o: LockHandshakeOptions): Promise<PollingMod
   } catch (err) {
     if (!(err instanceof LockHeldError)) throw err;
     if (o.auxiliary) {
-      const holder = err.owner === undefined ? 'another process' : `${err.owner.role} pid ${err.owner.pid} since ${err.owner.since}`;
+      const holder = err.owner === undefined ? 'another process' : `${describeLockOwner(err.owner)} since ${err.owner.since}`;
       o.logger.warning(`polling disabled: lock held by ${holder}`);
       return { polling: false, why: `send-only: lock held by ${holder}` };
     }

@@ -134,7 +134,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
         lockHandshake({
           botName: botConfig.name,
           token: botConfig.token,
-          dataDir: config.dataDir,
+          locksDir: config.locksDir,
+          configFile: config.source,
           configuredToPoll: botConfig.polling,
           auxiliary: botConfig.auxiliary,
           skipTelegramLock: env[SKIP_TELEGRAM_LOCK_VAR] === '1',

@@ -30,6 +30,8 @@ export interface Installation {
   configFile: string;
   dataDir: string;
   logDir: string;
+  /** The config's locksDir: inside the test's folder, never the machine's real lock folder. */
+  locksDir: string;
   recordFile: string;
 }
 
@@ -38,8 +40,9 @@ export function install(temp: TempDirs, sim: SimHandle, bot: { name?: string; to
   const dir = temp.make('botvisor-rt-');
   const configFile = path.join(dir, 'botvisor.json');
   const { name = 'main', module = TEST_BOT, ...rest } = bot;
-  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, bots: [{ name, module, ...rest }, ...extraBots] }, null, 2));
-  return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs'), recordFile: path.join(dir, 'records.jsonl') };
+  const locksDir = path.join(dir, 'locks');
+  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, locksDir, bots: [{ name, module, ...rest }, ...extraBots] }, null, 2));
+  return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs'), locksDir, recordFile: path.join(dir, 'records.jsonl') };
 }
 
 export class BotUnderTest {

@@ -13,22 +13,29 @@
  *      │               backoff ◀─────────────┘
  *      │                 │ crash budget spent, exit 78
  *      │                 ▼
- *      └──stop──── stopping ◀── stop/restart ──  errored (until `botvisor restart`)
+ *      └──stop──── stopping ◀── stop/restart ──  errored (retried every erroredRetryMs, or at once
+ *                                                 when its cause is gone; `botvisor restart`)
+ *
+ *   A polling bot whose token's lock another installation holds (or that was lost) does not
+ *   fork at all: any start enters `waiting` instead of `starting`, and the lock coming free
+ *   moves it on to `starting`. A lock lost while the bot runs stops it (stopping → waiting).
  */
 
-export type BotState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'backoff' | 'errored';
+export type BotState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'backoff' | 'errored' | 'waiting';
 
-export const BOT_STATES: readonly BotState[] = ['starting', 'ready', 'stopping', 'stopped', 'backoff', 'errored'];
+export const BOT_STATES: readonly BotState[] = ['starting', 'ready', 'stopping', 'stopped', 'backoff', 'errored', 'waiting'];
 
 const LEGAL: Record<BotState, readonly BotState[]> = {
   // stopped → errored: a bot that cannot even be forked (no implementation of its kind installed)
-  stopped: ['starting', 'errored'],
-  // starting → starting: exit 42 before ready (restart at once)
-  starting: ['ready', 'stopping', 'backoff', 'errored', 'stopped', 'starting'],
-  ready: ['stopping', 'backoff', 'errored', 'stopped', 'starting'],
-  stopping: ['stopped', 'starting'],
-  backoff: ['starting', 'stopping', 'stopped', 'errored'],
-  errored: ['starting', 'stopping', 'stopped'],
+  stopped: ['starting', 'waiting', 'errored'],
+  // starting → starting: exit 42 before ready (restart at once); → waiting: the same, with the lock gone
+  starting: ['ready', 'stopping', 'backoff', 'errored', 'stopped', 'starting', 'waiting'],
+  ready: ['stopping', 'backoff', 'errored', 'stopped', 'starting', 'waiting'],
+  stopping: ['stopped', 'starting', 'waiting'],
+  backoff: ['starting', 'stopping', 'stopped', 'errored', 'waiting'],
+  // errored → errored: a retry that fails before it forks
+  errored: ['starting', 'stopping', 'stopped', 'waiting', 'errored'],
+  waiting: ['starting', 'stopped'],
 };
 
 export interface StateChange {

@@ -4,14 +4,16 @@
  * sweeps what the run left (leftovers.ts) before it enters the state the exit means (exit-cause.ts,
  * restart-policy.ts) — so a restart never leaves an orphan behind. A run that exits before `ready`
  * is a failed start: its stderr reason becomes the bot's problem, and START_FAILURES_TO_GIVE_UP of
- * them in a row make the bot errored at once, without spending the crash budget.
+ * them in a row make the bot errored at once, without spending the crash budget. A polling bot forks only while
+ * the supervisor holds its token's lock (polling-lock-slot.ts): otherwise it waits, and a lock lost
+ * while it runs stops it until the lock is back. An errored bot is tried again (errored-retry.ts).
  */
+import path from 'node:path';
 import {
   type FleetSummary,
   IPC_PROTOCOL_VERSION,
   type IpcEvent,
   killTree,
-  type LockOwner,
   type Logger,
   type PongMessage,
   type ResolvedBot,
@@ -21,10 +23,13 @@ import {
   TREE_COOKIE_VAR,
 } from '@botvisor/core';
 import type { EventStream } from '../events.js';
+import type { PollingLockGate } from '../polling-lock-slot.js';
 import type { Registry, TrackedProcess } from '../registry.js';
 import { BotProcess, type ForkBot, forkDetached, type ProcessExit } from './bot-process.js';
 import { type BotState, BotStateMachine, type StateChange } from './bot-state.js';
 import { ChildTracker } from './child-tracker.js';
+import { probeWritable } from './data-dir-probe.js';
+import { ErroredRetry } from './errored-retry.js';
 import { describeExit, type ExitRecord, meaningOf } from './exit-cause.js';
 import { type BotMessageHandlers, routeBotMessages } from './ipc-router.js';
 import { killLeftovers } from './leftovers.js';
@@ -45,8 +50,12 @@ export interface ManagedBotOptions {
   settings: SupervisorSettings;
   /** This bot's tree cookie: its process and everything it starts carry it. */
   cookie: string;
-  /** Set when the supervisor holds the token's polling lock for this bot. */
-  lock: { path: string; owner: LockOwner } | undefined;
+  /** The token's polling lock, for a polling bot: it forks only while the supervisor holds it. */
+  lock: PollingLockGate | undefined;
+  /** The config's data folder: where the bot keeps its files (`bots/<name>`), probed when it errors. */
+  dataDir: string;
+  /** How often an errored bot's data folder is probed when it refused writes. Default 10 s. */
+  probeEveryMs?: number;
   env: NodeJS.ProcessEnv;
   logger: Logger;
   /** The bot's output log: where its stdout and stderr lines go. */
@@ -101,10 +110,22 @@ type Phase =
   | { kind: 'stopped' }
   | { kind: 'starting'; run: Run; startTimer: NodeJS.Timeout }
   | { kind: 'ready'; run: Run; readyAt: number }
-  | { kind: 'stopping'; run: Run; done: Promise<void> }
+  /**
+   * `after`: `waiting` when the stop is because the polling lock was lost (the bot starts again,
+   * into waiting, once stopped); a stop asked for meanwhile turns it into `stopped`.
+   */
+  | { kind: 'stopping'; run: Run; done: Promise<void>; after: 'stopped' | 'waiting' }
   /** `cause`: why the start this timer makes is a restart (for metrics). */
   | { kind: 'backoff'; timer: NodeJS.Timeout; cause: string }
-  | { kind: 'errored' };
+  | { kind: 'errored'; retry: ErroredRetry | undefined }
+  /** Not forked: the token's polling lock is held elsewhere or lost; the lock coming free starts it. */
+  | { kind: 'waiting' };
+
+const DATA_DIR_PROBE_MS = 10_000;
+
+function formatDelay(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
 
 export class ManagedBot {
   readonly name: string;
@@ -139,7 +160,10 @@ export class ManagedBot {
       hungAfterMs: s.hungAfterMs,
       ping: (seq) => this.run?.proc.send({ type: 'ping', seq }),
       onHung: (silentMs, last) => this.onHung(silentMs, last),
+      onStall: (gapMs) =>
+        o.logger.warning('the supervisor itself was stalled (paused or suspended); the bot is not judged hung on that time', { stalledMs: Math.round(gapMs), pid: this.pid }),
     });
+    o.lock?.onChange(() => this.onLockChange());
   }
 
   get state(): BotState {
@@ -216,9 +240,15 @@ export class ManagedBot {
         clearTimeout(phase.timer);
         this.spawn(reason, phase.cause);
         return;
-      case 'stopped':
+      case 'waiting':
+        return; // it starts by itself when the lock comes free
       case 'errored':
+        phase.retry?.cancel();
         this.startFailures = 0; // a person's start: a fresh count of failed starts
+        this.spawn(reason, 'manual');
+        return;
+      case 'stopped':
+        this.startFailures = 0;
         this.spawn(reason, 'manual');
     }
   }
@@ -230,22 +260,54 @@ export class ManagedBot {
       case 'stopped':
         return Promise.resolve();
       case 'stopping':
+        phase.after = 'stopped'; // a stop asked for wins over starting again for the lock
         return phase.done;
+      case 'waiting':
+        this.machine.to({ kind: 'stopped' }, reason);
+        return Promise.resolve();
       case 'backoff':
         clearTimeout(phase.timer);
         this.machine.to({ kind: 'stopped' }, reason);
         return Promise.resolve();
       case 'errored':
+        phase.retry?.cancel();
         this.machine.to({ kind: 'stopped' }, reason);
         return Promise.resolve();
       case 'starting':
-      case 'ready': {
-        if (phase.kind === 'starting') clearTimeout(phase.startTimer);
-        const done = this.stopRun(phase.run, reason);
-        this.machine.to({ kind: 'stopping', run: phase.run, done }, reason);
-        return done;
-      }
+      case 'ready':
+        return this.stopCurrentRun(reason, 'stopped');
     }
+  }
+
+  /** Stops the run of a starting or ready bot; `after` is the state it ends in once stopped. */
+  private stopCurrentRun(reason: string, after: 'stopped' | 'waiting'): Promise<void> {
+    const phase = this.machine.phase;
+    if (phase.kind !== 'starting' && phase.kind !== 'ready') return Promise.resolve();
+    if (phase.kind === 'starting') clearTimeout(phase.startTimer);
+    const done = this.stopRun(phase.run, reason);
+    this.machine.to({ kind: 'stopping', run: phase.run, done, after }, reason);
+    return done;
+  }
+
+  /** The token's lock changed hands: fork once it is ours, stop polling the moment it is not. */
+  private onLockChange(): void {
+    const gate = this.o.lock;
+    if (gate === undefined) return;
+    if (gate.held() !== undefined) {
+      this.problems.clear('lock');
+      if (this.machine.state === 'waiting') this.spawn('the polling lock is free: taking over', 'lock');
+      return;
+    }
+    this.problems.raise('lock', gate.problem() ?? 'the polling lock for this token is not held');
+    // Nobody may poll this token without its lock: stop, then wait for it.
+    void this.stopCurrentRun('the polling lock is no longer held', 'waiting');
+  }
+
+  /** Enters waiting: a polling bot whose lock the supervisor does not hold. */
+  private enterWaiting(reason: string): void {
+    const sentence = this.o.lock?.problem() ?? 'the polling lock for this token is not held';
+    this.machine.to({ kind: 'waiting' }, `${reason}; ${sentence}`);
+    this.problems.raise('lock', sentence);
   }
 
   /** A person's restart (`botvisor restart`): forgets the crash history, clears errored, starts again. */
@@ -265,13 +327,19 @@ export class ManagedBot {
   /** Forks a new run; the caller knows the previous one has ended (or there was none). */
   private spawn(reason: string, restartCause: string): void {
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
-      this.enterErrored('no implementation', `no implementation of kind "${this.o.bot.kind}" is installed`);
+      // Nothing changes this until a reinstall and a restart: no retry.
+      this.enterErrored('no implementation', `no implementation of kind "${this.o.bot.kind}" is installed`, undefined, false);
+      return;
+    }
+    const lock = this.o.lock?.held();
+    if (this.o.lock !== undefined && lock === undefined) {
+      this.enterWaiting(reason);
       return;
     }
     const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
     const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
     delete env[SKIP_TELEGRAM_LOCK_VAR];
-    if (this.o.lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
+    if (lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
     const proc = new BotProcess({ fork: this.o.fork ?? forkDetached, entry: this.o.entry, args, env, output: this.o.output, logger: this.o.logger });
     const restarted = this.forks > 0;
     this.forks++;
@@ -296,9 +364,9 @@ export class ManagedBot {
       type: 'hello',
       protocol: IPC_PROTOCOL_VERSION,
       bot: this.name,
-      skipTelegramLock: this.o.lock !== undefined,
+      skipTelegramLock: lock !== undefined,
       polling: this.o.bot.polling,
-      ...(this.o.lock !== undefined ? { lock: this.o.lock } : {}),
+      ...(lock !== undefined ? { lock } : {}),
     });
     this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts });
   }
@@ -386,15 +454,42 @@ export class ManagedBot {
     this.o.registry.setBot(this.name, this.o.cookie, null);
     await settlesWithin(run.proc.outputEnded, 1000); // its last stderr line (the reason) may follow the exit
     // Read after the sweep: a stop may have been asked for while it ran.
-    this.enterAfterExit(exit, this.machine.state === 'stopping', run, beforeReady);
+    const phase = this.machine.phase;
+    this.enterAfterExit(exit, phase.kind === 'stopping', phase.kind === 'stopping' && phase.after === 'waiting', run, beforeReady);
     run.end();
   }
 
-  /** Gives up on the bot: errored, with `sentence` as its problem until it leaves that state. */
-  private enterErrored(reason: string, sentence: string, data?: Record<string, unknown>): void {
-    if (this.machine.state !== 'errored') this.machine.to({ kind: 'errored' }, reason);
-    this.problems.raise('errored', sentence);
-    this.o.events.emit('errored', `bot ${this.name} errored: ${sentence}`, this.name, data);
+  /**
+   * Gives up on the bot for now: errored, with `sentence` as its problem until it leaves that
+   * state. Unless `retry` is false it is tried again after erroredRetryMs, or as soon as its
+   * data folder, if that refused a write, takes one.
+   */
+  private enterErrored(reason: string, sentence: string, data?: Record<string, unknown>, retry = true): void {
+    const botDir = path.join(this.o.dataDir, 'bots', this.name);
+    const retrying = retry
+      ? new ErroredRetry({
+          everyMs: this.o.settings.erroredRetryMs,
+          probeEveryMs: this.o.probeEveryMs ?? DATA_DIR_PROBE_MS,
+          probe: () => probeWritable(botDir),
+          retry: (why) => this.retryErrored(retrying, why),
+        })
+      : undefined;
+    this.machine.to({ kind: 'errored', retry: retrying }, reason);
+    const failure = retrying?.dataDirFailure;
+    const full =
+      failure === undefined
+        ? sentence
+        : `${sentence}; its data folder ${botDir} refuses writes (${failure.code}): it is tried again as soon as it takes one`;
+    this.problems.raise('errored', full);
+    this.o.events.emit('errored', `bot ${this.name} errored: ${full}`, this.name, { ...data, ...(failure !== undefined ? { dataDir: botDir, dataDirError: failure.code } : {}) });
+  }
+
+  /** An errored bot's retry came due. */
+  private retryErrored(retry: ErroredRetry | undefined, why: string): void {
+    const phase = this.machine.phase;
+    if (phase.kind !== 'errored' || phase.retry !== retry) return;
+    this.o.events.emit('retrying', `bot ${this.name} is tried again after erroring: ${why}`, this.name, { why });
+    this.spawn(`retry after errored: ${why}`, 'errored-retry');
   }
 
   /**
@@ -414,7 +509,7 @@ export class ManagedBot {
           ? why
           : `start-up failed: ${why}`;
     this.problems.raise('startup', sentence);
-    const fix = `fix it, then run 'botvisor restart ${this.name}'`;
+    const fix = `fix it, then run 'botvisor restart ${this.name}' (it is also tried again every ${formatDelay(this.o.settings.erroredRetryMs)})`;
     if (configError) {
       this.enterErrored('exit 78', `${sentence}; ${fix}`, { ...exit });
       return true;
@@ -425,27 +520,33 @@ export class ManagedBot {
   }
 
   /** The state the exit of `run` leads to, by what the exit means and whether the run had become ready. */
-  private enterAfterExit(exit: ExitRecord, stopRequested: boolean, run: Run, beforeReady: boolean): void {
+  private enterAfterExit(exit: ExitRecord, stopRequested: boolean, waitForLock: boolean, run: Run, beforeReady: boolean): void {
     const meaning = meaningOf(exit, stopRequested);
     if (beforeReady && (meaning === 'crash' || meaning === 'config-error') && this.onFailedStart(run, exit, meaning === 'config-error')) return;
     switch (meaning) {
       case 'stopped':
         this.machine.to({ kind: 'stopped' }, describeExit(exit));
         this.o.events.emit('stopped', `bot ${this.name} stopped (${describeExit(exit)})`, this.name, { ...exit });
+        // Stopped because the lock was lost: start again, which waits for the lock unless it is back.
+        if (waitForLock) this.start('the polling lock was lost');
         return;
       case 'restart-now':
         this.o.logger.info('the bot exited to be restarted (exit 42); restarting at once');
         this.spawn('restart requested by the bot (exit 42)', 'restart-request');
         return;
       case 'config-error':
-        this.enterErrored('exit 78', `${run.proc.reason ?? 'bad token, config or module (exit 78)'}; fix it, then run 'botvisor restart ${this.name}'`, { ...exit });
+        this.enterErrored(
+          'exit 78',
+          `${run.proc.reason ?? 'bad token, config or module (exit 78)'}; fix it, then run 'botvisor restart ${this.name}' (it is also tried again every ${formatDelay(this.o.settings.erroredRetryMs)})`,
+          { ...exit },
+        );
         return;
       case 'crash': {
         const verdict = this.policy.onCrash();
         if (verdict.giveUp) {
           this.enterErrored(
             'crash budget spent',
-            `${verdict.crashesInWindow} crashes within ${Math.round(this.o.settings.crashWindowMs / 60_000)} min; not restarting until 'botvisor restart ${this.name}'`,
+            `${verdict.crashesInWindow} crashes within ${Math.round(this.o.settings.crashWindowMs / 60_000)} min; tried again in ${formatDelay(this.o.settings.erroredRetryMs)}, or now with 'botvisor restart ${this.name}'`,
             { ...exit, crashes: verdict.crashesInWindow },
           );
           return;

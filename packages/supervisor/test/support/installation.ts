@@ -18,13 +18,17 @@ export interface Installation {
   configFile: string;
   dataDir: string;
   logDir: string;
+  /** The config's locksDir: the test's own, never the machine's real lock folder. */
+  locksDir: string;
 }
 
-export function install(temp: TempDirs, sim: SimHandle, bots: object[], supervisor: object = {}): Installation {
+/** `locksDir`: give two installations the same one to make them meet, as they would in the machine-wide folder. */
+export function install(temp: TempDirs, sim: SimHandle, bots: object[], supervisor: object = {}, options: { locksDir?: string } = {}): Installation {
   const dir = temp.make('botvisor-sup-');
   const configFile = path.join(dir, 'botvisor.json');
-  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, supervisor, bots }, null, 2));
-  return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs') };
+  const locksDir = options.locksDir ?? path.join(dir, 'locks');
+  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, locksDir, supervisor, bots }, null, 2));
+  return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs'), locksDir };
 }
 
 export function fixtureBot(name: string, token: string, extra: object = {}): object {
