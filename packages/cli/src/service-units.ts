@@ -13,6 +13,8 @@ export interface UnitPaths {
   workingDirectory: string;
   dataDir: string;
   logDir: string;
+  /** The polling locks' folder, shared with every other botvisor installation of the user. */
+  locksDir: string;
   /** The supervisor's per-bot stop grace, so the service manager waits longer than that. */
   stopGraceMs: number;
   /** The installed README as a file: URL (see documentation-url.ts); no Documentation= line without one. */
@@ -21,6 +23,11 @@ export interface UnitPaths {
 
 export function systemdUnit(p: UnitPaths): string {
   const timeoutStopSec = Math.ceil(p.stopGraceMs / 1000) + 20;
+  // The polling locks must be the ones every other installation of this user sees: no private /tmp.
+  const underTmp = p.locksDir === '/tmp' || p.locksDir.startsWith('/tmp/');
+  const locks = underTmp
+    ? `# The polling locks live in ${p.locksDir}, shared with every botvisor of this user (no PrivateTmp=,\n# which would hide them from the others and let two installations poll one token).\nReadWritePaths=${p.dataDir} ${p.logDir} /tmp`
+    : `# The polling locks live in ${p.locksDir}, shared with every botvisor of this user.\nReadWritePaths=${p.dataDir} ${p.logDir} ${p.locksDir}\nPrivateTmp=true`;
   return `[Unit]
 Description=botvisor: Telegram bot fleet supervisor
 ${p.documentation !== undefined ? `Documentation=${p.documentation}\n` : ''}After=network-online.target
@@ -37,11 +44,10 @@ KillSignal=SIGTERM
 TimeoutStopSec=${timeoutStopSec}
 Restart=on-failure
 RestartSec=5
-# Hardening: the bots write only their data and logs.
+# Hardening: the bots write only their data, logs and polling locks.
 NoNewPrivileges=true
 ProtectSystem=strict
-ReadWritePaths=${p.dataDir} ${p.logDir}
-PrivateTmp=true
+${locks}
 ProtectControlGroups=true
 ProtectKernelTunables=true
 ProtectKernelModules=true

@@ -164,6 +164,28 @@ describe('botvisor CLI (real processes)', function () {
     expect(version.stdout).to.equal(`${manifest.version}\n`);
   });
 
+  it('a second installation on the same token: start --detach says at once which supervisor holds the lock; that one never polls until the first stops', async () => {
+    const t = token();
+    const first = installation([{ name: 'main', module: BOT, token: t }]);
+    const second = installation([{ name: 'copy', module: BOT, token: t }]);
+    // One user, one machine: both find the same lock folder (the test's own, not the real one).
+    writeFileSync(second.config, JSON.stringify({ ...JSON.parse(readFileSync(second.config, 'utf8')), locksDir: first.locksDir }));
+    expect((await botvisor(['start', '--detach', '-c', first.config])).code).to.equal(0);
+    bed.onCleanup(async () => void (await botvisor(['stop', '-c', first.config])));
+    const startedAt = Date.now();
+    const r = await botvisor(['start', '--detach', '-c', second.config]);
+    bed.onCleanup(async () => void (await botvisor(['stop', '-c', second.config])));
+    expect(r.code, r.stdout).to.equal(1);
+    expect(Date.now() - startedAt, 'start --detach answers well before its time-out').to.be.below(20_000);
+    const holder = (await status(first.config)).supervisor.pid;
+    expect(r.stderr).to.match(new RegExp(`bot copy waits: polling lock for this token is held by supervisor pid ${holder} \\(config ${first.config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    const copy = (await status(second.config)).bots.find((b) => b.name === 'copy');
+    expect(copy?.state).to.equal('waiting');
+    expect(copy?.pid, 'the waiting bot is not even forked').to.equal(null);
+    expect((await botvisor(['stop', '-c', first.config])).code).to.equal(0);
+    await waitFor(async () => (await status(second.config)).bots.find((b) => b.name === 'copy')?.state === 'ready', { timeoutMs: 20_000, what: 'the second installation to take over' });
+  });
+
   it('stop works with the control socket deleted, from the owner record', async () => {
     const inst = installation([{ name: 'main', module: BOT, token: token() }]);
     expect((await botvisor(['start', '--detach', '-c', inst.config])).code).to.equal(0);
@@ -279,7 +301,7 @@ describe('ops/ unit files', () => {
   it('are exactly what `botvisor startup` generates for the example paths', async () => {
     const { launchdPlist, systemdUnit } = await import('../src/service-units.js');
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
-    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md' };
+    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', locksDir: '/tmp/botvisor-0/locks', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md' };
     expect(readFileSync(path.join(root, 'ops/systemd/botvisor.service'), 'utf8')).to.equal(systemdUnit(p));
     const mac = { ...p, node: '/usr/local/bin/node', cli: '/usr/local/lib/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/usr/local/etc/botvisor/botvisor.json', workingDirectory: '/usr/local/etc/botvisor', dataDir: '/usr/local/var/botvisor/data', logDir: '/usr/local/var/log/botvisor' };
     expect(readFileSync(path.join(root, 'ops/launchd/dev.botvisor.supervisor.plist'), 'utf8')).to.equal(launchdPlist(mac));

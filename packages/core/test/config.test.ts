@@ -54,8 +54,9 @@ describe('config', () => {
 
   it('keeps the polling locks in the user\'s machine-wide folder unless locksDir says where (relative to the config folder)', () => {
     const runtimeDir = temp.make();
-    const machineWide = resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env: { ...env, XDG_RUNTIME_DIR: runtimeDir } });
-    expect(machineWide.locksDir).to.equal(path.join(runtimeDir, 'botvisor', 'locks'));
+    // The same folder in a login shell (XDG_RUNTIME_DIR set) as under systemd (none): one lock per token for the user.
+    const fromShell = resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env: { ...env, XDG_RUNTIME_DIR: runtimeDir } });
+    expect(fromShell.locksDir).to.equal(`/tmp/botvisor-${process.getuid?.() ?? 0}/locks`);
     const fallback = resolveConfig({ bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env });
     expect(fallback.locksDir).to.equal(`/tmp/botvisor-${process.getuid?.() ?? 0}/locks`);
     const configured = resolveConfig({ locksDir: 'run/locks', bots: [bridge()] }, { source: 'x', baseDir: '/srv/a', env });

@@ -198,29 +198,25 @@ describe('the machine-wide lock directory', () => {
   const temp = new TempDirs();
   afterEach(() => temp.removeAll());
 
-  it('is $XDG_RUNTIME_DIR/botvisor/locks when that is set and writable, else /tmp/botvisor-<uid>/locks', () => {
-    const runtimeDir = temp.make();
+  it('is /tmp/botvisor-<uid>/locks whatever the session (a systemd service has no XDG_RUNTIME_DIR, a login shell has one)', () => {
     const uid = process.getuid?.() ?? 0;
-    expect(defaultLocksDir({ XDG_RUNTIME_DIR: runtimeDir })).to.equal(path.join(runtimeDir, 'botvisor', 'locks'));
-    expect(defaultLocksDir({})).to.equal(`/tmp/botvisor-${uid}/locks`);
-    expect(defaultLocksDir({ XDG_RUNTIME_DIR: 'relative/run' })).to.equal(`/tmp/botvisor-${uid}/locks`);
-    expect(defaultLocksDir({ XDG_RUNTIME_DIR: path.join(runtimeDir, 'missing') })).to.equal(`/tmp/botvisor-${uid}/locks`);
+    expect(defaultLocksDir()).to.equal(`/tmp/botvisor-${uid}/locks`);
+    expect(defaultLocksDir(1234)).to.equal('/tmp/botvisor-1234/locks');
   });
 
   it('is created 0700 (the real /tmp/botvisor-<uid>/locks too) and is private to us', () => {
     const uid = process.getuid?.() ?? 0;
-    const fallback = defaultLocksDir({});
+    const fallback = defaultLocksDir();
     ensureLocksDir(fallback);
     for (const dir of [fallback, path.dirname(fallback)]) {
       const st = statSync(dir);
       expect(st.uid, dir).to.equal(uid);
       expect(st.mode & 0o077, `${dir} mode ${(st.mode & 0o777).toString(8)}`).to.equal(0);
     }
-    const runtimeDir = temp.make();
-    const xdg = defaultLocksDir({ XDG_RUNTIME_DIR: runtimeDir });
-    ensureLocksDir(xdg);
-    expect(statSync(xdg).mode & 0o777).to.equal(0o700);
-    expect(statSync(path.dirname(xdg)).mode & 0o777).to.equal(0o700);
+    const nested = path.join(temp.make(), 'a', 'locks');
+    ensureLocksDir(nested);
+    expect(statSync(nested).mode & 0o777).to.equal(0o700);
+    expect(statSync(path.dirname(nested)).mode & 0o777).to.equal(0o700);
   });
 
   it('refuses a directory others can write to, or one another user owns (a squatter in /tmp)', () => {

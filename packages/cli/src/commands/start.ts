@@ -89,9 +89,17 @@ export async function startDetached(found: FoundConfig, waitMs: number, out: (s:
       const why = errored.problem ?? (errored.lastExit === null ? 'no exit recorded' : `last exit ${errored.lastExit.signal ?? `code ${errored.lastExit.code}`}`);
       throw new CliError(`bot ${errored.name} failed to start: ${why}\nThe supervisor (pid ${last.supervisor.pid}) keeps running; the bot's output: botvisor logs ${errored.name}`);
     }
-    if (last.bots.every((b) => b.state === 'ready' || !found.config.bots.find((c) => c.name === b.name)?.enabled)) {
+    const settled = last.bots.every((b) => b.state === 'ready' || b.state === 'waiting' || !found.config.bots.find((c) => c.name === b.name)?.enabled);
+    const waitingForLock = last.bots.filter((b) => b.state === 'waiting');
+    if (settled && waitingForLock.length === 0) {
       out(renderStatus(last));
       return EXIT.ok;
+    }
+    if (settled) {
+      // Another installation polls this token: this one's bot stays off getUpdates until that one stops.
+      out(renderStatus(last));
+      const why = waitingForLock.map((b) => `bot ${b.name} waits: ${b.problem ?? 'its polling lock is not held'}`).join('\n');
+      throw new CliError(`${why}\nThe supervisor (pid ${last.supervisor.pid}) keeps running and takes over by itself when that one stops; or give each installation its own token`);
     }
   }
   const waiting = last?.bots.filter((b) => b.state !== 'ready').map((b) => `${b.name} (${b.state})`).join(', ') ?? 'the supervisor (no answer on its socket)';

@@ -24,6 +24,7 @@ export function unitPaths(found: FoundConfig<ControlConfig>): UnitPaths {
     workingDirectory: path.dirname(found.file),
     dataDir: found.config.dataDir,
     logDir: found.config.logDir,
+    locksDir: found.config.locksDir,
     stopGraceMs: found.config.supervisor.stopGraceMs,
     ...(docs !== undefined ? { documentation: docs } : {}),
   };

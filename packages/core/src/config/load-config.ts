@@ -242,7 +242,7 @@ function checkWithoutSecrets(raw: unknown, options: ResolveOptions, eachBot: (bo
     apiRoot: (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, ''),
     dataDir: path.resolve(options.baseDir, config.dataDir),
     logDir: path.resolve(options.baseDir, config.logDir),
-    locksDir: config.locksDir !== undefined ? path.resolve(options.baseDir, config.locksDir) : defaultLocksDir(options.env ?? process.env),
+    locksDir: config.locksDir !== undefined ? path.resolve(options.baseDir, config.locksDir) : defaultLocksDir(),
     http,
     supervisor: config.supervisor,
     bots,

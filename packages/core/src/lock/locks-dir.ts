@@ -1,9 +1,9 @@
 /**
  * Where the polling locks live: one directory per user for the whole machine, so that two
  * installations (two folders, a test copy beside production) that poll one token find each
- * other's lock. `$XDG_RUNTIME_DIR/botvisor/locks` when that is set and writable (per user, 0700,
- * emptied at logout and boot, as locks should be), else `/tmp/botvisor-<uid>/locks`. A config's
- * `locksDir` overrides both.
+ * other's lock: `/tmp/botvisor-<uid>/locks`. Not `$XDG_RUNTIME_DIR`: a systemd service has none
+ * while the operator's login shell has one, so the production fleet and a test copy started from
+ * a shell would each lock in their own folder and both poll. A config's `locksDir` overrides it.
  *
  * A lock directory that someone else can write to is not a lock: anyone could delete our lock or
  * forge an owner record. So before use the directory is created 0700 and checked: the lock
@@ -11,7 +11,7 @@
  * by us or root and not writable by others unless sticky (as /tmp is) — the rule ssh applies to
  * `~/.ssh`. The classic attack is another user creating `/tmp/botvisor-<uid>` first.
  */
-import { accessSync, constants, lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 export class UnsafeLocksDirError extends Error {
@@ -22,23 +22,12 @@ function currentUid(): number {
   return process.getuid?.() ?? 0;
 }
 
-function writable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The machine-wide lock directory of the user running this process. `/tmp` literally, not
  * `os.tmpdir()`: `$TMPDIR` may differ between two shells of one user, and the point is that every
  * installation of the user finds the same directory.
  */
-export function defaultLocksDir(env: NodeJS.ProcessEnv = process.env, uid: number = currentUid()): string {
-  const runtimeDir = env.XDG_RUNTIME_DIR;
-  if (runtimeDir !== undefined && path.isAbsolute(runtimeDir) && writable(runtimeDir)) return path.join(runtimeDir, 'botvisor', 'locks');
+export function defaultLocksDir(uid: number = currentUid()): string {
   return path.join('/tmp', `botvisor-${uid}`, 'locks');
 }
 
