@@ -11,7 +11,8 @@ import type { ForkBot } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
 import { ControlServer } from './control/control-server.js';
-import { type ControlRequest, controlSocketPath } from './control/protocol.js';
+import type { ControlRequest } from './control/protocol.js';
+import { prepareSocketPath } from './control/socket-path.js';
 import { createDashboard } from './dashboard/dashboard.js';
 import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
@@ -61,7 +62,7 @@ export class Supervisor {
   private constructor(
     readonly config: ResolvedConfig,
     readonly events: EventStream,
-    private readonly logger: Logger,
+    readonly logger: Logger,
     private readonly ownsLogger: boolean,
     private readonly instance: HeldLock,
     private readonly registry: Registry,
@@ -142,7 +143,7 @@ export class Supervisor {
   private async serve(o: SupervisorOptions): Promise<void> {
     const { config, logger, fleet } = this;
     if (o.controlSocket !== false) {
-      this.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
+      this.control = await ControlServer.start(prepareSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
     if (o.http !== false) {
       this.http = await HttpServer.start({

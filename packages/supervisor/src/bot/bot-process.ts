@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { type IpcMessage, type Logger, type ProcessRef, refOf, sendIpc } from '@botvisor/core';
+import { LineSplitter } from './line-splitter.js';
 
 /** Starts the bot's process; injected so tests and tools can fork something else. */
 export type ForkBot = (entry: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess;
@@ -77,11 +78,9 @@ export class BotProcess {
 
 function pipeLines(child: ChildProcess, bot: string, output: Logger): void {
   for (const [stream, level] of [[child.stdout, 'info'], [child.stderr, 'warning']] as const) {
-    let partial = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') output[level](line, { bot, stream: level === 'info' ? 'stdout' : 'stderr' });
+    const splitter = new LineSplitter((line) => {
+      if (line.trim() !== '') output[level](line, { bot, stream: level === 'info' ? 'stdout' : 'stderr' });
     });
+    stream?.on('data', (chunk: Buffer) => splitter.push(chunk)).on('end', () => splitter.end());
   }
 }
