@@ -7,6 +7,7 @@ export { BOT_STATES, type BotState, BotStateMachine } from './bot/bot-state.js';
 export { describeExit, type ExitRecord } from './bot/exit-cause.js';
 export { type BotStatus, ManagedBot } from './bot/managed-bot.js';
 export { RestartPolicy } from './bot/restart-policy.js';
+export { TreeContainment, treeContainment } from './containment/tree-containment.js';
 export { controlRequest, NotRunningError } from './control/control-client.js';
 export { ControlServer, probeSocket } from './control/control-server.js';
 export { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, controlSocketPath } from './control/protocol.js';

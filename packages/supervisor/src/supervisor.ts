@@ -7,9 +7,10 @@
  */
 import path from 'node:path';
 import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
-import type { ForkBot } from './bot/bot-process.js';
+import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
+import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
 import type { ControlRequest } from './control/protocol.js';
 import { prepareSocketPath } from './control/socket-path.js';
@@ -93,6 +94,7 @@ export class Supervisor {
           survivors: reaped.survivors.length,
         });
       }
+      logger.info(`process containment: ${treeContainment().describe()}`);
       const runCookie = newTreeCookie();
       await registry.beginRun(runCookie, { ...selfRef(), command: 'node' });
 
@@ -121,7 +123,7 @@ export class Supervisor {
         locks,
         metrics,
         router,
-        ...(o.fork !== undefined ? { fork: o.fork } : {}),
+        fork: treeContainment().wrapFork(o.fork ?? forkDetached, (err) => logger.warning("could not move a bot into its cgroup; its tree is tracked by the cookie only", { err })),
       });
       router.deliverTo(() => fleet.all());
       await registry.flush();

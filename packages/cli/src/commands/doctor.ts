@@ -10,6 +10,7 @@ import { isAlive, makePrivateDirSync, readLockOwner } from '@botvisor/core';
 import { instanceLockPath } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { platformChecks } from './doctor-platform.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -145,6 +146,7 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     ...checkLocksAndOrphans(found),
     ...(await checkWebhooks(found)),
     ...checkDisk(found),
+    ...platformChecks(found),
   ];
   for (const c of checks) out(`${MARK[c.verdict]} ${c.what}`);
   const failed = checks.filter((c) => c.verdict === 'fail').length;
