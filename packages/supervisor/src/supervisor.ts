@@ -14,7 +14,7 @@ import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
 import type { ControlRequest } from './control/protocol.js';
 import { prepareSocketPath } from './control/socket-path.js';
-import { createDashboard } from './dashboard/dashboard.js';
+import { createDashboard, type Dashboard } from './dashboard/dashboard.js';
 import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
@@ -59,6 +59,7 @@ export class Supervisor {
   /** Control socket and HTTP server, set once they are up. */
   control: ControlServer | undefined;
   http: HttpServer | undefined;
+  private dashboard: Dashboard | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -148,6 +149,15 @@ export class Supervisor {
       this.control = await ControlServer.start(prepareSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
     if (o.http !== false) {
+      const dashboard = createDashboard({
+        fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
+        bots: config.bots,
+        http: config.http,
+        logDir: config.logDir,
+        sandbox: o.sandbox,
+        logger: logger.child({ source: 'dashboard' }),
+      });
+      this.dashboard = dashboard;
       this.http = await HttpServer.start({
         host: config.http.host,
         port: config.http.port,
@@ -155,17 +165,15 @@ export class Supervisor {
         health: () => fleet.health(),
         metrics: this.metrics,
         logger,
-        extraRoutes: createDashboard({
-          fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
-          bots: config.bots,
-          http: config.http,
-          logDir: config.logDir,
-          sandbox: o.sandbox,
-          logger: logger.child({ source: 'dashboard' }),
-        }).handle,
+        extraRoutes: dashboard.handle,
       });
       logger.info('HTTP server listening', { url: this.http.url });
     }
+  }
+
+  /** A one-time link that makes a browser the owner's on the dashboard (dashboard/owner-access.ts); undefined without HTTP. */
+  dashboardLoginUrl(): string | undefined {
+    return this.http !== undefined ? this.dashboard?.loginUrl(this.http.url) : undefined;
   }
 
   /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
@@ -226,6 +234,11 @@ export class Supervisor {
         return { restarted: req.bot };
       case 'events':
         return this.events.recent();
+      case 'dashboard-login': {
+        const url = this.dashboardLoginUrl();
+        if (url === undefined) throw new Error('the HTTP server is off, so there is no dashboard');
+        return { url };
+      }
       case 'stop':
         // Reply first, then stop: the client waits for the process to end.
         setImmediate(() => {

@@ -142,6 +142,7 @@ class SandboxRun {
     const bots = supervisor.config.bots.map((b) => ({ name: b.name, kind: b.kind, state: supervisor.bots.get(b.name)?.state ?? 'unknown' }));
     const httpUrl = supervisor.http?.url ?? null;
     this.out(sandboxBanner({ simUrl: this.sim.url, httpUrl, bots, dir: shown(this.s.dir, cwd), chatCommand }));
+    if (httpUrl !== null) this.out(`  the dashboard's actions need its owner: open ${supervisor.dashboardLoginUrl()} once (or run: npx botvisor dashboard)`);
     this.bannerShown = true;
   }
 

@@ -18,6 +18,8 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('restart'), bot: z.string().min(1) }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('stop') }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('events') }),
+  /** A one-time dashboard login link: the socket is 0600, so whoever may ask is the owner. */
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('dashboard-login') }),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;
