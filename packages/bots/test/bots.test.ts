@@ -57,6 +57,21 @@ describe('built-in bots under a real supervisor', function () {
     expect(commands.result.map((c) => c.command)).to.include.members(['help', 'sleep', 'hello', 'stop']);
   });
 
+  it('a button whose data no handler knows (an older version\'s) is answered, so the spinner stops', async () => {
+    const t = token();
+    await (await start([bridge(t)])).waitReady(30_000);
+    await say(t, ADMIN, 'start'); // the chat exists once the user has talked to the bot
+    // A message an earlier version of the bot sent, with a button this version does not handle.
+    const sent = (await fetch(`${bed.sim.url}/bot${t}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: ADMIN.id, text: 'old', reply_markup: { inline_keyboard: [[{ text: 'old', callback_data: 'v0:frobnicate:7' }]] } }),
+    }).then((r) => r.json())) as { result: { message_id: number } };
+    const tap = bed.sim.users.tapButton(t, { user: ADMIN, message_id: sent.result.message_id, data: 'v0:frobnicate:7' });
+    const answer = await waitFor(async () => (await bed.sim.client.transcript(t, ADMIN.id, tap.cursor)).entries.find((e) => e.kind === 'callback_answer'), { timeoutMs: 15_000, what: 'the callback answer' });
+    expect(answer.text).to.equal('This button no longer does anything.');
+  });
+
   it('/sleep 30 then /stop kills the job and says so', async () => {
     const t = token();
     const s = await start([bridge(t)]);

@@ -17,6 +17,7 @@
  */
 import type { Logger } from '@botvisor/core';
 import type { Bot, Update } from 'node-telegram-bot-api';
+import { createAdmission } from './dispatch/admission.js';
 import { Authorizer } from './dispatch/authorize.js';
 import { DEFAULT_DISPATCH_CAPACITY, Dispatcher } from './dispatch/dispatcher.js';
 import { handOverTo } from './dispatch/hand-over.js';
@@ -55,15 +56,17 @@ export class Pipeline {
   /** Composes the stages; nothing runs until `recover`, `poll` and `open`. */
   constructor(private readonly options: PipelineOptions) {
     const { bot, logger } = options;
-    const handle = createUpdatePipeline({
-      logger,
-      authorizer: new Authorizer(options.allow),
-      rateLimit: new IncomingRateLimit(options.incomingLimits),
-      runHandlers: handOverTo(bot),
-      notify: async (chatId, text) => void (await bot.api.sendMessage({ chat_id: chatId, text })),
-      onHandled: (outcome, _update, ms) => options.onHandled?.(outcome, ms),
-    });
+    const notify = async (chatId: number, text: string): Promise<void> => void (await bot.api.sendMessage({ chat_id: chatId, text }));
+    const handle = createUpdatePipeline({ logger, runHandlers: handOverTo(bot), notify, onHandled: (outcome, _update, ms) => options.onHandled?.(outcome, ms) });
     this.dispatcher = new Dispatcher({
+      admit: createAdmission({
+        logger,
+        authorizer: new Authorizer(options.allow),
+        rateLimit: new IncomingRateLimit(options.incomingLimits),
+        notify,
+        answerCallback: async (id, text) => void (await bot.api.answerCallbackQuery({ callback_query_id: id, text })),
+        onRefused: () => options.onHandled?.('skipped', 0),
+      }),
       concurrency: options.concurrency ?? 32,
       capacity: options.capacity ?? DEFAULT_DISPATCH_CAPACITY,
       handle,

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Update } from 'node-telegram-bot-api';
+import { createAdmission } from '../src/dispatch/admission.js';
 import { Authorizer } from '../src/dispatch/authorize.js';
-import { Dispatcher } from '../src/dispatch/dispatcher.js';
+import { Dispatcher, type DispatchItem } from '../src/dispatch/dispatcher.js';
 import { IncomingRateLimit } from '../src/dispatch/incoming-rate-limit.js';
 import { priorityMatcher } from '../src/dispatch/priority.js';
 import { createUpdatePipeline, HANDLER_ERROR_TEXT } from '../src/dispatch/update-pipeline.js';
@@ -210,13 +211,16 @@ describe('update pipeline', () => {
     const { logger, lines } = recorder();
     const ran: number[] = [];
     const notices: string[] = [];
-    const pipeline = createUpdatePipeline({
+    const admit = createAdmission({
       logger,
       authorizer: new Authorizer(undefined),
       rateLimit: new IncomingRateLimit(),
-      runHandlers: async ({ update }) => void ran.push(update.update_id),
       notify: async (_chat, text) => void notices.push(text),
+      answerCallback: async (_id, text) => void notices.push(text),
     });
+    const pipeline = async (item: DispatchItem): Promise<void> => {
+      if (admit(item)) ran.push(item.update.update_id);
+    };
     await pipeline({ update: { update_id: 7, message: { message_id: 1, text: 'secret text' } } as unknown as Update, redelivered: false });
     await pipeline({ update: { update_id: 8, hologram: {} } as unknown as Update, redelivered: false });
     await pipeline({ update: msg(5, 'fine'), redelivered: false });
@@ -234,8 +238,6 @@ describe('update pipeline', () => {
     const notices: string[] = [];
     const pipeline = createUpdatePipeline({
       logger,
-      authorizer: new Authorizer(undefined),
-      rateLimit: new IncomingRateLimit(),
       runHandlers: async () => {
         throw new Error('boom');
       },

@@ -1,7 +1,8 @@
 /**
  * Reaping what the previous run left behind. Every bot or CLI grandchild in the old registry
  * that is still alive *with the same start time* is tree-killed, as is every process still
- * carrying one of its bots' tree cookies (a daemon that escaped the tree). A PID now used by an
+ * carrying one of its bots' tree cookies (a daemon that escaped the tree) or still in one of its
+ * bots' cgroups (one that also cleared its environment). A PID now used by an
  * unrelated process has another start time and no cookie, and is left alone. Polling locks whose
  * owner is dead are removed from the (machine-wide) lock folder: any installation may do that
  * safely, as a live owner's lock is never touched.
@@ -9,6 +10,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive, type KilledProcess, killByCookie, killTree, type Logger, processKey, reclaimIfOwnerDead } from '@botvisor/core';
+import { treeContainment } from './containment/tree-containment.js';
 import type { RegistryState } from './registry.js';
 
 export interface ReapResult {
@@ -32,6 +34,8 @@ export async function reapPreviousRun(previous: RegistryState, locksDir: string,
     const sweep = await killByCookie(entry.cookie, { graceMs: 1000, deadlineMs: 5000 });
     killed.push(...sweep.killed);
     survivors.push(...sweep.survivors);
+    const contained = await treeContainment().sweep(entry.cookie, 1000);
+    if (contained > 0) logger.info('killed processes left in the cgroup of a bot of the previous run', { bot, processes: contained });
     if (killed.length > 0) logger.debug('reaped leftovers of a bot of the previous run', { bot });
   }
   let locksRemoved = 0;

@@ -9,12 +9,14 @@
 import path from 'node:path';
 import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
 import { BotOutputLogs } from './bot/bot-output-log.js';
-import type { ForkBot } from './bot/bot-process.js';
+import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
+import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
-import { type ControlRequest, controlSocketPath } from './control/protocol.js';
-import { createDashboard } from './dashboard/dashboard.js';
+import type { ControlRequest } from './control/protocol.js';
+import { prepareSocketPath } from './control/socket-path.js';
+import { createDashboard, type Dashboard } from './dashboard/dashboard.js';
 import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
@@ -59,11 +61,12 @@ export class Supervisor {
   /** Control socket and HTTP server, set once they are up. */
   control: ControlServer | undefined;
   http: HttpServer | undefined;
+  private dashboard: Dashboard | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
     readonly events: EventStream,
-    private readonly logger: Logger,
+    readonly logger: Logger,
     private readonly ownsLogger: boolean,
     private readonly instance: HeldLock,
     private readonly registry: Registry,
@@ -96,6 +99,7 @@ export class Supervisor {
           survivors: reaped.survivors.length,
         });
       }
+      logger.info(`process containment: ${treeContainment().describe()}`);
       const runCookie = newTreeCookie();
       await registry.beginRun(runCookie, { ...selfRef(), command: 'node' });
 
@@ -125,7 +129,7 @@ export class Supervisor {
         metrics,
         router,
         outputLog: (name) => outputs.of(name),
-        ...(o.fork !== undefined ? { fork: o.fork } : {}),
+        fork: treeContainment().wrapFork(o.fork ?? forkDetached, (err) => logger.warning("could not move a bot into its cgroup; its tree is tracked by the cookie only", { err })),
       });
       router.deliverTo(() => fleet.all());
       await registry.flush();
@@ -148,9 +152,18 @@ export class Supervisor {
   private async serve(o: SupervisorOptions): Promise<void> {
     const { config, logger, fleet } = this;
     if (o.controlSocket !== false) {
-      this.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
+      this.control = await ControlServer.start(prepareSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
     if (o.http !== false && config.http.enabled) {
+      const dashboard = createDashboard({
+        fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
+        bots: config.bots,
+        http: config.http,
+        logDir: config.logDir,
+        sandbox: o.sandbox,
+        logger: logger.child({ source: 'dashboard' }),
+      });
+      this.dashboard = dashboard;
       this.http = await HttpServer.start({
         host: config.http.host,
         port: config.http.port,
@@ -158,17 +171,15 @@ export class Supervisor {
         health: () => fleet.health(),
         metrics: this.metrics,
         logger,
-        extraRoutes: createDashboard({
-          fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
-          bots: config.bots,
-          http: config.http,
-          logDir: config.logDir,
-          sandbox: o.sandbox,
-          logger: logger.child({ source: 'dashboard' }),
-        }).handle,
+        extraRoutes: dashboard.handle,
       });
       logger.info('HTTP server listening', { url: this.http.url });
     }
+  }
+
+  /** A one-time link that makes a browser the owner's on the dashboard (dashboard/owner-access.ts); undefined without HTTP. */
+  dashboardLoginUrl(): string | undefined {
+    return this.http !== undefined ? this.dashboard?.loginUrl(this.http.url) : undefined;
   }
 
   /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
@@ -230,6 +241,11 @@ export class Supervisor {
         return { restarted: req.bot };
       case 'events':
         return this.events.recent();
+      case 'dashboard-login': {
+        const url = this.dashboardLoginUrl();
+        if (url === undefined) throw new Error('the HTTP server is off, so there is no dashboard');
+        return { url };
+      }
       case 'stop':
         // Reply first, then stop: the client waits for the process to end.
         setImmediate(() => {

@@ -11,7 +11,7 @@ import { createDashboard } from '../src/dashboard/dashboard.js';
 import type { ChatPage, DashboardSession, DashboardState, LogTail } from '../src/dashboard/dashboard-types.js';
 import type { SandboxChatPort } from '../src/dashboard/sandbox-chat-port.js';
 import { EventStream, type StatusReport, Supervisor } from '../src/index.js';
-import { actionPost, json, openSession, request } from './fixtures/dashboard-http.js';
+import { actionPost, json, openSession, ownerCookie, request } from './fixtures/dashboard-http.js';
 import { fixtureBot, install, newToken } from './support/installation.js';
 
 const HELP_BOT = fileURLToPath(new URL('./fixtures/help-bot.js', import.meta.url));
@@ -82,7 +82,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
   it('serves the page, the fleet as JSON and as a live stream, and each bot\'s log tail, without ever showing a token', async () => {
     const token = newToken();
     const other = newToken();
-    const { base } = await startFleet([{ name: 'bridge', module: HELP_BOT, token }, fixtureBot('helper', token), fixtureBot('worker', other)], sandboxFor, token);
+    const { sup, base } = await startFleet([{ name: 'bridge', module: HELP_BOT, token }, fixtureBot('helper', token), fixtureBot('worker', other)], sandboxFor, token);
 
     const page = await request(`${base}/`);
     expect(page.status).to.equal(200);
@@ -119,7 +119,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     expect(stream.contentType).to.match(/^text\/event-stream/);
     expect(stream.state.bots.map((b) => b.state)).to.deep.equal(['ready', 'ready', 'ready']);
 
-    const tail = json<LogTail>(await request(`${base}/api/bots/bridge/log?lines=20`));
+    const owner = { cookie: await ownerCookie(sup.dashboardLoginUrl()) };
+    const tail = json<LogTail>(await request(`${base}/api/bots/bridge/log?lines=20`, { headers: owner }));
     expect(tail.exists).to.equal(true);
     expect(tail.lines.length).to.be.within(1, 20);
     expect(tail.lines.every((l) => typeof l.msg === 'string')).to.equal(true);
@@ -133,18 +134,19 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
       expect(text).to.not.include(secret(token));
       expect(text).to.not.include(secret(other));
     }
-    expect((await request(`${base}/api/bots/nobody/log`)).status).to.equal(404);
+    expect((await request(`${base}/api/bots/nobody/log`, { headers: owner })).status).to.equal(404);
     expect((await request(`${base}/api/nothing`)).status).to.equal(404);
   });
 
   it('refuses cross-site actions (no token, a wrong token, a foreign Origin or Referer, no Origin at all, a foreign Host) and carries out the page\'s own', async () => {
     const { sup, base } = await startFleet([fixtureBot('main', newToken())]);
-    const s = await openSession(base);
+    const s = await openSession(base, sup.dashboardLoginUrl());
     const restart = '/api/bots/main/restart';
 
     const refusals: Array<[string, Parameters<typeof actionPost>[3], RegExp]> = [
       ['no CSRF header', { omit: ['x-botvisor-csrf'] }, /session token/],
-      ['no session cookie', { omit: ['cookie'] }, /session token/],
+      ['no session cookie (the owner cookie only)', { headers: { cookie: s.cookie.split('; ')[1] as string } }, /session token/],
+      ['no owner cookie (the session cookie only)', { headers: { cookie: s.cookie.split('; ')[0] as string } }, /only the owner may act/],
       ['a wrong token', { headers: { 'x-botvisor-csrf': 'A'.repeat(43) } }, /does not match/],
       ['a token of another session', { headers: { 'x-botvisor-csrf': (await openSession(base)).token } }, /does not match/],
       ['a foreign Origin', { headers: { origin: 'http://evil.example' } }, /cross-site request from http:\/\/evil\.example/],
@@ -177,7 +179,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     expect(state.bots[0]?.pid).to.not.equal(pid);
     const asLocalhost = { host: `localhost:${new URL(base).port}` };
     const sessionReply = await request(`${base}/api/session`, { headers: asLocalhost });
-    const local = { cookie: String(sessionReply.headers['set-cookie']?.[0]?.split(';')[0]), token: json<DashboardSession>(sessionReply).csrfToken, origin: `http://${asLocalhost.host}`, readOnly: false };
+    const localOwner = await ownerCookie(sup.dashboardLoginUrl()?.replace('127.0.0.1', 'localhost'));
+    const local = { cookie: `${String(sessionReply.headers['set-cookie']?.[0]?.split(';')[0])}; ${localOwner}`, token: json<DashboardSession>(sessionReply).csrfToken, origin: `http://${asLocalhost.host}`, readOnly: false };
     const viaLocalhost = await actionPost(base, restart, local, { headers: asLocalhost });
     expect(viaLocalhost.status, viaLocalhost.text).to.equal(200);
     expect(sup.bots.get('main')?.restarts).to.equal(2);
@@ -198,7 +201,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     }, { timeoutMs: 10_000, what: 'the job to show as a child of main' });
     expect(state.bots[0]?.children.find((c) => c.pid === jobPid)).to.deep.equal({ pid: jobPid, parentPid: null, command: 'sleep' });
 
-    const s = await openSession(base);
+    const s = await openSession(base, sup.dashboardLoginUrl());
     expect((await actionPost(base, `/api/bots/main/children/${process.pid}/stop`, s)).status, 'the test process is no child of main').to.equal(404);
     expect((await actionPost(base, `/api/bots/main/children/${sup.bots.get('main')?.pid}/stop`, s)).status, 'the bot itself is no child').to.equal(404);
     expect((await actionPost(base, '/api/bots/main/children/abc/stop', s)).status).to.equal(400);
@@ -215,8 +218,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
 
   it('sandbox chat: says things as the sim user and long-polls the bot\'s reply and edit; bad input is refused; no sandbox, no chat', async () => {
     const token = newToken();
-    const { base } = await startFleet([{ name: 'bridge', module: HELP_BOT, token }], sandboxFor, token);
-    const s = await openSession(base);
+    const { sup, base } = await startFleet([{ name: 'bridge', module: HELP_BOT, token }], sandboxFor, token);
+    const s = await openSession(base, sup.dashboardLoginUrl());
 
     // Nobody wrote yet: an empty page, and a long poll that a send from here wakes.
     const empty = json<ChatPage>(await request(`${base}/api/chat`));
@@ -298,7 +301,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    const s = await openSession(base);
+    const s = await openSession(base, dashboard.loginUrl(base));
     expect(json<DashboardSession>(await request(`${base}/api/session`)).sandbox).to.deep.equal({ bot: 'bridge', user: USER, chatId: USER.id });
     expect(json<ChatPage>(await request(`${base}/api/chat?after=3&userAfter=2&waitMs=600000`))).to.deep.equal({ items: [], cursor: 3, userCursor: 2 });
     expect((await actionPost(base, '/api/chat', s, { body: { text: '  ' } })).status).to.equal(400);

@@ -75,7 +75,7 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
 
   it('shows every bot ready, answers /help and shows an edit in place in the chat panel, stops a CLI job, and writes screenshots', async () => {
     const { sup } = await startFleet();
-    const page = await openPage(sup.http?.url as string, DESKTOP);
+    const page = await openPage(sup.dashboardLoginUrl() as string, DESKTOP);
 
     for (const name of ['bridge', 'alerts-out', 'worker']) await page.locator(`[data-bot="${name}"][data-state="ready"]`).waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-bot="bridge"] [data-field="state"]').textContent()).to.equal('ready');
@@ -133,7 +133,7 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
 
   it('clicking Restart on a bot makes its restarts go up and its state return to ready', async () => {
     const { sup } = await startFleet();
-    const page = await openPage(sup.http?.url as string, PHONE);
+    const page = await openPage(sup.dashboardLoginUrl() as string, PHONE);
     const card = page.locator('[data-bot="worker"]');
     await page.locator('[data-bot="worker"][data-state="ready"]').waitFor({ timeout: 20_000 });
     expect(await card.locator('[data-field="restarts"]').textContent()).to.equal('0');

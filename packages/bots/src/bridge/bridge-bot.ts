@@ -160,6 +160,9 @@ export default defineBot<BridgeState>(
     // Anything else a person writes goes to the chat's default session, when there are sessions.
     if (sessions !== undefined) bot.on('message', (ctx) => sessions.plainMessage(ctx));
 
+    // Last: a button no handler knows (an old message's, a forged one) still stops the user's spinner.
+    bot.on('callback_query', (ctx) => ctx.answerCallbackQuery({ text: bridgeText.unknownButton() }));
+
     buttons.verify(); // throws a GhostButtonError: bot setup fails, loudly
 
     // The command menu only decorates the bot: tried in the background, so a rate-limited or

@@ -9,6 +9,7 @@ import type { ControlConfig } from '@botvisor/core';
  */
 import { Command, CommanderError } from 'commander';
 import { chatCommand } from '../commands/chat.js';
+import { dashboardCommand } from '../commands/dashboard.js';
 import { doctorCommand } from '../commands/doctor.js';
 import { logsCommand } from '../commands/logs.js';
 import { restartCommand } from '../commands/restart.js';
@@ -117,6 +118,12 @@ program
   .option('-n, --lines <n>', 'how many of the last lines', positiveInt('--lines'), 50)
   .option('-f, --follow', 'keep printing new lines')
   .action((bot: string | undefined, o: { config?: string; lines: number; follow?: boolean }) => run(withConfig(o.config, (found) => logsCommand(found, bot, o.lines, o.follow === true, out))));
+
+program
+  .command('dashboard')
+  .description('print a one-time link that opens the dashboard with its actions (restart, stop a job, logs)')
+  .option('-c, --config <file>', 'config file')
+  .action((o: { config?: string }) => run(withConfig(o.config, (found) => dashboardCommand(found, out))));
 
 program
   .command('chat')

@@ -13,6 +13,7 @@ import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePriv
 import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundControlConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { platformChecks } from './doctor-platform.js';
 
 type Verdict = 'ok' | 'warn' | 'fail' | 'unchecked';
 interface Check {
@@ -198,6 +199,7 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     ...(await checkWebhooks(found, tokens.resolved)),
     ...checkDisk(found),
     ...(await checkBotProblems(found)),
+    ...platformChecks(found),
   ];
   for (const c of checks) out(`${MARK[c.verdict]} ${c.what}`);
   const failed = checks.filter((c) => c.verdict === 'fail').length;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AlreadyRunningError, controlRequest, controlSocketPath, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
+import { AlreadyRunningError, controlRequest, controlSocketPath, installLastResort, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { installedBuiltinModules } from '../installed-bots.js';
@@ -25,10 +25,11 @@ const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
 
 export async function startForeground(found: FoundConfig, out: (s: string) => void): Promise<number> {
   for (const w of found.config.warnings) out(`warning: ${w}`);
-  let supervisor: Supervisor;
+  let supervisor: Supervisor | undefined;
   let stopping: Promise<void> | undefined;
+  installLastResort({ logger: () => supervisor?.logger, stop: () => supervisor?.stop(), hardStopMs: () => found.config.supervisor.stopGraceMs + 15_000 });
   const stop = (why: string): void => {
-    if (stopping !== undefined) return;
+    if (stopping !== undefined || supervisor === undefined) return;
     out(`stopping (${why})…`);
     stopping = supervisor.stop().then(() => {
       out('stopped');

@@ -12,7 +12,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { ConfigError, createLogger, isAlive, type Logger, loadConfig, type ResolvedConfig, readLockOwner } from '@botvisor/core';
-import { AlreadyRunningError, instanceLockPath, StartupError, Supervisor, type SupervisorEvent } from '@botvisor/supervisor';
+import { AlreadyRunningError, installLastResort, instanceLockPath, StartupError, Supervisor, type SupervisorEvent } from '@botvisor/supervisor';
 import { CliError, EXIT } from '../exit-codes.js';
 import { installedBuiltinModules } from '../installed-bots.js';
 import { sandboxBanner } from './sandbox-banner.js';
@@ -111,6 +111,7 @@ class SandboxRun {
       if (err instanceof StartupError) throw new CliError(err.message);
       throw portError(err, config.http.port, 'the dashboard', SANDBOX_ENV.httpPort);
     }
+    installLastResort({ logger: () => this.loggers[0], stop: () => this.supervisor?.stop(), hardStopMs: () => config.supervisor.stopGraceMs + 15_000 });
     this.supervisor.events.subscribe((e) => this.showEvent(e));
     writeSandboxInfo(this.s.infoFile, {
       simUrl: this.sim.url,
@@ -143,6 +144,7 @@ class SandboxRun {
     const bots = supervisor.config.bots.map((b) => ({ name: b.name, kind: b.kind, state: supervisor.bots.get(b.name)?.state ?? 'unknown' }));
     const httpUrl = supervisor.http?.url ?? null;
     this.out(sandboxBanner({ simUrl: this.sim.url, httpUrl, bots, dir: shown(this.s.dir, cwd), chatCommand }));
+    if (httpUrl !== null) this.out(`  the dashboard's actions need its owner: open ${supervisor.dashboardLoginUrl()} once (or run: npx botvisor dashboard)`);
     this.bannerShown = true;
   }
 

@@ -32,6 +32,11 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** Updates held at once, waiting and running, before `spare` reaches 0. Default 1000 (at least `concurrency`). */
   capacity?: number;
+  /**
+   * Decides at arrival whether an update is taken at all (admission.ts); false drops it, settled at
+   * once. Deciding here, not when the update leaves its chat's queue, is what lets a rate limit count arrivals.
+   */
+  admit?: (item: DispatchItem) => boolean;
   /** Runs one update to completion; must not reject (the pipeline has its own error boundary). */
   handle: (item: DispatchItem) => Promise<void>;
   /** True for updates that skip their chat's queue. */
@@ -97,6 +102,10 @@ export class Dispatcher {
 
   enqueue(item: DispatchItem): void {
     if (this.isStopped) return; // it stays in the inbox and runs after the restart
+    if (this.options.admit?.(item) === false) {
+      this.options.ledger?.settle(item.update.update_id);
+      return;
+    }
     if (this.options.isPriority?.(item.update) === true) {
       if (this.isOpen) this.start(item, undefined);
       else this.priorityWaiting.push(item);

@@ -8,6 +8,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { type IpcMessage, type Logger, type ProcessRef, refOf, sendIpc } from '@botvisor/core';
+import { LineSplitter } from './line-splitter.js';
 import { StderrReason } from './stderr-reason.js';
 
 /** Starts the bot's process; injected so tests and tools can fork something else. */
@@ -90,22 +91,19 @@ export class BotProcess {
   }
 }
 
-/** Calls `onLine` with every non-blank line of `stream` (the last one even without a newline); settles when it ends. */
+/** Calls `onLine` with every non-blank line of `stream` (the last one even without a newline; each line bounded by the LineSplitter); settles when it ends. */
 function pipeLines(stream: Readable | null, onLine: (line: string) => void): Promise<void> {
   if (stream === null) return Promise.resolve();
-  let partial = '';
-  const emit = (line: string): void => {
+  const splitter = new LineSplitter((line) => {
     if (line.trim() !== '') onLine(line);
-  };
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) emit(line);
   });
+  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
   return new Promise((resolve) => {
+    let ended = false;
     const done = (): void => {
-      emit(partial);
-      partial = '';
+      if (ended) return;
+      ended = true;
+      splitter.end();
       resolve();
     };
     stream.once('end', done);

@@ -3,16 +3,14 @@
  * one response line, each carrying the protocol version; every `botvisor` command is a thin
  * client of it. Requests are validated: a malformed line gets an error response, never a crash.
  */
-import path from 'node:path';
 import { z } from 'zod';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused (and the connection closed). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
-export function controlSocketPath(dataDir: string): string {
-  return path.join(dataDir, 'supervisor.sock');
-}
+/** `<dataDir>/supervisor.sock`, or a short path when that one is too long for a socket (socket-path.ts). */
+export { controlSocketPath } from './socket-path.js';
 
 export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('ping') }),
@@ -20,6 +18,8 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('restart'), bot: z.string().min(1) }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('stop') }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('events') }),
+  /** A one-time dashboard login link: the socket is 0600, so whoever may ask is the owner. */
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('dashboard-login') }),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

@@ -3,6 +3,7 @@
  * (which has already enforced the bearer token, when one is configured):
  *
  *   GET  /, /assets/dashboard.{css,js}       the page (static files, no build step)
+ *   GET  /login?code=…                        spends a one-time owner code, sets the owner cookie, → /
  *   GET  /api/session                         CSRF token + mode; sets the session cookie
  *   GET  /api/state                           the fleet snapshot (JSON)
  *   GET  /api/stream                          the same snapshot as server-sent `state` events
@@ -13,7 +14,8 @@
  *   POST /api/chat { text }                   say something to the sandbox bot as the sim user
  *
  * Every route first checks the Host (see access-policy.ts); every POST is refused in read-only
- * mode and without same-origin plus the session token (session-guard.ts). This file routes and
+ * mode and without same-origin plus the session token (session-guard.ts); on loopback without a
+ * bearer token, actions and logs also need the owner's cookie (owner-access.ts). This file routes and
  * wires; each concern lives in its own module. The chat routes speak to the sandbox only through
  * the `SandboxChatPort` it was given (sandbox-chat-port.ts).
  */
@@ -27,6 +29,7 @@ import type { ChatSent, DashboardSession, DashboardState, SandboxInfo } from './
 import { snapshotFleet } from './fleet-snapshot.js';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-io.js';
 import { readLogTail } from './log-tail.js';
+import { OWNER_ONLY_REASON, OwnerAccess } from './owner-access.js';
 import type { SandboxChatPort } from './sandbox-chat-port.js';
 import { SessionGuard } from './session-guard.js';
 import { StateStream } from './state-stream.js';
@@ -68,6 +71,8 @@ const MAX_MESSAGE_LENGTH = 4096;
 
 export class Dashboard {
   readonly policy: AccessPolicy;
+  /** Who may act when reaching the port proves nothing (loopback, no bearer token). */
+  readonly owner: OwnerAccess;
   private readonly guard = new SessionGuard();
   private readonly assets = new StaticAssets();
   private readonly stream: StateStream;
@@ -76,6 +81,7 @@ export class Dashboard {
 
   constructor(private readonly o: DashboardOptions) {
     this.policy = accessPolicy(o.http);
+    this.owner = new OwnerAccess(this.policy.loopbackHostsOnly && o.http.authToken === undefined);
     this.chat = o.sandbox;
     this.sandboxInfo = o.sandbox === undefined ? null : sandboxInfoOf(o.sandbox, o.bots);
     this.stream = new StateStream({
@@ -102,10 +108,12 @@ export class Dashboard {
   readonly handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
-    if (!isApi && !this.assets.has(url.pathname)) return false;
+    const isLogin = url.pathname === '/login';
+    if (!isApi && !isLogin && !this.assets.has(url.pathname)) return false;
     try {
       this.checkHost(req);
-      if (isApi) await this.api(req, res, url);
+      if (isLogin) await this.only(req.method ?? 'GET', 'GET', () => this.login(req, res, url));
+      else if (isApi) await this.api(req, res, url);
       else if (req.method === 'GET' || req.method === 'HEAD') await this.assets.serve(url.pathname, res, req.method === 'HEAD');
       else throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
     } catch (err) {
@@ -142,7 +150,7 @@ export class Dashboard {
     if (parts[0] === 'bots' && parts[1] !== undefined) {
       const bot = parts[1];
       const rest = parts.slice(2).join('/');
-      if (rest === 'log') return this.only(method, 'GET', () => this.logTail(res, this.knownBot(bot), url));
+      if (rest === 'log') return this.only(method, 'GET', () => this.logTail(req, res, this.knownBot(bot), url));
       if (rest === 'restart') return this.only(method, 'POST', () => this.restart(req, res, this.knownBot(bot)));
       if (parts[2] === 'children' && parts[3] !== undefined && parts[4] === 'stop' && parts.length === 5) {
         const pid = parts[3];
@@ -157,16 +165,36 @@ export class Dashboard {
     await run();
   }
 
+  /** A login link for the owner (minted through the control socket): `<base>/login?code=…`. */
+  loginUrl(base: string): string {
+    return `${base}/login?code=${this.owner.mint()}`;
+  }
+
+  private login(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    const cookie = this.owner.redeem(url.searchParams.get('code') ?? '', req);
+    if (cookie === undefined) throw new HttpError(403, 'this login link was used already or has expired; run `botvisor dashboard` for a new one', 'owner');
+    this.o.logger.info('the owner opened the dashboard with a login link');
+    res.writeHead(303, { location: '/', 'set-cookie': cookie, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+  }
+
   private session(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { token, setCookie } = this.guard.issue(req);
-    const body: DashboardSession = { csrfToken: token, readOnly: this.policy.readOnly, readOnlyReason: this.policy.readOnlyReason, sandbox: this.sandboxInfo };
+    const owner = this.owner.allows(req);
+    const readOnly = this.policy.readOnly || !owner;
+    const body: DashboardSession = { csrfToken: token, readOnly, readOnlyReason: this.policy.readOnlyReason ?? (owner ? null : OWNER_ONLY_REASON), sandbox: this.sandboxInfo };
     sendJson(res, 200, body, setCookie === undefined ? {} : { 'set-cookie': setCookie });
   }
 
   /** Every state-changing request: not in read-only mode, same origin, the session's token. */
   private guardAction(req: http.IncomingMessage): void {
     if (this.policy.readOnly) throw new HttpError(403, this.policy.readOnlyReason ?? 'read-only', 'read-only');
+    this.guardOwner(req);
     this.guard.check(req);
+  }
+
+  /** Actions and logs: only the owner, where reaching the port proves nothing. */
+  private guardOwner(req: http.IncomingMessage): void {
+    if (!this.owner.allows(req)) throw new HttpError(403, `refused: ${OWNER_ONLY_REASON}`, 'owner');
   }
 
   private knownBot(name: string): string {
@@ -174,7 +202,8 @@ export class Dashboard {
     return name;
   }
 
-  private async logTail(res: http.ServerResponse, bot: string, url: URL): Promise<void> {
+  private async logTail(req: http.IncomingMessage, res: http.ServerResponse, bot: string, url: URL): Promise<void> {
+    this.guardOwner(req); // logs hold users' messages and commands
     const asked = Number(url.searchParams.get('lines') ?? '100');
     const lines = Number.isInteger(asked) && asked > 0 ? Math.min(asked, MAX_LOG_LINES) : 100;
     sendJson(res, 200, await readLogTail(this.o.logDir, bot, lines));

@@ -3,13 +3,15 @@
  * every enabled bot is ready and has no problem, else 503, with each bot's state, uptime and problem — from memory, no
  * process-table scan; `GET /metrics` answers Prometheus text. Binds 127.0.0.1 by default; with a
  * bearer token configured (required by the config for a non-loopback bind) every request must
- * carry it.
+ * carry it. Bound to loopback, it answers only requests addressed to a loopback name, like the
+ * dashboard (a DNS-rebinding page is same-origin to the browser; the Host header tells it apart).
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@botvisor/core';
 import type { BotState } from '../bot/bot-state.js';
+import { hostNameOf, isLoopbackHost } from '../dashboard/access-policy.js';
 import type { SupervisorMetrics } from './metrics.js';
 
 export interface HealthBot {
@@ -52,6 +54,7 @@ export class HttpServer {
   ) {}
 
   static async start(o: HttpServerOptions): Promise<HttpServer> {
+    const loopbackOnly = isLoopbackHost(o.host);
     const server = http.createServer((req, res) => {
       void (async () => {
         if (!authorized(req, o.authToken)) {
@@ -59,6 +62,11 @@ export class HttpServer {
           return;
         }
         const url = new URL(req.url ?? '/', 'http://localhost');
+        const monitoring = url.pathname === '/health' || url.pathname === '/metrics';
+        if (monitoring && loopbackOnly && !isLoopbackHost(hostNameOf(req.headers.host) ?? '')) {
+          json(res, 403, { error: `refused: this server answers only to a loopback address, not Host ${req.headers.host ?? '(none)'}` });
+          return;
+        }
         if (req.method === 'GET' && url.pathname === '/health') {
           const bots = o.health().filter((b) => b.enabled);
           // Ready is not enough: a ready bot that cannot poll or start its work is not healthy.
