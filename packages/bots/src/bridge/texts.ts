@@ -41,4 +41,5 @@ export const bridgeText = {
       ? 'No session is running in this chat.'
       : `Stopped ${names.join(', ')} and every process it started${dropped > 0 ? ` (${dropped} waiting message${dropped === 1 ? '' : 's'} dropped)` : ''}. Your next message starts a new session.`,
   unknown: (cmd: string) => `I don't know /${cmd}. Send /help for the list.`,
+  plainTextHint: () => 'I run commands, not conversations: send /help to see them.',
 };

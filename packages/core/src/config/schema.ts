@@ -35,6 +35,10 @@ export const commandSchema = z.strictObject({
   timeoutSec: z.number().positive().max(7 * 24 * 3600).default(600),
   idleTimeoutSec: z.number().positive().optional(),
   description: z.string().max(256).optional(),
+  /** What the arguments are, in words ("a number of seconds, 1–999"): said to a person whose arguments do not fit. */
+  takes: z.string().min(1).max(200).optional(),
+  /** Example arguments ("30"), shown with `takes` and in /help. */
+  example: z.string().min(1).max(200).optional(),
   /** Only admins may run it. */
   admin: z.boolean().default(false),
 });
