@@ -10,7 +10,7 @@ export { RestartPolicy } from './bot/restart-policy.js';
 export { controlRequest, NotRunningError } from './control/control-client.js';
 export { ControlServer, probeSocket } from './control/control-server.js';
 export { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, controlSocketPath } from './control/protocol.js';
-export type { ChatItem, ChatPage, ChatSent } from './dashboard/dashboard-types.js';
+export type { ChatItem, ChatKey, ChatPage, ChatSent } from './dashboard/dashboard-types.js';
 export type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 export { EventStream, type SupervisorEvent, type SupervisorEventKind } from './events.js';
 export type { BuiltinModules } from './fleet.js';

@@ -17,6 +17,7 @@ import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
 import { type BuiltinModules, Fleet } from './fleet.js';
+import { BotHistory } from './history/bot-history.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -49,6 +50,8 @@ export interface SupervisorOptions {
   onStopRequested?: () => void;
   /** Sandbox mode (the simulator runs alongside): the dashboard shows a chat panel talking to this bot as this sim user. */
   sandbox?: SandboxChatPort;
+  /** How often the dashboard's history samples the bots (default 10 s; 360 samples are kept). */
+  historySampleMs?: number;
 }
 
 export class Supervisor {
@@ -57,6 +60,8 @@ export class Supervisor {
   /** Control socket and HTTP server, set once they are up. */
   control: ControlServer | undefined;
   http: HttpServer | undefined;
+  /** The bots' last hour for the dashboard's charts, while the HTTP server runs. */
+  private history: BotHistory | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -145,6 +150,12 @@ export class Supervisor {
       this.control = await ControlServer.start(controlSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
     if (o.http !== false) {
+      const history = new BotHistory(
+        { read: async () => (await this.status()).bots, counters: (name) => this.metrics.latestCounters(name), logger },
+        o.historySampleMs !== undefined ? { sampleMs: o.historySampleMs } : {},
+      );
+      this.history = history;
+      history.start();
       this.http = await HttpServer.start({
         host: config.http.host,
         port: config.http.port,
@@ -153,7 +164,16 @@ export class Supervisor {
         metrics: this.metrics,
         logger,
         extraRoutes: createDashboard({
-          fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
+          fleet: {
+            status: () => this.status(),
+            events: this.events,
+            restart: (name) => this.restart(name),
+            stopBot: (name) => fleet.stopBot(name),
+            startBot: (name) => fleet.startBot(name),
+            children: (name) => fleet.get(name)?.trackedChildren(),
+            operatorStop: (name, pid) => fleet.get(name)?.tellOperatorStop(pid),
+            history: () => history.snapshot(),
+          },
           bots: config.bots,
           http: config.http,
           logDir: config.logDir,
@@ -199,6 +219,7 @@ export class Supervisor {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping every bot');
+      this.history?.stop();
       await this.control?.close().catch((err: unknown) => this.logger.warning('could not close the control socket', { err }));
       await this.fleet.stopAll('supervisor stopping');
       await this.locks.release((err) => this.logger.warning('could not release a polling lock', { err }));
