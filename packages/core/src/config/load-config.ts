@@ -40,6 +40,8 @@ export interface ResolvedBot {
   /** bridge: conversations with long-lived CLI processes, by name. */
   sessions: Record<string, ParsedSession>;
   chats: number[];
+  /** alerts: see the schema. */
+  healthyAfterSec?: number;
 }
 
 export interface ResolvedConfig {
@@ -195,6 +197,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
       commands: bot.commands,
       sessions: bot.sessions,
       chats: bot.chats,
+      ...(bot.healthyAfterSec !== undefined ? { healthyAfterSec: bot.healthyAfterSec } : {}),
     });
   });
 

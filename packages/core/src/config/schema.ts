@@ -101,6 +101,8 @@ export const botSchema = z.strictObject({
   sessions: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'session names are lowercase letters, digits and _ (they are Telegram commands)'), sessionSchema).default({}),
   /** alerts bots: where to send events. */
   chats: z.array(telegramId).default([]),
+  /** alerts bots: ready this long after a crash and a bot has recovered ("back up after …"); a later crash is a new alert. */
+  healthyAfterSec: z.number().positive().max(3600).optional(),
 });
 
 export const httpSchema = z.strictObject({
