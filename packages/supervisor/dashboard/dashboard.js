@@ -434,37 +434,52 @@ const CHARTS = [
 ];
 
 const history = { timer: undefined, everyMs: 10000 };
+const CHART_HEIGHT = 90;
 
-function chartWidth(card) {
-  const box = card.charts.clientWidth || card.el.clientWidth || 300;
-  return Math.max(140, Math.floor((box >= 520 ? box / 2 : box) - 12));
+/** The chart's width: its figure's, as the grid laid it out. */
+function chartWidth(figure) {
+  return Math.max(120, Math.floor(figure.clientWidth || 240));
+}
+
+/** The caption: the title, and a colour key when a chart has more than one line. */
+function caption(def) {
+  const parts = [h('span', { text: def.title })];
+  if (def.series.length > 1) {
+    for (const s of def.series) {
+      const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = s.stroke;
+      parts.push(' ', swatch, h('span', { text: s.label }));
+    }
+  }
+  return h('figcaption', {}, parts);
 }
 
 function drawHistory(card, series) {
   if (typeof window.uPlot !== 'function' || !series) return;
-  const width = chartWidth(card);
   for (const def of CHARTS) {
     const data = [series.t, ...def.series.map((s) => series[s.column].map((v) => (v === null ? null : s.scale ? s.scale(v) : v)))];
     const points = data.slice(1).reduce((n, col) => n + col.filter((v) => v !== null).length, 0);
     let plot = card.plots.get(def.key);
     if (!plot) {
-      const figure = h('figure', { class: 'chart', 'data-chart': def.key }, h('figcaption', { text: def.title }));
+      const figure = h('figure', { class: 'chart', 'data-chart': def.key }, caption(def));
       card.charts.append(figure);
       const opts = {
-        width,
-        height: 110,
-        legend: { show: def.series.length > 1 },
+        width: chartWidth(figure),
+        height: CHART_HEIGHT,
+        legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        axes: [{ size: 26, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) }, { size: 40 }],
+        axes: [{ size: 24, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) }, { size: 42 }],
         series: [{}, ...def.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, spanGaps: false, points: { show: false }, ...(s.paths === 'stepped' ? { paths: window.uPlot.paths.stepped({ align: 1 }) } : {}) }))],
       };
       plot = { figure, u: new window.uPlot(opts, data, figure) };
       card.plots.set(def.key, plot);
     } else {
       plot.u.setData(data);
-      if (plot.u.width !== width) plot.u.setSize({ width, height: 110 });
+      const width = chartWidth(plot.figure);
+      if (Math.abs(plot.u.width - width) > 2) plot.u.setSize({ width, height: CHART_HEIGHT });
     }
     plot.figure.dataset.points = String(points);
+    plot.figure.dataset.max = String(Math.max(0, ...data[1].filter((v) => v !== null)));
   }
 }
 
@@ -487,7 +502,7 @@ async function loadHistory() {
 }
 
 window.addEventListener('resize', () => {
-  for (const card of app.cards.values()) for (const plot of card.plots.values()) plot.u.setSize({ width: chartWidth(card), height: 110 });
+  for (const card of app.cards.values()) for (const plot of card.plots.values()) plot.u.setSize({ width: chartWidth(plot.figure), height: CHART_HEIGHT });
 });
 
 // ---------------------------------------------------------------- locks and events
