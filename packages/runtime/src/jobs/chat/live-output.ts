@@ -240,8 +240,7 @@ export class LiveOutput {
       if (this.current.id === GONE) this.current = { id: undefined, prefix: '', body: '', shown: '' };
       const tail = (this.options.tail?.() ?? '').slice(-this.tailChars);
       const title = this.title !== undefined ? `${this.title}\n` : '';
-      const note = this.ended ? 'the whole log is in the file below' : 'the whole log comes as a file at the end';
-      this.current.prefix = `${title}… ${formatBytes(this.bytes)} of output${this.ended ? '' : ' so far'}; ${note}.\n`;
+      this.current.prefix = `${title}… ${formatBytes(this.bytes)} of output so far; the whole log comes as a file at the end.\n`;
       this.current.body = readableOutput(tail);
       await this.show(this.current);
       return;
