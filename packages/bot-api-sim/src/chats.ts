@@ -7,9 +7,12 @@
 import { badRequest, describe } from './envelope.js';
 import type { Chat, Message } from './telegram-types.js';
 import { Transcript } from './transcript.js';
+import { UserLog } from './user-log.js';
 
 export class ChatRecord {
   readonly transcript = new Transcript();
+  /** What the user wrote here through the control API. */
+  readonly userLog = new UserLog();
   private readonly messages = new Map<number, Message>();
   private lastMessageId = 0;
 

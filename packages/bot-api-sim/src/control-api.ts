@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type BodyLimits, ClientGone, readRequestParams } from './body.js';
 import type { BotState } from './bot-state.js';
-import type { BotStatsView, ChatView, HealthView, TranscriptView } from './control-types.js';
+import type { BotStatsView, ChatView, HealthView, TranscriptView, UserMessagesView } from './control-types.js';
 import { ApiError, badRequest, notFound, okEnvelope, unauthorized } from './envelope.js';
 import type { FaultSpec } from './faults.js';
 import { type FloodSettings, isFloodMode } from './flood-control.js';
@@ -120,6 +120,11 @@ function botRoute(sim: Simulator, users: UserSide, bot: BotState, rest: string[]
       only(['GET']);
       const after = integerField(call.fields, 'after') ?? 0;
       return { entries: record.transcript.read(after), cursor: record.transcript.cursor } satisfies TranscriptView;
+    }
+    if (action === 'user-messages') {
+      only(['GET']);
+      const after = integerField(call.fields, 'after') ?? 0;
+      return { messages: record.userLog.read(after), cursor: record.userLog.cursor } satisfies UserMessagesView;
     }
     if (action === 'wait') {
       only(['GET', 'POST']);

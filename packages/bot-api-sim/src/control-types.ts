@@ -6,6 +6,7 @@ import type { BotProfile } from './bot-state.js';
 import type { BotStatsSnapshot } from './bot-stats.js';
 import type { Chat } from './telegram-types.js';
 import type { TranscriptEntry } from './transcript.js';
+import type { UserLogEntry } from './user-log.js';
 
 export interface BotStatsView extends BotStatsSnapshot {
   botId: number;
@@ -19,6 +20,13 @@ export interface BotStatsView extends BotStatsSnapshot {
 export interface TranscriptView {
   entries: TranscriptEntry[];
   /** The last entry's `seq`: pass it as `after` to read or wait past what you have seen. */
+  cursor: number;
+}
+
+/** What the user wrote in a chat (the newest 500), after a cursor. */
+export interface UserMessagesView {
+  messages: UserLogEntry[];
+  /** How many the user has written in this chat: pass it as `after`. */
   cursor: number;
 }
 

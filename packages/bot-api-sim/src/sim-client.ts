@@ -4,7 +4,7 @@
  * `SimClientError` carrying Telegram-style `errorCode` and `description`.
  */
 import type { BotProfile } from './bot-state.js';
-import type { BotStatsView, ChatView, HealthView, ProfilePatch, TranscriptView } from './control-types.js';
+import type { BotStatsView, ChatView, HealthView, ProfilePatch, TranscriptView, UserMessagesView } from './control-types.js';
 import type { Envelope, ResponseParameters } from './envelope.js';
 import type { Fault, FaultSpec } from './faults.js';
 import type { EffectiveFloodSettings, FloodMode, FloodSettings } from './flood-control.js';
@@ -73,6 +73,11 @@ export class SimClient {
 
   transcript(token: string, chatId: number, after = 0): Promise<TranscriptView> {
     return this.call('GET', `${botPath(token)}/chats/${chatId}/transcript?after=${after}`);
+  }
+
+  /** What the user wrote in the chat (through any client), after cursor `after`. */
+  userMessages(token: string, chatId: number, after = 0): Promise<UserMessagesView> {
+    return this.call('GET', `${botPath(token)}/chats/${chatId}/user-messages?after=${after}`);
   }
 
   /** The first bot message (sent, edited or document) after `after` that matches; rejects with a 408 SimClientError on timeout. */
@@ -179,6 +184,10 @@ export class SimBotClient {
 
   transcript(chatId: number, after = 0): Promise<TranscriptView> {
     return this.client.transcript(this.token, chatId, after);
+  }
+
+  userMessages(chatId: number, after = 0): Promise<UserMessagesView> {
+    return this.client.userMessages(this.token, chatId, after);
   }
 
   waitForMessage(chatId: number, wait: MessageWait = {}): Promise<TranscriptEntry> {

@@ -23,6 +23,8 @@ export interface TranscriptEntry {
   action?: string;
   callback_query_id?: string;
   show_alert?: boolean;
+  /** sendMessage with `disable_notification`: the user's phone stayed silent. */
+  disable_notification?: boolean;
 }
 
 export type EntryInput = Omit<TranscriptEntry, 'seq'>;

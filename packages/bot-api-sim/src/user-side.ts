@@ -136,6 +136,7 @@ export class UserSide {
       message.reply_to_message = replied;
     }
     record.store(message);
+    record.userLog.append({ text: input.text, message_id: message.message_id, timestamp: this.sim.clock.now(), after_seq: record.transcript.cursor });
     const result: InjectResult = { update_id: null, chat_id: record.chat.id, message_id: message.message_id, cursor: record.transcript.cursor };
     if (!this.botSeesInGroup(bot, message)) return { ...result, skipped: 'privacy_mode' };
     const updateId = bot.updates.push('message', { message });

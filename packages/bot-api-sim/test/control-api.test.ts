@@ -61,6 +61,22 @@ describe('bot-api-sim control API', () => {
       expect((await clientError(sim.client.sendCommand(TOKEN, { command: 'no spaces' }))).errorCode).to.equal(400);
     });
 
+    it('keeps what the user wrote per chat, with the transcript position, for any client to read; a quiet send is marked in the transcript', async () => {
+      await sim.client.sendMessage(TOKEN, { user: ALICE, text: 'first' });
+      const api = apiFor(sim.url, TOKEN);
+      await api.sendMessage({ chat_id: 501, text: 'answer', disable_notification: true });
+      await sim.client.sendCommand(TOKEN, { user: ALICE, command: 'help' });
+      const all = await sim.client.userMessages(TOKEN, 501);
+      expect(all.cursor).to.equal(2);
+      expect(all.messages.map((m) => [m.n, m.text, m.after_seq])).to.deep.equal([
+        [1, 'first', 0],
+        [2, '/help', 1],
+      ]);
+      expect((await sim.client.userMessages(TOKEN, 501, 1)).messages.map((m) => m.text)).to.deep.equal(['/help']);
+      const [sent] = (await sim.client.transcript(TOKEN, 501)).entries;
+      expect(sent).to.include({ kind: 'sent', text: 'answer', disable_notification: true });
+    });
+
     it('only taps buttons that exist on a bot message', async () => {
       await sim.client.sendMessage(TOKEN, { text: 'hi' });
       const api = apiFor(sim.url, TOKEN);

@@ -61,6 +61,20 @@ describe('sandbox chat port (SimClient against a simulator in this process)', fu
     expect((await port.page(2, 2, 0, never)).items).to.deep.equal([]);
   });
 
+  it('shows what the user wrote from another client (the terminal\'s `botvisor chat`), and a tap on a button reaches the bot', async () => {
+    const port = portFor();
+    await port.send('/start');
+    await botSays('sendMessage', { chat_id: USER.id, text: 'pick one', reply_markup: { inline_keyboard: [[{ text: 'A', callback_data: 'a' }]] } });
+    sim.users.sendMessage(TOKEN, { user: USER, text: 'typed in the terminal' });
+    const page = await port.page(0, 0, 0, never);
+    expect(page.items.map((i) => `${i.id}:${i.text}`)).to.deep.equal(['u1:/start', 'b2:pick one', 'u2:typed in the terminal']);
+    expect(page.items[1]?.keys).to.deep.equal([[{ text: 'A', data: 'a' }]]);
+    await port.tap(2, 'a');
+    const taps = (await sim.client.pendingUpdates(TOKEN)).filter((u) => u.callback_query !== undefined);
+    expect(taps.map((u) => u.callback_query?.data)).to.deep.equal(['a']);
+    expect((await rejection(port.tap(2, 'nope'))).message).to.match(/^the simulator refused: .*no inline button/);
+  });
+
   it(`keeps only the last ${KEEP_SENT} messages sent from the panel`, async () => {
     const port = portFor();
     for (let n = 1; n <= KEEP_SENT + 2; n++) await port.send(`m${n}`);

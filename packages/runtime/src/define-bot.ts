@@ -43,7 +43,7 @@ export interface BotRuntime<S extends object> {
   readonly outbox: BotOutbox;
 }
 
-export type BotJobs = Pick<JobPool, 'submit' | 'cancel' | 'retry' | 'get' | 'list' | 'runningCount' | 'queuedCount'>;
+export type BotJobs = Pick<JobPool, 'submit' | 'cancel' | 'stopJob' | 'retry' | 'get' | 'list' | 'runningCount' | 'queuedCount'>;
 export type BotOutbox = Pick<Outbox, 'stats' | 'whenIdle'>;
 
 export interface BotService {

@@ -41,10 +41,13 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^▶ Job #1/, timeoutMs: 10_000 });
     const ping = bed.sim.users.sendCommand(token, { user: USER, command: 'ping' });
     const pong = await bed.sim.client.waitForMessage(token, USER.id, { after: ping.cursor, text: 'pong', timeoutMs: 5000 });
-    const done = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /Job #1 .*done/, timeoutMs: 60_000 });
+    const done = await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, pattern: /^Full output: 100\.0 MB/, timeoutMs: 60_000 });
     expect(pong.seq, 'pong arrived while the job ran').to.be.below(done.seq);
     expect(done.kind).to.equal('document');
     expect(done.document?.file_name).to.equal('job-1.log.gz');
+    // Then the job's card says how it ended, above the tail of its output.
+    const card = await bed.sim.client.waitForMessage(token, USER.id, { after: done.seq, pattern: /^✅ Job #1 \(\/flood 100 1500\) done/, timeoutMs: 10_000 });
+    expect(card.text).to.include('of output; the whole log is in the file below.');
     const rss = await peakRss(bot.pid);
     if (rss !== undefined) expect(rss, 'peak RSS of the bot').to.be.below(200 * 1024 * 1024);
     await waitFor(() => filesIn(path.join(inst.dataDir, 'bots', 'main', 'tmp')).length === 0, { what: 'the job temp files to be removed' });
@@ -87,13 +90,13 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     const latest = new Map<number, string>();
     for (const e of entries) latest.set(e.message_id as number, e.text ?? '');
     const outputMessages = [...latest.values()].filter((t) => t.includes('line '));
-    expect(outputMessages.length).to.be.at.least(3);
+    expect(outputMessages.length, JSON.stringify(entries.map((e) => [e.kind, e.message_id, e.text?.length, e.text?.slice(0, 60)]))).to.be.at.least(3);
     const shown = outputMessages.join('\n').split('\n').filter((l) => l.startsWith('line '));
     expect(shown).to.have.length(100);
     expect(shown.map((l) => Number(l.split(' ')[1]))).to.deep.equal(Array.from({ length: 100 }, (_, i) => i + 1));
 
     const big = bed.sim.users.sendCommand(token, { user: USER, command: 'lines', args: '10486 0' });
-    const doc = await bed.sim.client.waitForMessage(token, USER.id, { after: big.cursor, pattern: /Job #2 .*done/, timeoutMs: 30_000 });
+    const doc = await bed.sim.client.waitForMessage(token, USER.id, { after: big.cursor, pattern: /^Full output/, timeoutMs: 30_000 });
     expect(doc.kind).to.equal('document');
     expect(doc.document).to.deep.include({ file_name: 'job-2.log', file_size: 10486 * 100 });
     const during = (await bed.sim.client.transcript(token, USER.id, big.cursor)).entries.filter((e) => e.kind === 'sent');
@@ -107,7 +110,7 @@ describe('jobs in a real bot process (job bot against the simulator)', function 
     await bot.ready();
     const bad = bed.sim.users.sendCommand(token, { user: USER, command: 'sleep', args: '--help' });
     const refusal = await bed.sim.client.waitForMessage(token, USER.id, { after: bad.cursor });
-    expect(refusal.text).to.include('^[0-9]{1,3}$').and.include('--help');
+    expect(refusal.text, 'the pattern said once, with what was sent').to.equal('/sleep takes <secs> (^[0-9]{1,3}$) (not "--help").');
     const hostile = '; touch /tmp/botvisor-pwned $(id) `id` && echo $HOME';
     const ok = bed.sim.users.sendCommand(token, { user: USER, command: 'args', args: hostile });
     await bed.sim.client.waitForMessage(token, USER.id, { after: ok.cursor, pattern: /Job #1 .*done/, timeoutMs: 10_000 });

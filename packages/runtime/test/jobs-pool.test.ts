@@ -13,15 +13,24 @@ import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../src/jobs/pool/j
 class FakeApi {
   readonly calls: Array<{ method: string; params: Record<string, unknown> }> = [];
   private nextId = 1;
+  /** What the chat saw said or changed, in order: sent messages and edits of their text. */
   texts(chatId?: number): string[] {
-    return this.calls.filter((c) => c.method === 'sendMessage' && (chatId === undefined || c.params.chat_id === chatId)).map((c) => String(c.params.text));
+    return this.calls.filter((c) => (c.method === 'sendMessage' || c.method === 'editMessageText') && (chatId === undefined || c.params.chat_id === chatId)).map((c) => String(c.params.text));
+  }
+  sends(chatId?: number): Array<Record<string, unknown>> {
+    return this.calls.filter((c) => c.method === 'sendMessage' && (chatId === undefined || c.params.chat_id === chatId)).map((c) => c.params);
+  }
+  /** Every edit of message `messageId`, in order. */
+  edits(messageId: number): Array<Record<string, unknown>> {
+    return this.calls.filter((c) => c.method === 'editMessageText' && c.params.message_id === messageId).map((c) => c.params);
   }
   private record(method: string, params: Record<string, unknown>): void {
     this.calls.push({ method, params });
   }
   sendMessage = async (params: Record<string, unknown>) => {
-    this.record('sendMessage', params);
-    return { message_id: this.nextId++ };
+    const message_id = this.nextId++;
+    this.record('sendMessage', { ...params, message_id });
+    return { message_id };
   };
   editMessageText = async (params: Record<string, unknown>) => void this.record('editMessageText', params);
   editMessageReplyMarkup = async (params: Record<string, unknown>) => void this.record('editMessageReplyMarkup', params);
@@ -34,7 +43,7 @@ class FakeApi {
 
 /** A runner whose jobs end when the test says so. */
 class FakeRunner {
-  readonly started: Array<{ spec: JobSpec; finish: (ok?: boolean) => Promise<void>; cancelledWith?: number | undefined }> = [];
+  readonly started: Array<{ spec: JobSpec; finish: (ok?: boolean) => Promise<void>; killed: () => Promise<void>; cancelledWith?: number | undefined }> = [];
   readonly run = (spec: JobSpec): JobHandle => {
     let settle!: (r: JobResult) => void;
     const result = new Promise<JobResult>((resolve) => {
@@ -48,7 +57,12 @@ class FakeRunner {
       await spec.onEnded?.(r, undefined);
       settle(r);
     };
-    const entry: FakeRunner['started'][number] = { spec, finish: (ok = true) => end(ok ? {} : { ok: false, code: 1, failure: '`x` failed (exit code 1): boom' }) };
+    const entry: FakeRunner['started'][number] = {
+      spec,
+      finish: (ok = true) => end(ok ? {} : { ok: false, code: 1, failure: '`x` failed (exit code 1): boom' }),
+      killed: () => end({ ok: false, code: null, signal: 'SIGTERM', failure: '`x` was killed by SIGTERM.' }),
+    };
+    spec.onSpawn?.({ pid: 40_000 + this.started.length, startTime: 1 }, 'm');
     this.started.push(entry);
     return {
       id: spec.id ?? '?',
@@ -68,11 +82,12 @@ class FakeRunner {
   }
 }
 
-type Commands = Readonly<Record<string, { argv: string[]; args?: Record<string, string>; admin?: boolean }>>;
+type Commands = Readonly<Record<string, { argv: string[]; args?: Record<string, string>; admin?: boolean; takes?: string; example?: string }>>;
 
 const COMMANDS: Commands = {
   echo: { argv: ['echo', '{text}'], args: { text: '^[a-z0-9 ]{1,20}$' } },
   admin: { argv: ['reboot'], admin: true },
+  sleep: { argv: ['sleep', '{secs}'], args: { secs: '^[0-9]{1,3}$' }, takes: 'a number of seconds, 1–999', example: '30' },
 };
 
 describe('job pool (in process, with a scripted runner)', () => {
@@ -115,6 +130,9 @@ describe('job pool (in process, with a scripted runner)', () => {
     await ask(pool, 3, 'c1');
     expect(runner.argvs()).to.deep.equal(['echo a1', 'echo b1']);
     expect(api.texts(1)).to.include('⏳ Job #2 (/echo a2) is queued, 1 ahead of it.');
+    expect(api.sends(1).find((m) => m.text === '⏳ Job #2 (/echo a2) is queued, 1 ahead of it.')?.reply_markup, 'a queued card has its Stop button').to.deep.equal({
+      inline_keyboard: [[{ text: '⏹ Stop #2', callback_data: 'job:stop:2' }]],
+    });
     await ask(pool, 1, 'a3');
     await runner.started[0]?.finish();
     await waitFor(() => runner.started.length === 3, { what: 'the next job' });
@@ -125,12 +143,66 @@ describe('job pool (in process, with a scripted runner)', () => {
     expect(pool.list(1).map((j) => j.status)).to.deep.equal(['done', 'running', 'queued']);
   });
 
-  it('refuses a job beyond the user\'s queue limit with "queue full, try later"', async () => {
+  it('refuses a job beyond the user\'s queue limit, naming the command it refused', async () => {
     const pool = await makePool({ queueLimit: 2 });
     for (const t of ['x', 'y', 'z']) expect((await ask(pool, 1, t)).accepted).to.equal(true);
     const refused = await ask(pool, 1, 'w');
     expect(refused).to.include({ accepted: false, reason: 'queue-full' });
-    expect(api.texts(1).at(-1)).to.match(/queue is full \(2 jobs waiting\)\. Try again later/);
+    expect(api.texts(1).at(-1)).to.equal('/echo w not queued: your queue is full (2 waiting). Send it again when some have finished.');
+  });
+
+  it('one message per job: the queued card is edited to running, then to its end, and loses its Stop button', async () => {
+    const pool = await makePool({ live: { intervalMs: 20 } });
+    await ask(pool, 1, 'a');
+    await ask(pool, 1, 'b');
+    const card = api.sends(1).find((m) => String(m.text).startsWith('⏳ Job #2'));
+    expect(card, 'the queued card').to.not.equal(undefined);
+    await runner.started[0]?.finish();
+    await waitFor(() => runner.started.length === 2, { what: 'job 2 to start' });
+    await waitFor(() => api.edits(card?.message_id as number).some((e) => String(e.text).startsWith('▶ Job #2: /echo b')), { what: 'the card to show job 2 running' });
+    const running = api.edits(card?.message_id as number).find((e) => String(e.text).startsWith('▶ Job #2'));
+    expect(running?.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '⏹ Stop #2', callback_data: 'job:stop:2' }]] });
+    await runner.started[1]?.finish();
+    await waitFor(() => pool.get(2)?.status === 'done', { what: 'job 2 done' });
+    const last = api.edits(card?.message_id as number).at(-1);
+    expect(last?.text).to.match(/^✅ Job #2 \(\/echo b\) done in .*\n\(no output\)$/);
+    expect(last?.reply_markup, 'no stale Stop button').to.equal(undefined);
+    expect(api.sends(1).filter((m) => String(m.text).includes('Job #2')), 'job 2 cost one message').to.have.length(1);
+    expect(pool.get(2)?.messageId).to.equal(card?.message_id);
+  });
+
+  it('the Stop button: the owner takes a queued job off the queue, an admin stops another\'s running job, anyone else is refused', async () => {
+    const pool = await makePool({}, [9]);
+    await ask(pool, 1, 'a');
+    await ask(pool, 1, 'b');
+    expect(pool.stopJob(1, 2)).to.deep.equal({ ok: false, message: 'Job #1 is not yours.' });
+    expect(pool.stopJob(2, 1)).to.deep.equal({ ok: true, message: 'Job #2 taken off the queue.' });
+    expect(pool.get(2)?.status).to.equal('cancelled');
+    await waitFor(() => api.texts(1).includes('⏹ Job #2 (/echo b) was taken off the queue before it started.'), { what: 'the card of job 2 to say so' });
+    expect(pool.stopJob(1, 9)).to.deep.equal({ ok: true, message: 'Stopping job #1.' });
+    await waitFor(() => pool.get(1)?.status === 'cancelled', { what: 'job 1 stopped' });
+    expect(pool.get(1)?.outcome?.stoppedBy).to.equal('admin');
+    expect(api.texts(1).at(-1)).to.match(/^⏹ Job #1 \(\/echo a\) stopped by an admin after /);
+    expect(pool.stopJob(1, 1)).to.deep.equal({ ok: false, message: 'Job #1 is cancelled: nothing to stop.' });
+  });
+
+  it('a job whose process the operator stopped (the dashboard) reads as stopped by the operator, not killed by SIGTERM', async () => {
+    const pool = await makePool();
+    await ask(pool, 1, 'a');
+    expect(pool.stoppedByOperator(12345), 'not a job process').to.equal(false);
+    expect(pool.stoppedByOperator(40_000)).to.equal(true);
+    await runner.started[0]?.killed();
+    await waitFor(() => pool.get(1)?.status === 'cancelled', { what: 'job 1 stopped' });
+    expect(api.texts(1).at(-1)).to.match(/^⏹ Job #1 \(\/echo a\) stopped by the operator after /).and.not.include('SIGTERM');
+    expect(pool.get(1)?.outcome).to.include({ stoppedBy: 'operator', signal: 'SIGTERM' });
+  });
+
+  it('arguments that do not fit are explained once, in the config\'s words with its example', async () => {
+    const pool = await makePool();
+    expect(await pool.submit({ command: 'sleep', args: 'soon', userId: 1, chatId: 1 })).to.include({ reason: 'bad-arguments' });
+    expect(api.texts(1).at(-1)).to.equal('/sleep takes a number of seconds, 1–999, e.g. /sleep 30 (not "soon").');
+    await pool.submit({ command: 'sleep', userId: 1, chatId: 1 });
+    expect(api.texts(1).at(-1)).to.equal('/sleep takes a number of seconds, 1–999, e.g. /sleep 30.');
   });
 
   it('daily quota: two asks in the same tick with one job left — exactly one passes; admins have no quota', async () => {
@@ -158,7 +230,7 @@ describe('job pool (in process, with a scripted runner)', () => {
     expect((await pool.submit({ command: 'admin', userId: 9, chatId: 9 })).accepted).to.equal(true);
     const bad = await ask(pool, 1, '$(reboot)');
     expect(bad).to.include({ reason: 'bad-arguments' });
-    expect(api.texts(1).at(-1)).to.include('^[a-z0-9 ]{1,20}$').and.include('usage: /echo <text>');
+    expect(api.texts(1).at(-1)).to.equal('/echo takes <text> (^[a-z0-9 ]{1,20}$) (not "$(reboot)").');
     expect(runner.argvs()).to.deep.equal(['reboot']);
   });
 
@@ -173,8 +245,8 @@ describe('job pool (in process, with a scripted runner)', () => {
     // The queued job resumes once its `running` record is on disk.
     await waitFor(() => runner.argvs().length === 1, { what: 'the queued job to resume' });
     expect(runner.argvs()).to.deep.equal(['echo next']);
-    await waitFor(() => api.calls.some((c) => c.params.reply_markup !== undefined), { what: 'the interrupted notice' });
-    const notice = api.calls.find((c) => c.params.reply_markup !== undefined);
+    await waitFor(() => api.calls.some((c) => /interrupted/.test(String(c.params.text))), { what: 'the interrupted notice' });
+    const notice = api.calls.find((c) => /interrupted/.test(String(c.params.text)));
     expect(notice?.params.text).to.match(/Job #1 \(\/echo long\) was interrupted/);
     expect(notice?.params.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
     await waitFor(() => pool.get(1)?.notified === true, { what: 'the notice to be recorded' });
@@ -196,7 +268,8 @@ describe('job pool (in process, with a scripted runner)', () => {
     await waitFor(() => pool.get(1)?.status === 'cancelled', { what: 'job 1 cancelled' });
     expect(pool.get(2)?.status).to.equal('cancelled');
     expect(runner.started).to.have.length(1);
-    expect(api.texts(1).at(-1)).to.match(/^⏹ Job #1 \(\/echo a\) stopped after/);
+    await waitFor(() => api.texts(1).some((t) => /^⏹ Job #1 \(\/echo a\) stopped after/.test(t)), { what: 'the card of job 1 to say it stopped' });
+    await waitFor(() => api.texts(1).includes('⏹ Job #2 (/echo b) was taken off the queue before it started.'), { what: 'the card of job 2 to say it was dropped' });
   });
 
   it('shutdown: running jobs are stopped with a short grace and become interrupted with a Retry button; queued ones stay queued', async () => {
@@ -207,8 +280,9 @@ describe('job pool (in process, with a scripted runner)', () => {
     expect(runner.started[0]?.cancelledWith).to.equal(500);
     expect(pool.get(1)).to.include({ status: 'interrupted', notified: true });
     expect(pool.get(2)?.status).to.equal('queued');
-    const last = api.calls.filter((c) => c.method === 'sendMessage').at(-1);
-    expect(last?.params.text).to.match(/Job #1 .*interrupted.*the bot is stopping/);
+    // Its card (the running message, never shown before the stop: sent now) says so, with Retry.
+    const last = api.calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText').filter((c) => /Job #1/.test(String(c.params.text))).at(-1);
+    expect(last?.params.text).to.match(/^⚠️ Job #1 .*interrupted.*the bot is stopping/);
     expect(last?.params.reply_markup).to.deep.equal({ inline_keyboard: [[{ text: '🔁 Retry', callback_data: 'job:retry:1' }]] });
     expect((await ask(pool, 1, 'c')).accepted).to.equal(false);
   });
@@ -218,7 +292,7 @@ describe('job pool (in process, with a scripted runner)', () => {
     await ask(pool, 1, 'a');
     await runner.started[0]?.finish(false);
     await waitFor(() => pool.get(1)?.status === 'failed', { what: 'job 1 failed' });
-    expect(api.texts(1).at(-1)).to.match(/^❌ Job #1 \(\/echo a\), after .*: `x` failed \(exit code 1\): boom$/);
+    expect(api.texts(1).at(-1)).to.match(/^❌ Job #1 \(\/echo a\), after .*: `x` failed \(exit code 1\): boom\n\(no output\)$/);
     expect(pool.get(1)?.outcome).to.include({ code: 1, failure: '`x` failed (exit code 1): boom' });
   });
 
@@ -247,7 +321,7 @@ describe('job pool (in process, with a scripted runner)', () => {
       pool = await makePool({}, [], { ...COMMANDS, echo: { argv: ['echo', '{text}'], args: { text: '^[0-9]+$' } } });
       const refused = await pool.retry(1, 1);
       expect(refused).to.include({ accepted: false, reason: 'bad-arguments' });
-      expect(!refused.accepted && refused.message).to.match(/^Job #1 cannot run again: argument <text> must match \^\[0-9\]\+\$; got "long"/);
+      expect(!refused.accepted && refused.message).to.equal('Job #1 cannot run again: /echo takes <text> (^[0-9]+$) (not "long").');
       expect(runner.started).to.have.length(0);
     });
 
@@ -257,8 +331,8 @@ describe('job pool (in process, with a scripted runner)', () => {
       expect(retried.accepted).to.equal(true);
       expect(runner.argvs()).to.deep.equal(['printf %s\\n long']);
       await pool.stop(2000); // the retry is interrupted in turn
-      const last = api.calls.filter((c) => c.method === 'sendMessage').at(-1);
-      expect(last?.params.text).to.match(/Job #2 .*interrupted.*Send the command again to run it again\.$/);
+      const last = api.calls.filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText').at(-1);
+      expect(last?.params.text).to.match(/^⚠️ Job #2 .*interrupted.*Send the command again to run it again\.\n/);
       expect(last?.params.reply_markup).to.equal(undefined);
       expect(await pool.retry(2, 1)).to.include({ accepted: false, reason: 'not-retryable' });
     });
@@ -295,7 +369,7 @@ describe('job pool (in process, with a scripted runner)', () => {
       const pool = await makePool({}, [], { nul: { argv: ['echo', '{text}'], args: { text: '^[\\s\\S]{1,20}$' } } });
       const refused = await pool.submit({ command: 'nul', args: 'a\u0000b', userId: 1, chatId: 1 });
       expect(refused).to.include({ accepted: false, reason: 'bad-arguments' });
-      expect(api.texts(1).at(-1)).to.match(/^argument <text> contains a NUL byte, which no program can receive/);
+      expect(api.texts(1).at(-1)).to.equal('/nul takes <text> (^[\\s\\S]{1,20}$) (not "a\\u0000b").');
       expect(runner.started).to.have.length(0);
     });
 

@@ -1,14 +1,17 @@
 /**
- * The dashboard page's script: draws the fleet from the `state` events of /api/stream, and acts
- * (restart a bot, stop a CLI child, talk in the sandbox chat) through /api/… with the session's
- * CSRF token. Plain browser JavaScript, no framework, no build step. Every piece of data reaches
- * the page through textContent or attributes, never as HTML.
+ * The dashboard page's script: draws the fleet from the `state` events of /api/stream, each
+ * bot's last hour from /api/history (uPlot charts), and acts (restart, stop or start a bot, stop
+ * a CLI child after a confirmation, talk and tap buttons in the sandbox chat) through /api/… with
+ * the session's CSRF token. Plain browser JavaScript, no framework, no build step. Every piece of
+ * data reaches the page through textContent or attributes, never as HTML.
  */
 
 const CSRF_HEADER = 'x-botvisor-csrf';
 const LOG_LINES = 200;
 const LOG_REFRESH_MS = 3000;
 const CHAT_WAIT_MS = 20000;
+/** How long a "Confirm …" button waits for its second click. */
+const CONFIRM_MS = 4000;
 
 const app = {
   /** @type {{ csrfToken: string, readOnly: boolean, readOnlyReason: string | null, sandbox: null | { bot: string | null, user: { id: number, first_name: string }, chatId: number } } | null} */
@@ -84,6 +87,28 @@ function toast(message, isError = false) {
   toastTimer = setTimeout(() => box.replaceChildren(), isError ? 8000 : 4000);
 }
 
+/**
+ * A destructive button asks once more: the first click turns it into "Confirm …", a second click
+ * within CONFIRM_MS does it; otherwise it goes back to what it was.
+ */
+function confirmThen(button, question, action) {
+  if (button.dataset.confirming === 'true') {
+    clearTimeout(Number(button.dataset.confirmTimer));
+    delete button.dataset.confirming;
+    void action();
+    return;
+  }
+  const label = button.textContent;
+  button.dataset.confirming = 'true';
+  button.textContent = question;
+  button.dataset.confirmTimer = String(
+    setTimeout(() => {
+      delete button.dataset.confirming;
+      button.textContent = label;
+    }, CONFIRM_MS),
+  );
+}
+
 // ---------------------------------------------------------------- API
 
 async function loadSession() {
@@ -119,7 +144,10 @@ function applyMode() {
   note.hidden = !readOnly;
   note.textContent = readOnly ? `${s.readOnlyReason ?? 'read-only'}. Actions are off.` : '';
   document.body.classList.toggle('read-only', readOnly);
-  for (const card of app.cards.values()) card.restart.hidden = readOnly;
+  for (const card of app.cards.values()) {
+    card.restart.hidden = readOnly;
+    card.power.hidden = readOnly;
+  }
   const chat = byId('chat');
   chat.hidden = !s?.sandbox;
   if (s?.sandbox) {
@@ -163,7 +191,7 @@ function renderSummary(state) {
   const counts = {};
   for (const b of state.bots) counts[b.state] = (counts[b.state] ?? 0) + 1;
   const parts = [h('strong', { text: `${state.bots.length} bot${state.bots.length === 1 ? '' : 's'}` })];
-  for (const name of ['ready', 'starting', 'stopping', 'backoff', 'errored', 'stopped']) if (counts[name]) parts.push(` · ${counts[name]} ${name}`);
+  for (const name of ['ready', 'starting', 'stopping', 'backoff', 'waiting', 'errored', 'stopped']) if (counts[name]) parts.push(` · ${counts[name]} ${name}`);
   const troubled = state.bots.filter((b) => b.problem).length;
   if (troubled) parts.push(` · ${troubled} with a problem`);
   byId('fleet-summary').replaceChildren(...parts);
@@ -195,6 +223,10 @@ function createCard(bot) {
   const restart = h('button', { type: 'button', class: 'btn', 'aria-label': `Restart ${bot.name}`, text: 'Restart' });
   restart.hidden = Boolean(app.session?.readOnly);
   restart.addEventListener('click', () => restartBot(bot.name, restart));
+  const power = h('button', { type: 'button', class: 'btn', 'data-field': 'power' });
+  power.hidden = Boolean(app.session?.readOnly);
+  power.addEventListener('click', () => powerBot(card, power));
+  const charts = h('div', { class: 'charts', role: 'group', 'aria-label': `History of ${bot.name} (last hour)` });
   const childrenTitle = h('h4', { id: `bot-${n}-children` });
   const childrenBox = h('div');
   const logList = h('ol', { class: 'log-lines', 'aria-label': `Log of ${bot.name}` });
@@ -208,13 +240,18 @@ function createCard(bot) {
       problem,
       h('dl', { class: 'facts' }, Object.values(facts).map((f) => f.wrap)),
       h('div', { class: 'children', role: 'group', 'aria-labelledby': `bot-${n}-children` }, childrenTitle, childrenBox),
-      h('div', { class: 'actions' }, restart),
+      h('div', { class: 'actions' }, restart, power),
+      h('details', { class: 'history', open: true }, h('summary', { text: 'Last hour' }), charts),
       details,
     ),
     state,
     problem,
     facts,
     restart,
+    power,
+    charts,
+    plots: new Map(),
+    running: false,
     childrenTitle,
     childrenBox,
     childrenKey: null,
@@ -267,6 +304,13 @@ function updateCard(card, bot) {
   f.polling.dd.textContent = bot.polling ? 'yes' : 'no (send-only)';
   f.lastExit.dd.textContent = describeExit(bot.lastExit);
   f.lastExit.dd.className = bot.lastExit ? (exitIsBad(bot.lastExit) ? 'exit-bad' : '') : 'muted';
+  // Stop while it runs (or waits to run again), Start once it is stopped or given up on.
+  card.running = !['stopped', 'errored'].includes(bot.state);
+  if (card.power.dataset.busy !== 'true' && card.power.dataset.confirming !== 'true') {
+    card.power.textContent = card.running ? 'Stop' : 'Start';
+    card.power.setAttribute('aria-label', `${card.running ? 'Stop' : 'Start'} ${bot.name}`);
+    card.power.className = card.running ? 'btn btn-danger' : 'btn btn-primary';
+  }
   renderChildren(card, bot);
 }
 
@@ -290,7 +334,7 @@ function renderChildren(card, bot) {
         const stop = readOnly
           ? null
           : h('button', { type: 'button', class: 'btn btn-small btn-danger', 'aria-label': `Stop ${c.command} (pid ${c.pid}) of ${bot.name}`, text: 'Stop' });
-        stop?.addEventListener('click', () => stopChild(bot.name, c, stop));
+        stop?.addEventListener('click', () => confirmThen(stop, 'Confirm stop', () => stopChild(bot.name, c, stop)));
         return h('li', {}, h('div', { class: 'child', 'data-pid': c.pid }, h('code', { text: c.command }), h('span', { class: 'pid', text: `pid ${c.pid}` }), stop), below.has(c.pid) ? branch(c.pid) : null);
       }),
     );
@@ -309,6 +353,27 @@ async function restartBot(name, button) {
     button.disabled = false;
     button.textContent = 'Restart';
   }
+}
+
+async function powerBot(card, button) {
+  const stopping = card.running;
+  const act = async () => {
+    button.dataset.busy = 'true';
+    button.disabled = true;
+    button.textContent = stopping ? 'Stopping…' : 'Starting…';
+    try {
+      await post(`/api/bots/${encodeURIComponent(card.name)}/${stopping ? 'stop' : 'start'}`);
+      toast(stopping ? `${card.name} stopped` : `${card.name} started and is ready`);
+    } catch (err) {
+      toast(`${stopping ? 'Stop' : 'Start'} of ${card.name} failed: ${err.message}`, true);
+    } finally {
+      delete button.dataset.busy;
+      button.disabled = false;
+      button.textContent = card.running ? 'Stop' : 'Start';
+    }
+  };
+  if (stopping) confirmThen(button, `Confirm stop`, act);
+  else void act();
 }
 
 async function stopChild(bot, child, button) {
@@ -352,6 +417,103 @@ async function loadLog(card) {
     card.logList.replaceChildren(h('li', { text: `Could not read the log: ${err.message}` }));
   }
 }
+
+// ---------------------------------------------------------------- history charts
+
+/** One small chart per figure; `series` are the history's columns, `scale` turns values into what is shown. */
+const CHARTS = [
+  { key: 'updates', title: 'Updates/s', series: [{ column: 'updatesPerSec', label: 'updates/s', stroke: '#2456c7' }] },
+  {
+    key: 'latency',
+    title: 'Reply latency (ms)',
+    series: [
+      { column: 'p50Ms', label: 'p50', stroke: '#1a7f37' },
+      { column: 'p99Ms', label: 'p99', stroke: '#b42318' },
+    ],
+  },
+  { key: 'rss', title: 'Memory (MB)', series: [{ column: 'rssBytes', label: 'RSS MB', stroke: '#8a5a00', scale: (v) => v / 1024 / 1024 }] },
+  { key: 'cpu', title: 'CPU %', series: [{ column: 'cpu', label: 'CPU %', stroke: '#6f42c1' }] },
+  {
+    key: 'trouble',
+    title: 'Restarts and problems',
+    series: [
+      { column: 'restarts', label: 'restarts', stroke: '#b42318' },
+      { column: 'problem', label: 'problem', stroke: '#8a5a00', paths: 'stepped' },
+    ],
+  },
+];
+
+const history = { timer: undefined, everyMs: 10000 };
+const CHART_HEIGHT = 90;
+
+/** The chart's width: its figure's, as the grid laid it out. */
+function chartWidth(figure) {
+  return Math.max(120, Math.floor(figure.clientWidth || 240));
+}
+
+/** The caption: the title, and a colour key when a chart has more than one line. */
+function caption(def) {
+  const parts = [h('span', { text: def.title })];
+  if (def.series.length > 1) {
+    for (const s of def.series) {
+      const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = s.stroke;
+      parts.push(' ', swatch, h('span', { text: s.label }));
+    }
+  }
+  return h('figcaption', {}, parts);
+}
+
+function drawHistory(card, series) {
+  if (typeof window.uPlot !== 'function' || !series) return;
+  for (const def of CHARTS) {
+    const data = [series.t, ...def.series.map((s) => series[s.column].map((v) => (v === null ? null : s.scale ? s.scale(v) : v)))];
+    const points = data.slice(1).reduce((n, col) => n + col.filter((v) => v !== null).length, 0);
+    let plot = card.plots.get(def.key);
+    if (!plot) {
+      const figure = h('figure', { class: 'chart', 'data-chart': def.key }, caption(def));
+      card.charts.append(figure);
+      const opts = {
+        width: chartWidth(figure),
+        height: CHART_HEIGHT,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false } },
+        axes: [{ size: 24, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false })) }, { size: 42 }],
+        series: [{}, ...def.series.map((s) => ({ label: s.label, stroke: s.stroke, width: 1.5, spanGaps: false, points: { show: false }, ...(s.paths === 'stepped' ? { paths: window.uPlot.paths.stepped({ align: 1 }) } : {}) }))],
+      };
+      plot = { figure, u: new window.uPlot(opts, data, figure) };
+      card.plots.set(def.key, plot);
+    } else {
+      plot.u.setData(data);
+      const width = chartWidth(plot.figure);
+      if (Math.abs(plot.u.width - width) > 2) plot.u.setSize({ width, height: CHART_HEIGHT });
+    }
+    plot.figure.dataset.points = String(points);
+    plot.figure.dataset.max = String(Math.max(0, ...data[1].filter((v) => v !== null)));
+  }
+}
+
+async function loadHistory() {
+  try {
+    const response = await fetch('/api/history', { credentials: 'same-origin' });
+    if (!response.ok) return;
+    const snapshot = await response.json();
+    if (snapshot.sampleMs > 0) history.everyMs = Math.max(1000, Math.min(snapshot.sampleMs, 10000));
+    for (const [name, series] of Object.entries(snapshot.bots)) {
+      const card = app.cards.get(name);
+      if (card) drawHistory(card, series);
+    }
+  } catch {
+    // The next round tries again; the live state does not depend on it.
+  } finally {
+    clearTimeout(history.timer);
+    history.timer = setTimeout(() => void loadHistory(), history.everyMs);
+  }
+}
+
+window.addEventListener('resize', () => {
+  for (const card of app.cards.values()) for (const plot of card.plots.values()) plot.u.setSize({ width: chartWidth(plot.figure), height: CHART_HEIGHT });
+});
 
 // ---------------------------------------------------------------- locks and events
 
@@ -402,14 +564,44 @@ function bubble(item) {
   const text = h('span', { class: 'msg-text', text: item.text });
   const meta = h('span', { class: 'msg-meta', text: `${item.from === 'user' ? 'you' : 'bot'} · ${clock(item.at)}` });
   const li = h('li', { class: `msg-bubble from-${item.from}`, 'data-chat-id': item.id, 'data-message-id': item.messageId ?? '' }, text, meta);
-  setButtons(li, item.buttons);
+  setButtons(li, item);
   return li;
 }
 
-function setButtons(li, rows) {
+/** The message's inline buttons, tappable: a tap reaches the bot as the sim user's callback query. */
+function setButtons(li, item) {
   li.querySelector('.msg-buttons')?.remove();
-  if (!rows || rows.length === 0) return;
-  li.append(h('div', { class: 'msg-buttons', 'aria-label': 'Buttons' }, rows.map((row) => h('div', {}, row.map((label) => h('span', { text: label }))))));
+  const rows = item.keys ?? (item.buttons ?? []).map((row) => row.map((text) => ({ text, data: null })));
+  if (rows.length === 0) return;
+  const readOnly = Boolean(app.session?.readOnly);
+  li.append(
+    h(
+      'div',
+      { class: 'msg-buttons', role: 'group', 'aria-label': 'Buttons' },
+      rows.map((row) =>
+        h(
+          'div',
+          {},
+          row.map((key) => {
+            const button = h('button', { type: 'button', class: 'btn btn-small', text: key.text, disabled: readOnly || key.data === null || item.messageId === null });
+            button.addEventListener('click', () => void tapButton(item.messageId, key, button));
+            return button;
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+async function tapButton(messageId, key, button) {
+  button.disabled = true;
+  try {
+    await post('/api/chat/tap', { messageId, data: key.data });
+  } catch (err) {
+    toast(`The tap on "${key.text}" did not reach the bot: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function applyChat(items) {
@@ -423,7 +615,7 @@ function applyChat(items) {
       target.querySelector('.msg-text').textContent = item.text;
       target.querySelector('.msg-meta').textContent = `bot · edited ${clock(item.at)}`;
       target.dataset.edited = 'true';
-      setButtons(target, item.buttons);
+      setButtons(target, { ...item, messageId: item.messageId });
       continue;
     }
     if (item.kind === 'deleted') {
@@ -508,6 +700,7 @@ async function main() {
     toast(err.message, true);
   }
   connect();
+  void loadHistory();
 }
 
 void main();

@@ -123,6 +123,25 @@ export class Fleet {
     }
   }
 
+  /** A person's stop of one bot (the dashboard): it stays stopped until started again. */
+  async stopBot(name: string): Promise<void> {
+    await this.named(name).stop(`stopped by a person`);
+  }
+
+  /** A person's start of one stopped bot; resolves once it is ready, rejects saying why not. */
+  async startBot(name: string): Promise<void> {
+    const bot = this.named(name);
+    bot.start('started by a person');
+    await untilStates([bot], () => bot.state !== 'starting' && bot.state !== 'stopping', this.config.supervisor.startTimeoutMs + 5000);
+    if (bot.state !== 'ready') throw new Error(`${bot.name} is ${bot.state} after the start; see its log`);
+  }
+
+  private named(name: string): ManagedBot {
+    const bot = this.bots.get(name);
+    if (bot === undefined) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
+    return bot;
+  }
+
   /**
    * Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors,
    * waits for a polling lock held elsewhere (it takes over by itself later), or the time runs out.

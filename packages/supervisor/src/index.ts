@@ -13,7 +13,7 @@ export { controlRequest, NotRunningError } from './control/control-client.js';
 export { ControlServer, probeSocket } from './control/control-server.js';
 export { CONTROL_PROTOCOL_VERSION, type ControlRequest, type ControlResponse, controlSocketPath } from './control/protocol.js';
 export { MAX_SOCKET_PATH_BYTES, planSocketPath, type SocketPathPlan } from './control/socket-path.js';
-export type { ChatItem, ChatPage, ChatSent } from './dashboard/dashboard-types.js';
+export type { ChatItem, ChatKey, ChatPage, ChatSent } from './dashboard/dashboard-types.js';
 export type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 export { EventStream, type SupervisorEvent, type SupervisorEventKind } from './events.js';
 export type { BuiltinModules } from './fleet.js';

@@ -21,6 +21,7 @@ import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
 import { type BuiltinModules, Fleet } from './fleet.js';
+import { BotHistory } from './history/bot-history.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -53,6 +54,8 @@ export interface SupervisorOptions {
   onStopRequested?: () => void;
   /** Sandbox mode (the simulator runs alongside): the dashboard shows a chat panel talking to this bot as this sim user. */
   sandbox?: SandboxChatPort;
+  /** How often the dashboard's history samples the bots (default 10 s; 360 samples are kept). */
+  historySampleMs?: number;
 }
 
 export class Supervisor {
@@ -62,6 +65,8 @@ export class Supervisor {
   control: ControlServer | undefined;
   http: HttpServer | undefined;
   private dashboard: Dashboard | undefined;
+  /** The bots' last hour for the dashboard's charts, while the HTTP server runs. */
+  private history: BotHistory | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -155,8 +160,23 @@ export class Supervisor {
       this.control = await ControlServer.start(prepareSocketPath(config.dataDir), (req) => this.handleControl(req, o.onStopRequested), logger);
     }
     if (o.http !== false && config.http.enabled) {
+      const history = new BotHistory(
+        { read: async () => (await this.status()).bots, counters: (name) => this.metrics.latestCounters(name), logger },
+        o.historySampleMs !== undefined ? { sampleMs: o.historySampleMs } : {},
+      );
+      this.history = history;
+      history.start();
       const dashboard = createDashboard({
-        fleet: { status: () => this.status(), events: this.events, restart: (name) => this.restart(name), children: (name) => fleet.get(name)?.trackedChildren() },
+        fleet: {
+          status: () => this.status(),
+          events: this.events,
+          restart: (name) => this.restart(name),
+          stopBot: (name) => fleet.stopBot(name),
+          startBot: (name) => fleet.startBot(name),
+          children: (name) => fleet.get(name)?.trackedChildren(),
+          operatorStop: (name, pid) => fleet.get(name)?.tellOperatorStop(pid),
+          history: () => history.snapshot(),
+        },
         bots: config.bots,
         http: config.http,
         logDir: config.logDir,
@@ -216,6 +236,7 @@ export class Supervisor {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping every bot');
+      this.history?.stop();
       await this.control?.close().catch((err: unknown) => this.logger.warning('could not close the control socket', { err }));
       await this.fleet.stopAll('supervisor stopping');
       await this.outputLogs.close();

@@ -46,7 +46,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
   let servers: http.Server[] = [];
   let logger: Logger;
 
-  async function startFleet(bots: object[], sandbox?: (token: string) => SandboxChatPort, sandboxToken?: string): Promise<{ sup: Supervisor; base: string }> {
+  async function startFleet(bots: object[], sandbox?: (token: string) => SandboxChatPort, sandboxToken?: string, historySampleMs?: number): Promise<{ sup: Supervisor; base: string }> {
     const inst = install(temp, sim, bots, FAST);
     const config = loadConfig(inst.configFile);
     logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
@@ -55,6 +55,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
       configFile: inst.configFile,
       logger,
       ...(sandbox !== undefined && sandboxToken !== undefined ? { sandbox: sandbox(sandboxToken) } : {}),
+      ...(historySampleMs !== undefined ? { historySampleMs } : {}),
     });
     supervisors.push(sup);
     await sup.waitReady(30_000);
@@ -264,6 +265,32 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     expect(json<DashboardSession>(await request(`${plain.base}/api/session`)).sandbox).to.equal(null);
   });
 
+  it('stops and starts one bot (the others untouched), and /api/history holds each bot\'s samples', async () => {
+    const { sup, base } = await startFleet([fixtureBot('main', newToken()), fixtureBot('other', newToken())], undefined, undefined, 200);
+    const s = await openSession(base);
+    const stopped = await actionPost(base, '/api/bots/main/stop', s);
+    expect(stopped.status, stopped.text).to.equal(200);
+    expect(json(stopped)).to.deep.equal({ stopped: 'main' });
+    expect(sup.bots.get('main')?.state).to.equal('stopped');
+    expect(sup.bots.get('other')?.state).to.equal('ready');
+    const started = await actionPost(base, '/api/bots/main/start', s);
+    expect(started.status, started.text).to.equal(200);
+    expect(sup.bots.get('main')?.state).to.equal('ready');
+    expect((await actionPost(base, '/api/bots/nobody/stop', s)).status).to.equal(404);
+
+    type History = { sampleMs: number; keep: number; bots: Record<string, { t: number[]; rssBytes: Array<number | null>; restarts: number[]; problem: number[] }> };
+    const history = await waitFor(
+      async () => {
+        const h = json<History>(await request(`${base}/api/history`));
+        return (h.bots.main?.t.length ?? 0) >= 3 && (h.bots.other?.rssBytes.filter((v) => v !== null).length ?? 0) >= 3 ? h : undefined;
+      },
+      { timeoutMs: 10_000, what: 'three samples of each bot' },
+    );
+    expect(history).to.include({ sampleMs: 200, keep: 360 });
+    expect(history.bots.other?.rssBytes.at(-1)).to.be.above(10_000_000);
+    expect(history.bots.other?.problem.every((p) => p === 0)).to.equal(true);
+  });
+
   it('sandbox chat through its port: names the bot by token hash, caps the wait, hands on only checked text, and a failing port is a redacted 502', async () => {
     const leaked = '123456:AAHsecret_token_that_must_never_show_1234';
     const calls: string[] = [];
@@ -275,7 +302,10 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
       send: async (text) => {
         calls.push(`send ${text}`);
         if (failing) throw new Error(`the simulator refused: no bot ${leaked}`);
-        return { item: { id: 'u1', from: 'user', kind: 'message', messageId: 1, text, at: new Date(0).toISOString(), buttons: [] }, userCursor: 1 };
+        return { item: { id: 'u1', from: 'user', kind: 'message', messageId: 1, text, at: new Date(0).toISOString(), buttons: [], keys: [] }, userCursor: 1 };
+      },
+      tap: async (messageId, data) => {
+        calls.push(`tap ${messageId} ${data}`);
       },
       page: async (after, userAfter, waitMs) => {
         calls.push(`page ${after} ${userAfter} ${waitMs}`);
@@ -286,7 +316,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     const quiet = createLogger({ proc: 'dashboard-test', console: 'never' });
     const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [] }, bots: [] };
     const dashboard = createDashboard({
-      fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => undefined, children: () => [] },
+      fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => undefined, stopBot: async () => undefined, startBot: async () => undefined, children: () => [] },
       bots: [
         { name: 'alerts', tokenHash: 'aaaaaaaaaaaaaaaa', polling: false },
         { name: 'bridge', tokenHash: 'aaaaaaaaaaaaaaaa', polling: true },
@@ -306,7 +336,10 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     expect(json<ChatPage>(await request(`${base}/api/chat?after=3&userAfter=2&waitMs=600000`))).to.deep.equal({ items: [], cursor: 3, userCursor: 2 });
     expect((await actionPost(base, '/api/chat', s, { body: { text: '  ' } })).status).to.equal(400);
     expect((await actionPost(base, '/api/chat', s, { body: { text: 'hi' } })).status).to.equal(200);
-    expect(calls).to.deep.equal(['page 3 2 25000', 'send hi']);
+    expect((await actionPost(base, '/api/chat/tap', s, { body: { messageId: 7, data: 'job:stop:3' } })).status).to.equal(200);
+    expect((await actionPost(base, '/api/chat/tap', s, { body: { messageId: 'x', data: 'a' } })).status).to.equal(400);
+    expect((await actionPost(base, '/api/chat/tap', s, { body: { messageId: 7, data: 'a' }, omit: ['x-botvisor-csrf'] })).status, 'a tap is an action: the session token is required').to.equal(403);
+    expect(calls).to.deep.equal(['page 3 2 25000', 'send hi', 'tap 7 job:stop:3']);
 
     failing = true;
     for (const reply of [await actionPost(base, '/api/chat', s, { body: { text: 'hi' } }), await request(`${base}/api/chat`)]) {
@@ -328,7 +361,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     let restarts = 0;
     const quiet = createLogger({ proc: 'dashboard-test', console: 'never' });
     const dashboard = createDashboard({
-      fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => void restarts++, children: () => [] },
+      fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => void restarts++, stopBot: async () => void restarts++, startBot: async () => void restarts++, children: () => [] },
       bots: [{ name: 'main', tokenHash: '0000000000000000', polling: true }],
       http: { host: '0.0.0.0' },
       logDir: temp.make('botvisor-dash-logs-'),
@@ -351,6 +384,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     expect(json<{ error: string; code: string }>(refused)).to.deep.include({ code: 'read-only' });
     expect(json<{ error: string }>(refused).error).to.match(/listens on 0\.0\.0\.0, beyond loopback, without a bearer token/);
     expect((await actionPost(base, '/api/bots/main/children/1/stop', s)).status).to.equal(403);
+    expect((await actionPost(base, '/api/bots/main/stop', s)).status, 'per-bot stop is an action too').to.equal(403);
+    expect((await actionPost(base, '/api/bots/main/start', s)).status).to.equal(403);
     expect(restarts).to.equal(0);
     expect((await request(`${base}/api/bots/main/log`)).status, 'a bot that never logged').to.equal(200);
   });

@@ -33,7 +33,7 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     const inst = install(temp, sim, [{ name: 'bridge', module: HELP_BOT, token }, fixtureBot('alerts-out', token), fixtureBot('worker', newToken())], FAST);
     const config = loadConfig(inst.configFile);
     const logger = createLogger({ proc: 'supervisor', logDir: config.logDir, console: 'never' });
-    sup = await Supervisor.start({ config, configFile: inst.configFile, logger, sandbox: new SimSandboxChat({ bot: sim.client.bot(token), user: USER, chatId: USER.id }) });
+    sup = await Supervisor.start({ config, configFile: inst.configFile, logger, sandbox: new SimSandboxChat({ bot: sim.client.bot(token), user: USER, chatId: USER.id }), historySampleMs: 300 });
     await sup.waitReady(30_000);
     return { sup, token };
   }
@@ -73,8 +73,8 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     temp.removeAll();
   });
 
-  it('shows every bot ready, answers /help and shows an edit in place in the chat panel, stops a CLI job, and writes screenshots', async () => {
-    const { sup } = await startFleet();
+  it('shows every bot ready, answers /help, shows an edit in place and the terminal\'s messages, taps a button, charts the traffic, stops a CLI job after a confirmation, and writes screenshots', async () => {
+    const { sup, token } = await startFleet();
     const page = await openPage(sup.dashboardLoginUrl() as string, DESKTOP);
 
     for (const name of ['bridge', 'alerts-out', 'worker']) await page.locator(`[data-bot="${name}"][data-state="ready"]`).waitFor({ timeout: 20_000 });
@@ -102,6 +102,25 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     expect(await chat.locator('.from-bot').count(), 'the edit is not a new message').to.equal(2);
     expect(await chat.locator('.from-bot', { hasText: 'working…' }).count()).to.equal(0);
 
+    // A button under a bot message is tappable: the tap reaches the bot, which answers and edits.
+    await chat.getByLabel('Message to the bot').fill('/ask');
+    await chat.getByLabel('Message to the bot').press('Enter');
+    const question = chat.locator('.from-bot', { hasText: 'Yes or no?' });
+    await question.waitFor({ timeout: 20_000 });
+    await question.getByRole('button', { name: 'Yes' }).click();
+    await chat.locator('.from-bot[data-edited="true"]', { hasText: 'You chose yes' }).waitFor({ timeout: 20_000 });
+    await chat.locator('.chat-action', { hasText: 'button answer: yes!' }).waitFor({ timeout: 10_000 });
+
+    // What the person types in `botvisor chat` (another client of the simulator) shows here too.
+    sim.users.sendCommand(token, { user: USER, command: 'help', args: 'from the terminal' });
+    await chat.locator('.from-user', { hasText: '/help from the terminal' }).waitFor({ timeout: 20_000 });
+
+    // The history charts have points once the bot has handled updates.
+    const updates = page.locator('[data-bot="bridge"] figure[data-chart="updates"]');
+    await waitFor(async () => Number(await updates.getAttribute('data-max')) > 0, { timeoutMs: 20_000, what: 'the updates/s chart to show the traffic' });
+    expect(Number(await updates.getAttribute('data-points'))).to.be.above(0);
+    expect(await page.locator('[data-bot="bridge"] figure[data-chart="rss"] canvas').count()).to.equal(1);
+
     // A CLI job shows in the bot's card as a child and stops from there.
     await chat.getByLabel('Message to the bot').fill('/job');
     await chat.getByLabel('Message to the bot').press('Enter');
@@ -120,6 +139,10 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
       await screenshot(page, 'dashboard-phone.png', PHONE);
       await page.setViewportSize(DESKTOP);
 
+      await stop.click();
+      // The first click only asks.
+      await page.locator(`[data-pid="${jobPid}"] button`, { hasText: 'Confirm stop' }).waitFor({ timeout: 5000 });
+      expect(isAlive(jobRef), 'not stopped before the confirmation').to.equal(true);
       await stop.click();
       await waitFor(() => !isAlive(jobRef), { timeoutMs: 10_000, what: 'the stopped job to be dead' });
       await page.locator('[data-bot="bridge"] .children', { hasText: 'none running' }).waitFor({ timeout: 10_000 });
@@ -147,6 +170,16 @@ describe('dashboard in Chromium (live fleet, sandbox chat, restart, stop a job)'
     expect(await page.locator('#event-list li[data-kind="restarted"]').count()).to.be.at.least(1);
     expect(sup.bots.get('worker')?.restarts).to.equal(1);
     expect(sup.bots.get('bridge')?.restarts, 'the other bots were left alone').to.equal(0);
+
+    // Stop (after a confirmation) and Start again.
+    const power = page.getByRole('button', { name: 'Stop worker', exact: true });
+    await power.click();
+    await power.click();
+    await page.locator('[data-bot="worker"][data-state="stopped"]').waitFor({ timeout: 30_000 });
+    expect(sup.bots.get('bridge')?.state).to.equal('ready');
+    await page.getByRole('button', { name: 'Start worker', exact: true }).click();
+    await page.locator('[data-bot="worker"][data-state="ready"]').waitFor({ timeout: 30_000 });
+    await page.locator('#toast', { hasText: 'worker started and is ready' }).waitFor({ timeout: 30_000 });
     expect(problemsOf(page), 'errors in the page').to.deep.equal([]);
   });
 

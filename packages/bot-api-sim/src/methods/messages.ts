@@ -20,6 +20,7 @@ function sendMessage(context: MethodContext): Message {
   if (formatted.entities.length > 0) message.entities = formatted.entities;
   if (replyMarkup !== undefined) message.reply_markup = replyMarkup;
   if (replyTo !== undefined) message.reply_to_message = replyTo;
+  const silent = params.boolean('disable_notification') === true;
   record.transcript.append({
     kind: 'sent',
     timestamp: context.sim.clock.now(),
@@ -27,6 +28,7 @@ function sendMessage(context: MethodContext): Message {
     text: message.text,
     ...(message.entities === undefined ? {} : { entities: message.entities }),
     ...(replyMarkup === undefined ? {} : { reply_markup: replyMarkup }),
+    ...(silent ? { disable_notification: true } : {}),
   });
   bot.stats.messageSent();
   return message;

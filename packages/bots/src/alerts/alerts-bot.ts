@@ -1,11 +1,14 @@
 /**
- * The alerts bot (`kind: "alerts"`): the supervisor's events — crashed (with cause), restarted,
- * hung, errored, conflict storm, orphans reaped, a bot's problem and its clearing — to the configured chats, coalesced so a crash
- * loop is one message whose count is edited (alert-coalescer.ts), and sent through the runtime's
- * outbox like every message. It usually shares the main bot's token and so runs send-only.
+ * The alerts bot (`kind: "alerts"`): the supervisor's events to the configured chats, sent
+ * through the runtime's outbox like every message. A bot's health — crashed, hung, errored,
+ * problem raised, its recovery, a restart someone asked for — is told as incidents
+ * (incidents.ts: a new message per incident, repeats edited in, recoveries and requested restarts
+ * quiet); conflict storms and reaped orphans are coalesced per kind (alert-coalescer.ts). It
+ * usually shares the main bot's token and so runs send-only.
  */
 import { defineBot, type IpcEvent } from '@botvisor/runtime';
 import { type AlertAction, AlertCoalescer } from './alert-coalescer.js';
+import { INCIDENT_KINDS, type IncidentAction, Incidents } from './incidents.js';
 
 /**
  * What is worth a person's attention. Routine: started, ready, stopped; and restarted, because the
@@ -17,16 +20,18 @@ export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-stor
 export default defineBot((bot, runtime) => {
   const chats = runtime.config.chats;
   const coalescer = new AlertCoalescer();
+  const incidents = new Incidents(runtime.config.healthyAfterSec !== undefined ? { healthyMs: runtime.config.healthyAfterSec * 1000 } : {});
   /** The message of each coalescing key, per chat, so edits go to the right one. */
   const sent = new Map<string, Map<number, number>>();
   let timer: NodeJS.Timeout | undefined;
 
-  const apply = async (actions: AlertAction[]): Promise<void> => {
+  const apply = async (actions: Array<AlertAction | IncidentAction>): Promise<void> => {
     for (const action of actions) {
       for (const chatId of chats) {
         try {
           if (action.type === 'send') {
-            const message = await bot.api.sendMessage({ chat_id: chatId, text: action.text });
+            const quiet = 'quiet' in action && action.quiet ? { disable_notification: true } : {};
+            const message = await bot.api.sendMessage({ chat_id: chatId, text: action.text, ...quiet });
             const perChat = sent.get(action.key) ?? new Map<number, number>();
             perChat.set(chatId, message.message_id);
             sent.set(action.key, perChat);
@@ -42,18 +47,19 @@ export default defineBot((bot, runtime) => {
   };
 
   const scheduleEdits = (): void => {
-    const next = coalescer.nextDueAt();
-    if (next === undefined || timer !== undefined) return;
+    const next = Math.min(coalescer.nextDueAt() ?? Number.POSITIVE_INFINITY, incidents.nextDueAt() ?? Number.POSITIVE_INFINITY);
+    if (next === Number.POSITIVE_INFINITY || timer !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
-      void apply(coalescer.due()).then(scheduleEdits);
+      void apply([...coalescer.due(), ...incidents.due()]).then(scheduleEdits);
     }, Math.max(0, next - Date.now()));
     timer.unref();
   };
 
   runtime.onSupervisorEvent((event: IpcEvent) => {
-    if (!ALERT_KINDS.has(event.kind)) return;
-    void apply(coalescer.add(event)).then(scheduleEdits);
+    // A bot's health is an incident; the other alerts are coalesced by kind.
+    if (INCIDENT_KINDS.has(event.kind)) void apply(incidents.add(event)).then(scheduleEdits);
+    else if (ALERT_KINDS.has(event.kind)) void apply(coalescer.add(event)).then(scheduleEdits);
   });
 
   bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, and any bot that cannot do its job (and when it can again).`));

@@ -4,3 +4,4 @@
 
 export { type AlertAction, AlertCoalescer, type AlertEvent, renderAlert } from './alert-coalescer.js';
 export { default } from './alerts-bot.js';
+export { type IncidentAction, type IncidentEvent, Incidents } from './incidents.js';

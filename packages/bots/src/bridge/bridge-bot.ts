@@ -10,6 +10,7 @@ import type { Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import { ButtonRegistry } from './button-registry.js';
 import { CommandTable } from './command-table.js';
+import { PlainTextHint } from './plain-text-hint.js';
 import { installSessionRoutes } from './session-routes.js';
 import { bridgeText } from './texts.js';
 
@@ -66,8 +67,10 @@ export default defineBot<BridgeState>(
       const entries = table.list().map((e) => {
         const spec = config.commands[e.name];
         if (spec === undefined) return e;
+        const example = spec.example !== undefined ? `, e.g. /${e.name} ${spec.example}` : '';
+        if (spec.takes !== undefined) return { ...e, usage: `${e.usage} (${spec.takes}${example})` };
         const patterns = Object.entries(spec.args).map(([a, p]) => `${a}: ${p}`).join(', ');
-        return patterns === '' ? e : { ...e, usage: `${e.usage} (${patterns})` };
+        return patterns === '' ? e : { ...e, usage: `${e.usage} (${patterns}${example})` };
       });
       return ctx.reply(bridgeText.help(entries, isAdmin(ctx.from?.id)));
     });
@@ -91,7 +94,7 @@ export default defineBot<BridgeState>(
       const jobs = runtime.jobs.list(u.id).slice(-10);
       if (jobs.length === 0) return ctx.reply(bridgeText.noJobs());
       const lines = jobs.map((j) => `#${j.id} ${j.title} — ${j.status}`);
-      const running = jobs.filter((j) => j.status === 'running');
+      const running = jobs.filter((j) => j.status === 'running' || j.status === 'queued');
       await ctx.reply([bridgeText.jobsHeader(), ...lines].join('\n'), {
         ...(running.length > 0 ? { reply_markup: { inline_keyboard: running.map((j) => [{ text: `Stop #${j.id}`, callback_data: `bridge:stop:${j.id}` }]) } } : {}),
       });
@@ -102,10 +105,8 @@ export default defineBot<BridgeState>(
         const r = runtime.jobs.cancel(userId, { all: true });
         return bridgeText.stopped(r.stopped, r.dropped);
       }
-      if (arg !== '') {
-        const job = runtime.jobs.get(Number(arg));
-        if (job === undefined || job.userId !== userId || job.status !== 'running') return bridgeText.notRunning(arg);
-      }
+      // One job by its number: its owner's, or anyone's for an admin (the job pool checks).
+      if (arg !== '') return /^\d+$/.test(arg) ? runtime.jobs.stopJob(Number(arg), userId).message : bridgeText.notRunning(arg);
       const r = runtime.jobs.cancel(userId);
       return bridgeText.stopped(r.stopped, 0);
     };
@@ -157,8 +158,17 @@ export default defineBot<BridgeState>(
       return ctx.reply(bridgeText.unknown(m[1] as string));
     });
 
-    // Anything else a person writes goes to the chat's default session, when there are sessions.
+    // Anything else a person writes goes to the chat's default session, when there are sessions;
+    // without sessions, plain text gets a one-line pointer to /help (once in a while per user).
     if (sessions !== undefined) bot.on('message', (ctx) => sessions.plainMessage(ctx));
+    else {
+      const hint = new PlainTextHint();
+      bot.on('message', (ctx) => {
+        const u = userOf(ctx);
+        if (u === undefined || ctx.message?.text === undefined || !hint.due(u.id)) return;
+        return ctx.reply(bridgeText.plainTextHint());
+      });
+    }
 
     // Last: a button no handler knows (an old message's, a forged one) still stops the user's spinner.
     bot.on('callback_query', (ctx) => ctx.answerCallbackQuery({ text: bridgeText.unknownButton() }));

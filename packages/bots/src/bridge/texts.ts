@@ -42,4 +42,5 @@ export const bridgeText = {
       : `Stopped ${names.join(', ')} and every process it started${dropped > 0 ? ` (${dropped} waiting message${dropped === 1 ? '' : 's'} dropped)` : ''}. Your next message starts a new session.`,
   unknown: (cmd: string) => `I don't know /${cmd}. Send /help for the list.`,
   unknownButton: () => 'This button no longer does anything.',
+  plainTextHint: () => 'I run commands, not conversations: send /help to see them.',
 };

@@ -45,6 +45,8 @@ export interface ControlBot {
   chats: number[];
   /** bridge: conversations with long-lived CLI processes, by name. */
   sessions: Record<string, ParsedSession>;
+  /** alerts: see the schema. */
+  healthyAfterSec?: number;
 }
 
 export interface ResolvedBot extends ControlBot {
@@ -227,6 +229,7 @@ function checkWithoutSecrets(raw: unknown, options: ResolveOptions, eachBot: (bo
       commands: bot.commands,
       chats: bot.chats,
       sessions: bot.sessions,
+      ...(bot.healthyAfterSec !== undefined ? { healthyAfterSec: bot.healthyAfterSec } : {}),
     };
     bots.push(checked);
     eachBot(checked, issues);

@@ -35,6 +35,10 @@ export const commandSchema = z.strictObject({
   timeoutSec: z.number().positive().max(7 * 24 * 3600).default(600),
   idleTimeoutSec: z.number().positive().optional(),
   description: z.string().max(256).optional(),
+  /** What the arguments are, in words ("a number of seconds, 1–999"): said to a person whose arguments do not fit. */
+  takes: z.string().min(1).max(200).optional(),
+  /** Example arguments ("30"), shown with `takes` and in /help. */
+  example: z.string().min(1).max(200).optional(),
   /** Only admins may run it. */
   admin: z.boolean().default(false),
 });
@@ -97,6 +101,8 @@ export const botSchema = z.strictObject({
   sessions: z.record(z.string().regex(COMMAND_NAME_PATTERN, 'session names are lowercase letters, digits and _ (they are Telegram commands)'), sessionSchema).default({}),
   /** alerts bots: where to send events. */
   chats: z.array(telegramId).default([]),
+  /** alerts bots: ready this long after a crash and a bot has recovered ("back up after …"); a later crash is a new alert. */
+  healthyAfterSec: z.number().positive().max(3600).optional(),
 });
 
 export const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080 } as const;

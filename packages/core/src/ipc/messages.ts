@@ -3,7 +3,7 @@
  * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
  * — a malformed message can never crash its receiver.
  *
- * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply, operator-stop
  *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem
  *
  * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
@@ -93,6 +93,13 @@ const event = z.object({
  */
 const problem = z.object({ type: z.literal('problem'), text: z.string().min(1).max(1000).nullable() });
 
+/**
+ * The operator is stopping one of the bot's CLI children (the dashboard's Stop): sent just before
+ * the supervisor ends that process tree, so a job that ends this way reads "stopped by the
+ * operator", not "killed by SIGTERM".
+ */
+const operatorStop = z.object({ type: z.literal('operator-stop'), pid: z.number().int().positive() });
+
 /** A bot asks for the fleet's state (the bridge's /status). */
 const statusRequest = z.object({ type: z.literal('status-request'), id: z.number().int() });
 
@@ -117,6 +124,7 @@ export const ipcMessageSchema = z.discriminatedUnion('type', [
   problem,
   shutdown,
   event,
+  operatorStop,
 ]);
 
 export type IpcMessage = z.infer<typeof ipcMessageSchema>;

@@ -21,6 +21,7 @@ import { JobBook } from '../jobs/pool/job-book.js';
 import { JobPool } from '../jobs/pool/job-pool.js';
 import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../jobs/pool/job-record.js';
 import { retryButtonHandler } from '../jobs/pool/retry-button.js';
+import { stopButtonHandler } from '../jobs/pool/stop-button.js';
 import { createOutboxApi, installApi } from '../outbox/routed-api.js';
 import { Pipeline } from '../pipeline.js';
 import { isBadTokenError } from '../polling/error-policy.js';
@@ -190,7 +191,10 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     shutdown.push('handlers finished', async () => {
       if (!(await updates.drain(grace))) logger.warning('handlers still running after the grace period; their updates stay in the inbox', { graceMs: grace });
     });
-    bot.on('callback_query', retryButtonHandler(pool, api)); // the pool's Retry buttons work whatever the bot registers
+    // The pool's Retry and Stop buttons work whatever the bot registers.
+    bot.on('callback_query', retryButtonHandler(pool, api));
+    bot.on('callback_query', stopButtonHandler(pool));
+    link.on('operator-stop', (m) => void pool.stoppedByOperator(m.pid));
     const runtime: BotRuntime<object> = {
       config: botConfig,
       logger,

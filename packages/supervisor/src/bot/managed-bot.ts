@@ -194,6 +194,11 @@ export class ManagedBot {
     return this.tracker.list();
   }
 
+  /** Tells the bot's process that the operator is stopping its child `pid` (so a job says "stopped by the operator"). */
+  tellOperatorStop(pid: number): void {
+    this.run?.proc.send({ type: 'operator-stop', pid });
+  }
+
   /** Forwards a supervisor event to this bot's process if that process subscribed; says whether it did. */
   deliver(event: IpcEvent): boolean {
     const run = this.run;
@@ -368,7 +373,7 @@ export class ManagedBot {
       polling: this.o.bot.polling,
       ...(lock !== undefined ? { lock } : {}),
     });
-    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts });
+    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts, cause: restartCause });
   }
 
   private async stopRun(run: Run, reason: string): Promise<void> {

@@ -58,7 +58,7 @@ export interface LogLine {
   ts: string | null;
   level: string | null;
   msg: string;
-  /** The record's other fields as compact JSON (proc, pid, bot and the ones above left out), or null. */
+  /** The record's other fields as `key=value` pairs, the CLI's `logs` format (proc, pid, bot and the ones above left out), or null. */
   detail: string | null;
 }
 
@@ -78,8 +78,15 @@ export interface ChatItem {
   messageId: number | null;
   text: string;
   at: string;
-  /** Inline keyboard button labels, row by row (shown, not tappable). */
+  /** Inline keyboard button labels, row by row. */
   buttons: string[][];
+  /** The same buttons with what a tap sends (`POST /api/chat/tap`); `data` null: not a callback button. */
+  keys: ChatKey[][];
+}
+
+export interface ChatKey {
+  text: string;
+  data: string | null;
 }
 
 /** What `POST /api/chat` answers: the sent message, to show at once. */

@@ -7,11 +7,15 @@
  *   GET  /api/session                         CSRF token + mode; sets the session cookie
  *   GET  /api/state                           the fleet snapshot (JSON)
  *   GET  /api/stream                          the same snapshot as server-sent `state` events
+ *   GET  /api/history                         the last hour of each bot (charts; history/bot-history.ts)
  *   GET  /api/bots/:bot/log?lines=N           the tail of the bot's log
  *   POST /api/bots/:bot/restart               restart a bot (answers once it is ready again)
+ *   POST /api/bots/:bot/stop                  stop a bot (it stays stopped)
+ *   POST /api/bots/:bot/start                 start a stopped bot (answers once it is ready)
  *   POST /api/bots/:bot/children/:pid/stop    tree-kill one of the bot's CLI children
  *   GET  /api/chat?after&userAfter&waitMs     sandbox chat, long-polled
  *   POST /api/chat { text }                   say something to the sandbox bot as the sim user
+ *   POST /api/chat/tap { messageId, data }    tap an inline button under a bot message
  *
  * Every route first checks the Host (see access-policy.ts); every POST is refused in read-only
  * mode and without same-origin plus the session token (session-guard.ts); on loopback without a
@@ -22,6 +26,7 @@
 import type http from 'node:http';
 import { type Logger, type ProcessInfo, redact, snapshotProcesses } from '@botvisor/core';
 import type { EventStream } from '../events.js';
+import type { HistorySnapshot } from '../history/bot-history.js';
 import type { TrackedProcess } from '../registry.js';
 import type { StatusReport } from '../status.js';
 import { type AccessPolicy, accessPolicy, hostNameOf, isLoopbackHost } from './access-policy.js';
@@ -42,6 +47,14 @@ export interface DashboardFleet {
   events: Pick<EventStream, 'recent' | 'subscribe'>;
   /** Resolves once the bot is ready again; rejects saying why not. */
   restart(bot: string): Promise<void>;
+  /** Stops one bot; resolves once it has stopped. */
+  stopBot(bot: string): Promise<void>;
+  /** Starts one stopped bot; resolves once it is ready, rejects saying why not. */
+  startBot(bot: string): Promise<void>;
+  /** Tells the bot that the operator is stopping its child `pid` (its job then reads "stopped by the operator"). */
+  operatorStop?(bot: string, pid: number): void;
+  /** The bots' last hour, for the charts; undefined when nothing samples it. */
+  history?(): HistorySnapshot;
   /** The CLI children tracked for a bot, with start times; undefined for an unknown bot. */
   children(bot: string): readonly TrackedProcess[] | undefined;
 }
@@ -139,6 +152,14 @@ export class Dashboard {
     if (route === 'session') return this.only(method, 'GET', () => this.session(req, res));
     if (route === 'state') return this.only(method, 'GET', async () => sendJson(res, 200, await this.snapshot()));
     if (route === 'stream') return this.only(method, 'GET', () => this.stream.attach(req, res));
+    if (route === 'history') return this.only(method, 'GET', () => sendJson(res, 200, this.o.fleet.history?.() ?? { sampleMs: 0, keep: 0, bots: {} }));
+    if (route === 'chat/tap') {
+      return this.only(method, 'POST', async () => {
+        this.guardAction(req);
+        const body = await readJsonBody(req);
+        sendJson(res, 200, await this.tapChat(body.messageId, body.data));
+      });
+    }
     if (route === 'chat') {
       if (method === 'GET') return this.chatPage(res, url);
       return this.only(method, 'POST', async () => {
@@ -152,6 +173,7 @@ export class Dashboard {
       const rest = parts.slice(2).join('/');
       if (rest === 'log') return this.only(method, 'GET', () => this.logTail(req, res, this.knownBot(bot), url));
       if (rest === 'restart') return this.only(method, 'POST', () => this.restart(req, res, this.knownBot(bot)));
+      if (rest === 'stop' || rest === 'start') return this.only(method, 'POST', () => this.stopOrStart(req, res, this.knownBot(bot), rest));
       if (parts[2] === 'children' && parts[3] !== undefined && parts[4] === 'stop' && parts.length === 5) {
         const pid = parts[3];
         return this.only(method, 'POST', () => this.stopChild(req, res, this.knownBot(bot), pid));
@@ -220,10 +242,23 @@ export class Dashboard {
     sendJson(res, 200, { restarted: bot });
   }
 
+  private async stopOrStart(req: http.IncomingMessage, res: http.ServerResponse, bot: string, action: 'stop' | 'start'): Promise<void> {
+    this.guardAction(req);
+    this.o.logger.info(`${action} requested from the dashboard`, { bot });
+    try {
+      await (action === 'stop' ? this.o.fleet.stopBot(bot) : this.o.fleet.startBot(bot));
+    } catch (err) {
+      throw new HttpError(500, redact((err as Error).message));
+    }
+    sendJson(res, 200, action === 'stop' ? { stopped: bot } : { started: bot });
+  }
+
   private async stopChild(req: http.IncomingMessage, res: http.ServerResponse, bot: string, pidText: string): Promise<void> {
     this.guardAction(req);
     const pid = Number(pidText);
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new HttpError(400, `not a pid: ${pidText}`);
+    // Before the kill, so the job's end reads "stopped by the operator" (only a tracked child is ever told about).
+    if ((this.o.fleet.children(bot) ?? []).some((c) => c.pid === pid)) this.o.fleet.operatorStop?.(bot, pid);
     const result = await stopChild(bot, this.o.fleet.children(bot) ?? [], pid, this.o.killTree);
     this.o.logger.info('CLI child stopped from the dashboard', { bot, pid, command: result.stopped.command, killed: result.killed.length, survivors: result.survivors.length });
     sendJson(res, 200, result);
@@ -250,6 +285,14 @@ export class Dashboard {
     } finally {
       res.off('close', onClose);
     }
+  }
+
+  private async tapChat(messageId: unknown, data: unknown): Promise<{ tapped: true }> {
+    const chat = this.sandboxChat();
+    if (typeof messageId !== 'number' || !Number.isSafeInteger(messageId) || messageId <= 0) throw new HttpError(400, 'messageId must be the bot message\'s id');
+    if (typeof data !== 'string' || data === '' || data.length > 64) throw new HttpError(400, 'data must be the button\'s callback data (1–64 characters)');
+    await fromSandbox(chat.tap(messageId, data));
+    return { tapped: true };
   }
 
   private async sendChat(text: unknown): Promise<ChatSent> {

@@ -1,7 +1,8 @@
 /**
  * The last lines of a bot's log (`<logDir>/<bot>.log`, the symlink to the live rotated file),
  * read from the end of the file so a large log costs no more than a small one. Each JSON record
- * becomes `{ ts, level, msg, detail }`; everything passes through `redact()` again, although the
+ * becomes `{ ts, level, msg, detail }`, its other fields as `key=value` pairs the way
+ * `botvisor logs` prints them (a readable line, not a JSON blob); everything passes through `redact()` again, although the
  * logger already redacted it, because this text leaves the machine's files for a browser.
  */
 import { open } from 'node:fs/promises';
@@ -52,8 +53,15 @@ export function parseLine(line: string): LogLine {
     ts: typeof r.ts === 'string' ? r.ts : null,
     level: typeof r.level === 'string' ? r.level : null,
     msg: clip(typeof r.msg === 'string' ? r.msg : ''),
-    detail: Object.keys(rest).length > 0 ? clip(JSON.stringify(rest)) : null,
+    detail: Object.keys(rest).length > 0 ? clip(pairs(rest)) : null,
   };
+}
+
+/** `key=value key2=value2`: strings as they are, anything else as compact JSON. */
+function pairs(fields: Record<string, unknown>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 }
 
 /** A stack trace or a big payload must not blow up the page. */

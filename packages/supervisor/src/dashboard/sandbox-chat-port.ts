@@ -1,6 +1,6 @@
 /**
  * What the dashboard's chat panel needs from a sandbox, as types only: who the panel speaks as,
- * and two calls, `send` and `page`. The dashboard knows nothing of the simulator behind it; the
+ * and three calls, `send`, `tap` and `page`. The dashboard knows nothing of the simulator behind it; the
  * CLI's sandbox builds the implementation (from the simulator's client) and hands it to
  * `Supervisor.start({ sandbox })`, so the bot's token stays on the sandbox's side.
  */
@@ -18,6 +18,8 @@ export interface SandboxChatPort {
    * take it.
    */
   send(text: string): Promise<ChatSent>;
+  /** Taps the inline button with callback `data` under the bot's message `messageId`, as the user; the bot's answer shows in the chat. */
+  tap(messageId: number, data: string): Promise<void>;
   /**
    * What happened after cursors `after` (the bot's side) and `userAfter` (messages sent through
    * `send`), oldest first. With `waitMs` > 0 and nothing new, holds until there is something new,

@@ -114,6 +114,11 @@ export class SupervisorMetrics {
     });
   }
 
+  /** A bot's latest cumulative counters, with the pid of the process that sent them (the dashboard's history). */
+  latestCounters(bot: string): { pid: number; counters: BotCounters } | undefined {
+    return this.seen.get(bot);
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
   }

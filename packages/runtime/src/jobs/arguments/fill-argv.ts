@@ -22,8 +22,19 @@ function own(record: Readonly<Record<string, string>>, name: string): string | u
   return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
+/** What was wrong: for a person (`missing`, `mismatch`, `unexpected`) or in the command's config (`config`). */
+export type ArgumentProblem = 'missing' | 'mismatch' | 'unexpected' | 'config';
+
 export class ArgumentError extends Error {
   override readonly name = 'ArgumentError';
+  constructor(
+    message: string,
+    readonly problem: ArgumentProblem = 'config',
+    /** The value the person sent, shown back (quoted, shortened). */
+    readonly shownValue?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Placeholder names in the order they first appear in the template. */
@@ -56,9 +67,9 @@ export function fillArgv(template: readonly string[], values: Readonly<Record<st
     const pattern = own(patterns, name);
     if (pattern === undefined) throw new ArgumentError(`the command has no pattern for {${name}}; add one to its "args"`);
     const value = own(values, name);
-    if (value === undefined || value === '') throw new ArgumentError(`missing argument <${name}> (it must match ${pattern})`);
-    if (value.includes('\0')) throw new ArgumentError(`argument <${name}> contains a NUL byte, which no program can receive`);
-    if (!matchesInFull(pattern, value)) throw new ArgumentError(`argument <${name}> must match ${pattern}; got ${shown(value)}`);
+    if (value === undefined || value === '') throw new ArgumentError(`missing argument <${name}> (it must match ${pattern})`, 'missing');
+    if (value.includes('\0')) throw new ArgumentError(`argument <${name}> contains a NUL byte, which no program can receive`, 'mismatch', shown(value));
+    if (!matchesInFull(pattern, value)) throw new ArgumentError(`argument <${name}> must match ${pattern}; got ${shown(value)}`, 'mismatch', shown(value));
   }
   return template.map((part) => part.replace(PLACEHOLDER, (whole, name: string) => own(values, name) ?? whole));
 }
@@ -73,7 +84,7 @@ export function valuesFromText(template: readonly string[], text: string): Recor
   const trimmed = text.trim();
   const values: Record<string, string> = {};
   if (names.length === 0) {
-    if (trimmed !== '') throw new ArgumentError('this command takes no arguments');
+    if (trimmed !== '') throw new ArgumentError('this command takes no arguments', 'unexpected', shown(trimmed));
     return values;
   }
   if (names.length === 1) {
@@ -94,10 +105,17 @@ export function valuesFromText(template: readonly string[], text: string): Recor
   return values;
 }
 
-/** "usage: /name <a> <b>" with each pattern, for a message after a mistake. */
-export function usageOf(command: string, template: readonly string[], patterns: Readonly<Record<string, string>>): string {
-  const names = placeholdersOf(template);
-  const line = [`/${command}`, ...names.map((n) => `<${n}>`)].join(' ');
-  const rules = names.map((n) => `  <${n}> must match ${own(patterns, n) ?? '(no pattern)'}`);
-  return [`usage: ${line}`, ...rules].join('\n');
+/**
+ * One sentence for a person whose arguments did not fit: what the command takes — in the
+ * config's words (`takes`) when it has them, else each placeholder with its pattern — with the
+ * config's example, and what they sent. Said once; a config mistake keeps its own message.
+ */
+export function explainArguments(command: string, spec: { argv: readonly string[]; args?: Readonly<Record<string, string>>; takes?: string | undefined; example?: string | undefined }, err: ArgumentError): string {
+  if (err.problem === 'config') return err.message;
+  const names = placeholdersOf(spec.argv);
+  const patterns = spec.args ?? {};
+  const takes = spec.takes ?? (names.length === 0 ? 'no arguments' : names.map((n) => `<${n}> (${own(patterns, n) ?? 'no pattern'})`).join(' '));
+  const example = spec.example !== undefined ? `, e.g. /${command} ${spec.example}` : '';
+  const sent = err.shownValue !== undefined ? ` (not ${err.shownValue})` : '';
+  return `/${command} takes ${takes}${example}${sent}.`;
 }

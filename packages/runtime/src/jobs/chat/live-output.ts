@@ -7,6 +7,10 @@
  *
  * Memory is bounded: text waiting to be shown never exceeds the threshold (past it, it is dropped:
  * the document will carry it). Every call goes through the routed Api, so the outbox paces it.
+ *
+ * A job's output is its one message (its "card"): the live message can adopt a message that
+ * already exists (the job's "queued" card), carries a keyboard while it runs (Stop), and with
+ * `inPlace` the end edits the summary into its first line instead of sending another message.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { stripVTControlCharacters } from 'node:util';
@@ -36,6 +40,12 @@ export interface LiveOutputOptions {
   /** The job's current output tail (used once the threshold is passed). */
   tail?: () => string;
   logger?: Logger;
+  /** A message to continue instead of sending a new first one (a job's queued card); undefined: send one. */
+  adopt?: Promise<number | undefined>;
+  /** A keyboard under the first message while the output is live (a job's Stop button). */
+  keyboard?: InlineKeyboardMarkup;
+  /** Told the first message's id once it exists (a job records its card). */
+  onFirstMessage?: (messageId: number) => void;
 }
 
 export interface LiveOutputEnd {
@@ -45,6 +55,8 @@ export interface LiveOutputEnd {
   log?: { path: string; bytes: number; complete: boolean };
   /** A keyboard under the summary (e.g. Retry). */
   replyMarkup?: InlineKeyboardMarkup;
+  /** The summary becomes the first line of the first message (edited), not a message of its own. */
+  inPlace?: boolean;
 }
 
 /** A message that may or may not exist (its send had no answer) or can no longer be edited. */
@@ -86,6 +98,12 @@ export class LiveOutput {
   private bytes = 0;
   private overflowed = false;
   private current: LiveMessage;
+  /** The first message: where the title (and, in place, the summary) and the keyboard live. */
+  private readonly first: LiveMessage;
+  private keyboard: InlineKeyboardMarkup | undefined;
+  private title: string | undefined;
+  /** The existing message the first one continues, until it has been looked at. */
+  private adopt: Promise<number | undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private lastFlushAt = 0;
@@ -99,6 +117,10 @@ export class LiveOutput {
     this.tailChars = options.tailChars ?? 1500;
     this.typing = new TypingIndicator(options.api, options.chatId);
     this.current = { id: undefined, prefix: options.title !== undefined ? `${options.title}\n` : '', body: '', shown: '' };
+    this.first = this.current;
+    this.keyboard = options.keyboard;
+    this.title = options.title;
+    this.adopt = options.adopt;
   }
 
   /** Shows "typing…" now and the live message shortly (a quick job shows its output at once instead). */
@@ -130,6 +152,17 @@ export class LiveOutput {
     await this.flushing;
     if (!this.overflowed) this.pending += readableOutput(this.decoders.stdout.end() + this.decoders.stderr.end());
     if (this.bytes === 0) this.placeholder = '(no output)';
+    const inPlace = end.inPlace === true && end.summary !== undefined && this.first.id !== GONE;
+    const takeTitle = (): void => {
+      this.title = end.summary;
+      const tailOnly = this.overflowed && this.first === this.current;
+      this.first.prefix = `${end.summary}\n${tailOnly ? `… ${formatBytes(this.bytes)} of output; the whole log is in the file below.\n` : ''}`;
+      this.keyboard = end.replyMarkup;
+    };
+    // A quick job whose message was never shown and whose output fits: its one send carries the
+    // summary. Otherwise the summary replaces the title once the rest of the output is shown.
+    const fitsAtOnce = this.first === this.current && this.first.id === undefined && !this.overflowed && `${end.summary}\n${this.first.body}${this.pending}`.length <= this.messageChars;
+    if (inPlace && fitsAtOnce) takeTitle();
     try {
       // Everything left, without waiting for the interval: the outbox paces the sends.
       for (let guard = 0; guard < 100; guard++) {
@@ -139,28 +172,51 @@ export class LiveOutput {
     } catch (err) {
       this.options.logger?.warning('could not show the rest of a job\'s output', { chatId: this.options.chatId, err });
     }
-    let summary = end.summary;
-    const captionHead = end.summary !== undefined ? `${end.summary}\n` : '';
+    let note: string | undefined;
+    let documentSent = false;
     if (this.overflowed && end.log !== undefined) {
       const incomplete = end.log.complete ? '' : ' (incomplete: the log could not be written in full)';
+      // Without a card to edit, the document's caption carries the summary and the keyboard.
+      const withSummary = !inPlace && end.summary !== undefined;
       try {
         await sendLogDocument(this.options.api, {
           chatId: this.options.chatId,
           path: end.log.path,
           bytes: end.log.bytes,
           filename: this.options.filename,
-          caption: `${captionHead}Full output: ${formatBytes(end.log.bytes)}${incomplete}`,
-          ...(end.replyMarkup !== undefined ? { replyMarkup: end.replyMarkup } : {}),
+          caption: `${withSummary ? `${end.summary}\n` : ''}Full output: ${formatBytes(end.log.bytes)}${incomplete}`,
+          ...(withSummary && end.replyMarkup !== undefined ? { replyMarkup: end.replyMarkup } : {}),
         });
-        return;
+        documentSent = true;
       } catch (err) {
-        if (err instanceof UncertainDeliveryError) return; // it may have arrived: never twice
-        this.options.logger?.warning('could not send a job log as a document', { chatId: this.options.chatId, err });
-        summary = `${captionHead}(The full log of ${formatBytes(end.log.bytes)} could not be sent.)`;
+        if (err instanceof UncertainDeliveryError) documentSent = true; // it may have arrived: never twice
+        else {
+          this.options.logger?.warning('could not send a job log as a document', { chatId: this.options.chatId, err });
+          note = `(The full log of ${formatBytes(end.log.bytes)} could not be sent.)`;
+        }
       }
     }
-    if (summary === undefined) return;
-    await this.options.api.sendMessage({ chat_id: this.options.chatId, text: summary, ...(end.replyMarkup !== undefined ? { reply_markup: end.replyMarkup } : {}) });
+    let summary = end.summary;
+    if (inPlace) {
+      // After the rest of the output and the document: the card's first line says how it ended.
+      if (!fitsAtOnce) takeTitle();
+      await this.settleFirst();
+      if (this.first.id !== GONE) summary = undefined;
+    } else if (documentSent) return;
+    const text = [summary, note].filter((t) => t !== undefined).join('\n');
+    if (text === '') return;
+    await this.options.api.sendMessage({ chat_id: this.options.chatId, text, ...(summary !== undefined && end.replyMarkup !== undefined ? { reply_markup: end.replyMarkup } : {}) });
+  }
+
+  /** The first message with its final first line and keyboard; if it cannot be edited, the summary goes in a new message. */
+  private async settleFirst(): Promise<void> {
+    try {
+      await this.show(this.first);
+    } catch (err) {
+      this.options.logger?.warning('could not show how a job ended in its message', { chatId: this.options.chatId, err });
+      this.first.id = GONE;
+    }
+    if (this.first.id === undefined) this.first.id = GONE; // never shown: say it in a message of its own
   }
 
   private schedule(inMs: number): void {
@@ -183,7 +239,7 @@ export class LiveOutput {
     if (this.overflowed) {
       if (this.current.id === GONE) this.current = { id: undefined, prefix: '', body: '', shown: '' };
       const tail = (this.options.tail?.() ?? '').slice(-this.tailChars);
-      const title = this.options.title !== undefined ? `${this.options.title}\n` : '';
+      const title = this.title !== undefined ? `${this.title}\n` : '';
       this.current.prefix = `${title}… ${formatBytes(this.bytes)} of output so far; the whole log comes as a file at the end.\n`;
       this.current.body = readableOutput(tail);
       await this.show(this.current);
@@ -211,20 +267,32 @@ export class LiveOutput {
    * that can no longer be edited (deleted by the user) is left alone: output goes on in a new one.
    */
   private async show(message: LiveMessage): Promise<void> {
+    if (message === this.first && message.id === undefined && this.adopt !== undefined) {
+      const adopted = await this.adopt;
+      this.adopt = undefined;
+      message.id ??= adopted;
+    }
     if (message.id === GONE) return;
-    const body = message.body.trimEnd();
+    const room = this.messageChars - message.prefix.length;
+    // A summary longer than the title it replaced: the output keeps its tail.
+    const fitted = message.body.length > room ? `…${message.body.slice(message.body.length - Math.max(0, room - 1))}` : message.body;
+    const body = fitted.trimEnd();
     const placeholder = message.prefix !== '' && body.trim() === '' ? this.placeholder : '';
     const text = `${message.prefix}${body}${placeholder}`;
-    if (text === message.shown || text.trim() === '') return;
+    const keyboard = message === this.first ? this.keyboard : undefined;
+    const shown = `${text}\u0000${JSON.stringify(keyboard ?? null)}`;
+    if (shown === message.shown || text.trim() === '') return;
     const entities: MessageEntity[] = body.trim() !== '' && this.options.format !== 'plain' ? [{ type: 'pre', offset: message.prefix.length, length: body.length }] : [];
+    const extra = { ...(entities.length > 0 ? { entities } : {}), ...(keyboard !== undefined ? { reply_markup: keyboard } : {}) };
     try {
       if (message.id === undefined) {
-        const sent = await this.options.api.sendMessage({ chat_id: this.options.chatId, text, ...(entities.length > 0 ? { entities } : {}) });
+        const sent = await this.options.api.sendMessage({ chat_id: this.options.chatId, text, ...extra });
         message.id = sent.message_id;
+        if (message === this.first) this.options.onFirstMessage?.(sent.message_id);
       } else {
-        await this.options.api.editMessageText({ chat_id: this.options.chatId, message_id: message.id, text, ...(entities.length > 0 ? { entities } : {}) });
+        await this.options.api.editMessageText({ chat_id: this.options.chatId, message_id: message.id, text, ...extra });
       }
-      message.shown = text;
+      message.shown = shown;
     } catch (err) {
       if (!(err instanceof UncertainDeliveryError) && !(err instanceof TelegramApiError && err.errorCode === 400)) throw err;
       this.options.logger?.warning('live output: giving up on a message, going on in a new one', { chatId: this.options.chatId, err });

@@ -149,6 +149,13 @@ export class JobBook {
     });
   }
 
+  /** The job's card: the message its status and output are edited into. */
+  setMessage(id: number, messageId: number): void {
+    this.change(id, (j) => {
+      j.messageId = messageId;
+    });
+  }
+
   markNotified(id: number): void {
     this.change(id, (j) => {
       j.notified = true;

@@ -8,22 +8,27 @@
  * It is a `BotService`: `start()` (a start-up step, before the bot is ready) cleans up after a
  * crash — orphaned job processes, temp files — then resumes the queue; `stop()` stops running jobs
  * (they become `interrupted`, with a Retry button) leaving the queue for the next start.
- * Output goes to the job's chat through the outbox (chat/live-output.ts). Scheduling is in
- * user-queues.ts, records in job-book.ts, wording in job-messages.ts, the Retry button's data in
- * retry-data.ts (its taps are handled by retry-button.ts, which needs only `retry`).
+ * Each job is one message in its chat, its "card", edited as the job moves on: queued (with a
+ * Stop button that takes it off the queue) → running with live output (Stop) → done, failed,
+ * stopped or interrupted (Retry); a button is gone once it no longer applies. Output goes to the
+ * card through the outbox (chat/live-output.ts). Scheduling is in user-queues.ts, records in
+ * job-book.ts, wording in job-messages.ts, the buttons' data in retry-data.ts and stop-data.ts
+ * (their taps are handled by retry-button.ts and stop-button.ts).
  */
 import { isAlive, type Logger, settlesWithin } from '@botvisor/core';
-import type { Api } from 'node-telegram-bot-api';
+import type { Api, InlineKeyboardMarkup } from 'node-telegram-bot-api';
 import { LiveOutput, type LiveOutputOptions } from '../chat/live-output.js';
 import { removeLeftoverSpools } from '../io/output-spool.js';
 import { type JobHandle, type JobProcessReport, type JobResult, runJob } from '../run-job.js';
 import { stopJobTree } from '../terminate/stop-job-tree.js';
 import type { JobBook, NewJob } from './job-book.js';
-import { jobText } from './job-messages.js';
+import { jobText, type StoppedBy } from './job-messages.js';
 import type { JobRecord, JobStatus } from './job-record.js';
 import { type CommandRequest, type CommandSpec, resolveCommand } from './resolve-command.js';
 import type { JobRetrier } from './retry-button.js';
 import { retryKeyboard } from './retry-data.js';
+import type { JobStopper } from './stop-button.js';
+import { stopKeyboard } from './stop-data.js';
 import type { SubmitResult } from './submit-result.js';
 import { UserQueues } from './user-queues.js';
 
@@ -67,6 +72,8 @@ export interface JobRequest extends CommandRequest {
 interface StopFlags {
   /** Set when the bot is stopping: the job ends as `interrupted`, not `cancelled`. */
   shutdown: boolean;
+  /** Set when someone stopped it: the job ends as `cancelled`, and its card says by whom. */
+  stoppedBy?: StoppedBy;
 }
 
 interface Running {
@@ -75,12 +82,14 @@ interface Running {
   flags: StopFlags;
 }
 
-export class JobPool implements JobRetrier {
+export class JobPool implements JobRetrier, JobStopper {
   private readonly queues = new UserQueues();
   private readonly running = new Map<number, Running>();
   /** Jobs whose `running` record is being written; their process starts right after. Count toward concurrency. */
   private readonly starting = new Map<number, number>();
   private readonly settled = new Map<number, Promise<void>>();
+  /** Cards of queued jobs being sent: a job that starts meanwhile continues that message instead of sending another. */
+  private readonly cards = new Map<number, Promise<number | undefined>>();
   private readonly concurrency: number;
   private readonly queueLimit: number;
   private readonly dailyQuota: number;
@@ -121,9 +130,9 @@ export class JobPool implements JobRetrier {
    * be settled safely.
    */
   async submit(request: JobRequest): Promise<SubmitResult> {
-    if (this.stopping) return this.refuse(request.chatId, 'stopping', jobText.stopping());
     const resolved = resolveCommand(request, this.deps.commands, this.isAdmin(request.userId));
     if (!resolved.ok) return this.refuse(request.chatId, resolved.reason, resolved.message);
+    if (this.stopping) return this.refuse(request.chatId, 'stopping', jobText.stopping(resolved.title));
     return this.admit(
       {
         userId: request.userId,
@@ -181,18 +190,53 @@ export class JobPool implements JobRetrier {
     let stopped = 0;
     for (const r of this.running.values()) {
       if (r.job.userId !== userId) continue;
+      r.flags.stoppedBy ??= 'owner';
       r.handle.cancel();
       stopped++;
     }
     let dropped = 0;
     if (options.all === true) {
       for (const id of [...this.queues.of(userId)]) {
-        this.queues.remove(userId, id);
-        this.deps.book.finish(id, 'cancelled');
+        this.drop(userId, id);
         dropped++;
       }
     }
     return { stopped, dropped };
+  }
+
+  /**
+   * The Stop button: stops one job — running, or taken off the queue — for its owner or an admin.
+   * Says what happened in words for the tap's answer; the card says how the job ended.
+   */
+  stopJob(jobId: number, userId: number): { ok: boolean; message: string } {
+    const job = this.deps.book.get(jobId);
+    if (job === undefined) return { ok: false, message: jobText.notFound(jobId) };
+    const by: StoppedBy = job.userId === userId ? 'owner' : 'admin';
+    if (by === 'admin' && !this.isAdmin(userId)) return { ok: false, message: jobText.notYours(jobId) };
+    const running = this.running.get(jobId);
+    if (running !== undefined) {
+      running.flags.stoppedBy ??= by;
+      running.handle.cancel();
+      return { ok: true, message: jobText.stoppingJob(jobId) };
+    }
+    if (job.status === 'queued' && this.queues.of(job.userId).includes(jobId)) {
+      this.drop(job.userId, jobId);
+      return { ok: true, message: jobText.droppedAnswer(jobId) };
+    }
+    return { ok: false, message: jobText.notStoppable(jobId, job.status) };
+  }
+
+  /**
+   * The supervisor is stopping process `pid` on the operator's behalf (the dashboard): if it is a
+   * job's process, that job ends as stopped by the operator rather than as killed by a signal.
+   */
+  stoppedByOperator(pid: number): boolean {
+    for (const r of this.running.values()) {
+      if (this.deps.book.get(r.job.id)?.process?.pid !== pid) continue;
+      r.flags.stoppedBy = 'operator';
+      return true;
+    }
+    return false;
   }
 
   /** Start-up: today's quota as the ledger recorded it, clean up after a crash, tell owners of interrupted jobs, resume the queue. */
@@ -256,9 +300,9 @@ export class JobPool implements JobRetrier {
     if (!admission.ok) {
       const message =
         admission.reason === 'queue-full'
-          ? jobText.queueFull(admission.limit)
+          ? jobText.queueFull(draft.title, admission.limit)
           : admission.reason === 'quota-exceeded'
-            ? jobText.quota(admission.limit)
+            ? jobText.quota(draft.title, admission.limit)
             : jobText.alreadyRetried(draft.retryOf ?? 0, admission.retriedAs);
       if (admission.reason === 'already-retried') return { accepted: false, reason: admission.reason, message };
       return this.refuse(draft.chatId, admission.reason, message);
@@ -271,7 +315,7 @@ export class JobPool implements JobRetrier {
     const started = this.running.has(job.id) || this.starting.has(job.id);
     if (!started && tellQueued) {
       const ahead = this.queues.of(job.userId).indexOf(job.id) + [...this.running.values()].filter((r) => r.job.userId === job.userId).length;
-      await this.tell(job.chatId, jobText.queued(job, ahead));
+      await this.sendCard(job, jobText.queued(job, ahead));
     }
     return { accepted: true, job: book.get(job.id) ?? job, duplicate: false, started };
   }
@@ -319,6 +363,7 @@ export class JobPool implements JobRetrier {
       return;
     }
     let handle: JobHandle | undefined;
+    const card = this.cards.get(job.id) ?? (job.messageId !== undefined ? Promise.resolve(job.messageId) : undefined);
     const live = new LiveOutput({
       api,
       chatId: job.chatId,
@@ -326,6 +371,9 @@ export class JobPool implements JobRetrier {
       filename: `job-${job.id}.log`,
       tail: () => handle?.tail() ?? '',
       logger,
+      keyboard: stopKeyboard(job.id),
+      ...(card !== undefined ? { adopt: card } : {}),
+      onFirstMessage: (messageId) => book.setMessage(job.id, messageId),
       ...this.options.live,
     });
     const flags: StopFlags = { shutdown: false };
@@ -347,7 +395,8 @@ export class JobPool implements JobRetrier {
           onEnded: async (result, log) => {
             const status = statusOf(flags, result);
             await live.finish({
-              summary: jobText.summary(job, result, status, this.canRetry(job)),
+              summary: jobText.summary(job, result, status, this.canRetry(job), flags.stoppedBy),
+              inPlace: true,
               ...(log !== undefined ? { log } : {}),
               ...(status === 'interrupted' && this.canRetry(job) ? { replyMarkup: retryKeyboard(job.id) } : {}),
             });
@@ -358,7 +407,7 @@ export class JobPool implements JobRetrier {
     } catch (err) {
       logger.error('a job could not be started', { jobId: job.id, err });
       book.finish(job.id, 'failed', { code: null, signal: null, durationMs: 0, outputBytes: 0, timedOut: false, cancelled: false, failure: 'it could not be started' });
-      void this.tell(job.chatId, `❌ Job #${job.id} (${job.title}) could not be started.`);
+      void this.showOnCard(job, `❌ Job #${job.id} (${job.title}) could not be started.`);
       return;
     }
     this.running.set(job.id, { job, handle, flags });
@@ -367,7 +416,7 @@ export class JobPool implements JobRetrier {
     const settled = handle.result
       .then((result) => {
         const status = statusOf(flags, result);
-        book.finish(job.id, status, outcomeOf(result), status === 'interrupted' ? true : undefined);
+        book.finish(job.id, status, outcomeOf(result, flags.stoppedBy), status === 'interrupted' ? true : undefined);
         logger.info('job finished', { jobId: job.id, status, code: result.code, signal: result.signal, durationMs: result.durationMs, outputBytes: result.outputBytes });
       })
       .catch((err: unknown) => logger.error('a job failed in the runner', { jobId: job.id, err }))
@@ -380,10 +429,62 @@ export class JobPool implements JobRetrier {
   }
 
   private notifyInterrupted(job: JobRecord): void {
-    this.deps.api
-      .sendMessage({ chat_id: job.chatId, text: jobText.interruptedByRestart(job, this.canRetry(job)), ...(this.canRetry(job) ? { reply_markup: retryKeyboard(job.id) } : {}) })
+    const retry = this.canRetry(job);
+    this.showOnCard(job, jobText.interruptedByRestart(job, retry), retry ? retryKeyboard(job.id) : undefined)
       .then(() => this.deps.book.markNotified(job.id))
       .catch((err: unknown) => this.deps.logger.warning('could not tell the owner of an interrupted job', { jobId: job.id, err }));
+  }
+
+  /** Takes a queued job off its owner's queue; its card says so and loses its Stop button. */
+  private drop(userId: number, jobId: number): void {
+    this.queues.remove(userId, jobId);
+    this.deps.book.finish(jobId, 'cancelled', undefined);
+    const job = this.deps.book.get(jobId);
+    if (job === undefined) return;
+    void this.cardId(job).then((messageId) => {
+      if (messageId !== undefined) return this.showOnCard({ ...job, messageId }, jobText.dropped(job)).catch(() => undefined);
+    });
+  }
+
+  /** The card's message id: sent, being sent, or none. */
+  private cardId(job: JobRecord): Promise<number | undefined> {
+    return this.cards.get(job.id) ?? Promise.resolve(job.messageId);
+  }
+
+  /** The first message of a queued job's card, with its Stop button; the id is recorded for the job. */
+  private async sendCard(job: JobRecord, text: string): Promise<void> {
+    const sending = this.deps.api.sendMessage({ chat_id: job.chatId, text, reply_markup: stopKeyboard(job.id) }).then(
+      (m) => {
+        this.deps.book.setMessage(job.id, m.message_id);
+        return m.message_id;
+      },
+      (err: unknown) => {
+        this.deps.logger.warning('could not send a job notice', { chatId: job.chatId, err });
+        return undefined;
+      },
+    );
+    this.cards.set(job.id, sending);
+    try {
+      await sending;
+    } finally {
+      // Kept while the job may still adopt it; a record with the id serves from then on.
+      void sending.then(() => this.cards.delete(job.id));
+    }
+  }
+
+  /** The job's card edited to `text` (the keyboard replaced, or taken away); a new message when there is no card or it cannot be edited. */
+  private async showOnCard(job: JobRecord, text: string, keyboard?: InlineKeyboardMarkup): Promise<void> {
+    const markup = keyboard !== undefined ? { reply_markup: keyboard } : {};
+    const messageId = job.messageId ?? (await this.cardId(job));
+    if (messageId !== undefined) {
+      try {
+        await this.deps.api.editMessageText({ chat_id: job.chatId, message_id: messageId, text, ...markup });
+        return;
+      } catch (err) {
+        this.deps.logger.warning('could not edit a job\'s message; saying it in a new one', { jobId: job.id, err });
+      }
+    }
+    await this.deps.api.sendMessage({ chat_id: job.chatId, text, ...markup });
   }
 
   private async tell(chatId: number, text: string): Promise<void> {
@@ -397,11 +498,11 @@ export class JobPool implements JobRetrier {
 
 function statusOf(flags: StopFlags, result: JobResult): JobStatus {
   if (flags.shutdown) return 'interrupted';
-  if (result.cancelled) return 'cancelled';
+  if (result.cancelled || flags.stoppedBy !== undefined) return 'cancelled';
   return result.ok ? 'done' : 'failed';
 }
 
-function outcomeOf(result: JobResult): NonNullable<JobRecord['outcome']> {
+function outcomeOf(result: JobResult, stoppedBy: StoppedBy | undefined): NonNullable<JobRecord['outcome']> {
   return {
     code: result.code,
     signal: result.signal,
@@ -410,5 +511,6 @@ function outcomeOf(result: JobResult): NonNullable<JobRecord['outcome']> {
     timedOut: result.timedOut,
     cancelled: result.cancelled,
     ...(result.failure !== undefined ? { failure: result.failure } : {}),
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
 }

@@ -23,6 +23,8 @@ const jobOutcome = z.object({
   timedOut: z.boolean(),
   cancelled: z.boolean(),
   failure: z.string().optional(),
+  /** Who stopped it, when it was stopped: its owner, an admin (another user), the operator (the dashboard). */
+  stoppedBy: z.enum(['owner', 'admin', 'operator']).optional(),
 });
 
 export const jobRecordSchema = z.object({
@@ -50,6 +52,8 @@ export const jobRecordSchema = z.object({
   /** While running: the root process and the job marker, to reap it if this bot dies. */
   process: jobProcess.optional(),
   outcome: jobOutcome.optional(),
+  /** The job's one message in its chat (its "card"), edited as the job moves on. */
+  messageId: z.number().int().optional(),
   /** The owner was told that it was interrupted. */
   notified: z.boolean().optional(),
 });

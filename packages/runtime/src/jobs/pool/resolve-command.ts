@@ -5,7 +5,7 @@
  * pattern (arguments/). Nothing here runs anything.
  */
 import type { ParsedCommand } from '@botvisor/core';
-import { ArgumentError, fillArgv, usageOf, valuesFromText } from '../arguments/fill-argv.js';
+import { ArgumentError, explainArguments, fillArgv, valuesFromText } from '../arguments/fill-argv.js';
 import { jobText } from './job-messages.js';
 
 /** A command as in `botvisor.json`'s `commands` (defaults applied or not). */
@@ -15,6 +15,10 @@ export interface CommandSpec {
   timeoutSec?: number;
   idleTimeoutSec?: number;
   admin?: boolean;
+  /** What the arguments are, in words ("a number of seconds, 1–999"): said when they do not fit. */
+  takes?: string;
+  /** Example arguments ("30"): shown with `takes`. */
+  example?: string;
 }
 
 export type ResolvedCommand =
@@ -58,7 +62,7 @@ export function resolveCommand(request: CommandRequest, commands: Readonly<Recor
     argv = fillArgv(spec.argv, values, patterns);
   } catch (err) {
     if (!(err instanceof ArgumentError)) throw err;
-    return { ok: false, reason: 'bad-arguments', message: `${err.message}\n${usageOf(request.command, spec.argv, patterns)}` };
+    return { ok: false, reason: 'bad-arguments', message: explainArguments(request.command, spec, err) };
   }
   return {
     ok: true,
