@@ -155,11 +155,23 @@ program
 
 program
   .command('startup')
-  .description('print (or --install) a systemd unit or launchd plist that runs botvisor at boot')
-  .argument('<manager>', 'systemd or launchd')
+  .description('print (or --install, --uninstall) a systemd unit or launchd plist that runs botvisor at boot')
+  .argument('[manager]', "systemd or launchd; the machine's own when omitted")
   .option('-c, --config <file>', 'config file')
-  .option('--install', 'write it where the service manager looks, and print how to enable it')
-  .action((manager: string, o: { config?: string; install?: boolean }) => run(() => startupCommand(loadFoundControlConfig(o.config), manager, o.install === true, out)));
+  .option('--install', 'write it where the service manager looks, and print the command that enables it')
+  .option('--uninstall', 'remove what --install wrote, and print the command that stops it')
+  .option('--user <name>', 'the account a system unit runs as (User=, Group=); default: you (the user behind sudo)')
+  .option('--dir <folder>', 'with --install or --uninstall: this folder instead of where the service manager looks (an image built offline)')
+  .action((manager: string | undefined, o: { config?: string; install?: boolean; uninstall?: boolean; user?: string; dir?: string }) =>
+    run(() =>
+      startupCommand(
+        loadFoundControlConfig(o.config),
+        manager,
+        { install: o.install === true, uninstall: o.uninstall === true, ...(o.user !== undefined ? { user: o.user } : {}), ...(o.dir !== undefined ? { dir: o.dir } : {}) },
+        out,
+      ),
+    ),
+  );
 
 try {
   await program.parseAsync(process.argv);
