@@ -114,7 +114,7 @@ export function renderDescription(r: DescribeReport): string {
   const lines = [`bot ${b.name}`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)];
   lines.push('', 'state history (oldest first):');
   for (const h of r.history) lines.push(`  ${h.at}  ${h.from} → ${h.to}  ${h.reason}`);
-  lines.push('', `output (last ${r.outputTail.length} lines of ${r.logs.output}):`);
+  lines.push('', `output (last ${r.outputTail.length === 1 ? 'line' : `${r.outputTail.length} lines`} of ${r.logs.output}):`);
   if (r.outputTail.length === 0) lines.push('  (nothing printed)');
   for (const o of r.outputTail) lines.push(`  ${o.at} ${o.stream.padEnd(6)} ${o.line}`);
   return lines.join('\n');
