@@ -290,8 +290,8 @@ describe('botvisor CLI (real processes)', function () {
     expect(data.ThrottleInterval).to.equal(10);
     expect(data.KeepAlive.SuccessfulExit).to.equal(false);
     expect(data.ProgramArguments).to.deep.equal([process.execPath, CLI, 'start', '-c', inst.config]);
-    const home = bed.temp.make();
-    const installed = await botvisor(['startup', 'systemd', '--install', '-c', inst.config], { HOME: home });
+    // --dir: never the machine's own /etc/systemd/system (the tests may run as root); startup.test.ts tests the rest.
+    const installed = await botvisor(['startup', 'systemd', '--install', '--dir', bed.temp.make(), '-c', inst.config]);
     expect(installed.code).to.equal(0);
     expect(installed.stdout).to.match(/wrote .*botvisor\.service\nenable it with: systemctl/);
   });
