@@ -217,7 +217,7 @@ describe('botvisor CLI (real processes)', function () {
     const inst = installation([{ name: 'main', module: BOT, token: token() }], { backoffInitialMs: 50, crashBudget: 2 });
     const started = await botvisor(['start', '--detach', '-c', inst.config], { FIXTURE_CRASH: 'main' });
     expect(started.code).to.equal(1);
-    expect(started.stderr).to.match(/bot main failed to start: start-up failed \(exit code 3\) and the bot said nothing on stderr \(3 failed starts in a row\); fix it, then run 'botvisor restart main'\nThe supervisor \(pid \d+\) keeps running; the bot's output: botvisor logs main/);
+    expect(started.stderr).to.match(/bot main failed to start: start-up failed \(exit code 3\) and the bot said nothing on stderr \(3 failed starts in a row\); fix it, then run 'botvisor restart main' \(it is also tried again every 5 min\)\nThe supervisor \(pid \d+\) keeps running; the bot's output: botvisor logs main/);
     expect((await botvisor(['stop', '-c', inst.config])).code).to.equal(0);
   });
 

@@ -29,25 +29,25 @@ const CASES: Case[] = [
   {
     what: 'a module that throws at import',
     source: "throw new Error('the fixture refuses to load: DATABASE_URL is not set');\n",
-    problem: /^start-up failed: the module .*bot\.mjs threw while loading: the fixture refuses to load: DATABASE_URL is not set \(3 failed starts in a row\); fix it, then run 'botvisor restart main'$/,
+    problem: /^start-up failed: the module .*bot\.mjs threw while loading: the fixture refuses to load: DATABASE_URL is not set \(3 failed starts in a row\); fix it, then run 'botvisor restart main' \(it is also tried again every 5 min\)$/,
     logged: /the fixture refuses to load: DATABASE_URL is not set/,
   },
   {
     what: 'a module that imports a missing package',
     source: "import 'botvisor-no-such-package';\nexport default {};\n",
-    problem: /^start-up failed: the module .*bot\.mjs imports something that cannot be found: .*Cannot find package 'botvisor-no-such-package'.*; install it or fix the import; fix it, then run 'botvisor restart main'$/,
+    problem: /^start-up failed: the module .*bot\.mjs imports something that cannot be found: .*Cannot find package 'botvisor-no-such-package'.*; install it or fix the import; fix it, then run 'botvisor restart main' \(it is also tried again every 5 min\)$/,
     logged: /Cannot find package 'botvisor-no-such-package'/,
   },
   {
     what: 'a module without a default export',
     source: 'export const notABot = 1;\n',
-    problem: /^start-up failed: the module .*bot\.mjs has no default export \(expected `export default defineBot\(…\)`\); fix it, then run 'botvisor restart main'$/,
+    problem: /^start-up failed: the module .*bot\.mjs has no default export \(expected `export default defineBot\(…\)`\); fix it, then run 'botvisor restart main' \(it is also tried again every 5 min\)$/,
     logged: /has no default export/,
   },
   {
     what: 'a bad token',
     revokedToken: true,
-    problem: /^start-up failed: the Bot API refused the token at deleteWebhook \(401 Unauthorized\); check it with @BotFather and fix the config; fix it, then run 'botvisor restart main'$/,
+    problem: /^start-up failed: the Bot API refused the token at deleteWebhook \(401 Unauthorized\); check it with @BotFather and fix the config; fix it, then run 'botvisor restart main' \(it is also tried again every 5 min\)$/,
     logged: /the Bot API refused the token at deleteWebhook/,
   },
 ];
