@@ -66,7 +66,7 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     const bot = sup.bots.get('early');
     await waitFor(() => bot?.state === 'errored', { timeoutMs: 20_000, what: 'the bot to be errored after three failed starts' });
     expect(bot?.restarts, 'three starts: the first and two restarts').to.equal(2);
-    expect(bot?.status().problem).to.equal("start-up failed (exit code 3) and the bot said nothing on stderr (3 failed starts in a row); fix it, then run 'botvisor restart early'");
+    expect(bot?.status().problem).to.equal("start-up failed (exit code 3) and the bot said nothing on stderr (3 failed starts in a row); fix it, then run 'botvisor restart early' (it is also tried again every 5 min)");
     // A person's restart forgets the count: three more tries, and errored again.
     await bot?.restart('test').catch(() => undefined);
     await waitFor(() => bot?.state === 'errored' && bot.restarts === 5, { timeoutMs: 20_000, what: 'three more starts after the restart, then errored' });
