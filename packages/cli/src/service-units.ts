@@ -2,7 +2,9 @@
  * The service definitions botvisor runs under: a systemd unit and a launchd property list, with
  * absolute paths of node, the CLI and the config. The supervisor orders its own shutdown
  * (auxiliary bots first, the poller last, tree kills), so systemd only sweeps what is left
- * (`KillMode=mixed`) and waits longer than the stop grace before it does.
+ * (`KillMode=mixed`) and waits longer than the stop grace before it does. The unit's hardening
+ * gives way where the config needs it, and says why in a comment: no `PrivateTmp=` when a
+ * configured path is under /tmp, no `NoNewPrivileges=` when a command runs sudo or doas.
  */
 import path from 'node:path';
 
@@ -19,15 +21,40 @@ export interface UnitPaths {
   stopGraceMs: number;
   /** The installed README as a file: URL (see documentation-url.ts); no Documentation= line without one. */
   documentation?: string;
+  /** The account a system unit runs as (`User=`, `Group=`). */
+  user?: { name: string; group: string };
+  /** The other paths the config names (bot modules, token files): one under /tmp rules out `PrivateTmp=`. */
+  configuredPaths?: string[];
+  /** The commands and sessions that run sudo or doas, as `bot /name`: they rule out `NoNewPrivileges=`. */
+  sudoCommands?: string[];
 }
 
-export function systemdUnit(p: UnitPaths): string {
+/** `system`: /etc/systemd/system, with `User=`; `user`: ~/.config/systemd/user, run by the user's own manager. */
+export type UnitScope = 'system' | 'user';
+
+function underTmp(p: string): boolean {
+  return p === '/tmp' || p.startsWith('/tmp/');
+}
+
+export function systemdUnit(p: UnitPaths, scope: UnitScope = 'system'): string {
   const timeoutStopSec = Math.ceil(p.stopGraceMs / 1000) + 20;
+  // A private /tmp would hide every configured path under /tmp from the service.
+  const inTmp = [p.config, p.dataDir, p.logDir, ...(p.configuredPaths ?? [])].filter(underTmp);
   // The polling locks must be the ones every other installation of this user sees: no private /tmp.
-  const underTmp = p.locksDir === '/tmp' || p.locksDir.startsWith('/tmp/');
-  const locks = underTmp
+  const locks = underTmp(p.locksDir)
     ? `# The polling locks live in ${p.locksDir}, shared with every botvisor of this user (no PrivateTmp=,\n# which would hide them from the others and let two installations poll one token).\nReadWritePaths=${p.dataDir} ${p.logDir} /tmp`
-    : `# The polling locks live in ${p.locksDir}, shared with every botvisor of this user.\nReadWritePaths=${p.dataDir} ${p.logDir} ${p.locksDir}\nPrivateTmp=true`;
+    : `# The polling locks live in ${p.locksDir}, shared with every botvisor of this user.\nReadWritePaths=${p.dataDir} ${p.logDir} ${p.locksDir}\n${
+        inTmp.length > 0 ? `# No PrivateTmp=: it would hide ${[...new Set(inTmp)].join(', ')}, under /tmp.` : 'PrivateTmp=true'
+      }`;
+  const sudo = p.sudoCommands ?? [];
+  const noNewPrivileges =
+    sudo.length > 0 ? `# No NoNewPrivileges=: ${sudo.join(', ')} run${sudo.length === 1 ? 's' : ''} sudo or doas, which must gain privileges to work.` : 'NoNewPrivileges=true';
+  const account =
+    scope === 'user'
+      ? '# A user unit runs as the user whose systemd --user manager loads it: no User= or Group=.\n'
+      : p.user !== undefined
+        ? `User=${p.user.name}\nGroup=${p.user.group}\n`
+        : '';
   return `[Unit]
 Description=botvisor: Telegram bot fleet supervisor
 ${p.documentation !== undefined ? `Documentation=${p.documentation}\n` : ''}After=network-online.target
@@ -35,7 +62,7 @@ Wants=network-online.target
 
 [Service]
 Type=exec
-ExecStart=${p.node} ${p.cli} start -c ${p.config}
+${account}ExecStart=${p.node} ${p.cli} start -c ${p.config}
 WorkingDirectory=${p.workingDirectory}
 Environment=NODE_ENV=production
 # The supervisor stops the bots in order and kills their trees; systemd sweeps only what is left.
@@ -45,7 +72,7 @@ TimeoutStopSec=${timeoutStopSec}
 Restart=on-failure
 RestartSec=5
 # Hardening: the bots write only their data, logs and polling locks.
-NoNewPrivileges=true
+${noNewPrivileges}
 ProtectSystem=strict
 ${locks}
 ProtectControlGroups=true
@@ -55,7 +82,7 @@ RestrictSUIDSGID=true
 LockPersonality=true
 
 [Install]
-WantedBy=multi-user.target
+WantedBy=${scope === 'user' ? 'default.target' : 'multi-user.target'}
 `;
 }
 

@@ -290,8 +290,8 @@ describe('botvisor CLI (real processes)', function () {
     expect(data.ThrottleInterval).to.equal(10);
     expect(data.KeepAlive.SuccessfulExit).to.equal(false);
     expect(data.ProgramArguments).to.deep.equal([process.execPath, CLI, 'start', '-c', inst.config]);
-    const home = bed.temp.make();
-    const installed = await botvisor(['startup', 'systemd', '--install', '-c', inst.config], { HOME: home });
+    // --dir: never the machine's own /etc/systemd/system (the tests may run as root); startup.test.ts tests the rest.
+    const installed = await botvisor(['startup', 'systemd', '--install', '--dir', bed.temp.make(), '-c', inst.config]);
     expect(installed.code).to.equal(0);
     expect(installed.stdout).to.match(/wrote .*botvisor\.service\nenable it with: systemctl/);
   });
@@ -301,7 +301,7 @@ describe('ops/ unit files', () => {
   it('are exactly what `botvisor startup` generates for the example paths', async () => {
     const { launchdPlist, systemdUnit } = await import('../src/service-units.js');
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
-    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', locksDir: '/tmp/botvisor-0/locks', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md' };
+    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', locksDir: '/tmp/botvisor-999/locks', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md', user: { name: 'botvisor', group: 'botvisor' } };
     expect(readFileSync(path.join(root, 'ops/systemd/botvisor.service'), 'utf8')).to.equal(systemdUnit(p));
     const mac = { ...p, node: '/usr/local/bin/node', cli: '/usr/local/lib/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/usr/local/etc/botvisor/botvisor.json', workingDirectory: '/usr/local/etc/botvisor', dataDir: '/usr/local/var/botvisor/data', logDir: '/usr/local/var/log/botvisor' };
     expect(readFileSync(path.join(root, 'ops/launchd/dev.botvisor.supervisor.plist'), 'utf8')).to.equal(launchdPlist(mac));

@@ -20,7 +20,7 @@ describe('status for people', () => {
     const bot = (over: Partial<BotRow>): BotRow =>
       ({ name: 'main', kind: 'custom', state: 'ready', pid: 4242, restarts: 0, polling: true, uptimeMs: 65_000, lastExit: null, children: [], eventLoopDelayMs: null, queueDepth: null, runningJobs: 0, cpu: 1.5, memoryBytes: 50 * 1024 * 1024, ...over }) as BotRow;
     const report = {
-      supervisor: { pid: 1, uptimeMs: 65_000, startedAt: '2026-01-01T00:00:00.000Z', dataDir: '/d', httpUrl: null, locks: [] },
+      supervisor: { pid: 1, uptimeMs: 65_000, startedAt: '2026-01-01T00:00:00.000Z', dataDir: '/d', httpUrl: null, locks: [], configFile: '/d/botvisor.json', configHash: null },
       bots: [bot({}), bot({ name: 'off', state: 'stopped', pid: null, uptimeMs: null, cpu: 0, memoryBytes: 0, runningJobs: null })],
     } as StatusReport;
     const lines = renderStatus(report).split('\n');

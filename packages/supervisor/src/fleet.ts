@@ -39,6 +39,12 @@ export interface FleetWiring {
 export class Fleet {
   readonly bots = new Map<string, ManagedBot>();
   private readonly startedAt = Date.now();
+  /**
+   * Bots a person stopped (`botvisor stop <bot>`): they stay stopped — `restart all` and /health
+   * leave them out, as if not enabled — until `start <bot>` or `restart <bot>`. Kept in memory: a
+   * new supervisor starts every enabled bot again (`"enabled": false` keeps one off for good).
+   */
+  private readonly stoppedByPerson = new Set<string>();
 
   constructor(private readonly config: ResolvedConfig) {}
 
@@ -93,7 +99,7 @@ export class Fleet {
   health(): HealthBot[] {
     return this.all().map((b) => {
       const st = b.status();
-      return { name: b.name, state: b.state, enabled: this.isEnabled(b), uptimeMs: st.uptimeMs, problem: st.problem };
+      return { name: b.name, state: b.state, enabled: this.isExpected(b), uptimeMs: st.uptimeMs, problem: st.problem };
     });
   }
 
@@ -110,10 +116,34 @@ export class Fleet {
     await Promise.all(this.all().filter((b) => polling.has(b.name)).map((b) => b.stop(reason)));
   }
 
-  /** A person's restart of one bot or `all`; resolves once the restart has an outcome, rejects naming the bots that are not ready. */
+  /** A person's stop of one bot: it stays stopped (no crash restart, no `restart all`) until startBot. Resolves once its tree is gone. */
+  async stopBot(name: string): Promise<void> {
+    const bot = this.named(name);
+    this.stoppedByPerson.add(name);
+    await bot.stop('stopped by a person');
+  }
+
+  /** A person's start of one bot: starts a stopped or errored bot, leaves a running one. */
+  startBot(name: string): void {
+    const bot = this.named(name);
+    // A disabled poller has no polling lock: starting it could poll a token another bot polls.
+    if (!this.isEnabled(bot)) throw new Error(`bot ${name} is disabled in the config ("enabled": false); enable it there, then restart botvisor`);
+    this.stoppedByPerson.delete(name);
+    bot.start('started by a person');
+  }
+
+  /** True while a person's stop keeps the bot stopped. */
+  isStoppedByPerson(name: string): boolean {
+    return this.stoppedByPerson.has(name);
+  }
+
+  /**
+   * A person's restart of one bot or `all`; resolves once the restart has an outcome, rejects naming the bots that are not ready.
+   * `all` is every bot meant to run: not the disabled ones, not those a person stopped; naming a bot restarts it whatever it is.
+   */
   async restart(name: string): Promise<void> {
-    const targets = name === 'all' ? this.all() : [this.bots.get(name)].filter((b): b is ManagedBot => b !== undefined);
-    if (targets.length === 0) throw new Error(`no bot named "${name}" (bots: ${[...this.bots.keys()].join(', ')})`);
+    const targets = name === 'all' ? this.all().filter((b) => this.isExpected(b)) : [this.named(name)];
+    if (name !== 'all') this.stoppedByPerson.delete(name);
     await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
     // Answer once the restart has an outcome, so `botvisor restart` can say it.
     await untilStates(targets, () => !targets.some((b) => b.state === 'starting'), this.config.supervisor.startTimeoutMs + 5000);
@@ -121,19 +151,6 @@ export class Fleet {
     if (failed.length > 0) {
       throw new Error(`${failed.map((b) => `${b.name} is ${b.state}${b.status().problem !== null ? ` (${b.status().problem})` : ''}`).join(', ')} after the restart; see its log`);
     }
-  }
-
-  /** A person's stop of one bot (the dashboard): it stays stopped until started again. */
-  async stopBot(name: string): Promise<void> {
-    await this.named(name).stop(`stopped by a person`);
-  }
-
-  /** A person's start of one stopped bot; resolves once it is ready, rejects saying why not. */
-  async startBot(name: string): Promise<void> {
-    const bot = this.named(name);
-    bot.start('started by a person');
-    await untilStates([bot], () => bot.state !== 'starting' && bot.state !== 'stopping', this.config.supervisor.startTimeoutMs + 5000);
-    if (bot.state !== 'ready') throw new Error(`${bot.name} is ${bot.state} after the start; see its log`);
   }
 
   private named(name: string): ManagedBot {
@@ -147,7 +164,7 @@ export class Fleet {
    * waits for a polling lock held elsewhere (it takes over by itself later), or the time runs out.
    */
   async waitReady(timeoutMs: number): Promise<void> {
-    const enabled = this.all().filter((b) => this.isEnabled(b));
+    const enabled = this.all().filter((b) => this.isExpected(b));
     const settled = (b: ManagedBot): boolean => b.state === 'errored' || b.state === 'waiting';
     await untilStates(enabled, () => enabled.some(settled) || enabled.every((b) => b.state === 'ready'), timeoutMs);
     const errored = enabled.find((b) => b.state === 'errored');
@@ -165,10 +182,16 @@ export class Fleet {
   private isEnabled(bot: ManagedBot): boolean {
     return this.config.bots.find((c) => c.name === bot.name)?.enabled ?? false;
   }
+
+  /** Meant to run now: enabled in the config and not stopped by a person. */
+  private isExpected(bot: ManagedBot): boolean {
+    return this.isEnabled(bot) && !this.stoppedByPerson.has(bot.name);
+  }
+
 }
 
 /** Resolves true once `done()` holds — checked now and after every state change of `bots` — or false when `ms` ran out first. */
-async function untilStates(bots: readonly ManagedBot[], done: () => boolean, ms: number): Promise<boolean> {
+export async function untilStates(bots: readonly ManagedBot[], done: () => boolean, ms: number): Promise<boolean> {
   const unsubscribe: Array<() => void> = [];
   const reached = new Promise<void>((resolve) => {
     const check = (): void => {

@@ -2,6 +2,7 @@
  * The `status --json` contract (ARCHITECTURE.md): the one shape every status reader sees
  * (`botvisor status`, the control socket, monitoring). Field names here are a promise to other tools; add, never rename.
  */
+import type { StateChange } from './bot/bot-state.js';
 import type { BotStatus } from './bot/managed-bot.js';
 
 export interface LockStatus {
@@ -23,9 +24,37 @@ export interface BotStatusReport extends BotStatus {
   /** Percent of one core, summed over the bot's process tree. */
   cpu: number;
   memoryBytes: number;
+  /** True while a person's `botvisor stop <bot>` keeps it stopped (until `start <bot>`): no restart, and /health leaves it out. */
+  stoppedByPerson: boolean;
 }
 
 export interface StatusReport {
-  supervisor: { pid: number; uptimeMs: number; startedAt: string; dataDir: string; /** Where /health and /metrics answer, or null without HTTP. */ httpUrl: string | null; locks: LockStatus[] };
+  supervisor: {
+    pid: number;
+    uptimeMs: number;
+    startedAt: string;
+    dataDir: string;
+    /** Where /health and /metrics answer, or null without HTTP. */
+    httpUrl: string | null;
+    locks: LockStatus[];
+    /** The config file the fleet was started with (absolute). */
+    configFile: string;
+    /** sha256 of that file's bytes at start (config-fingerprint.ts), or null if it could not be read: a different hash now means the fleet runs an older config. */
+    configHash: string | null;
+  };
   bots: BotStatusReport[];
+}
+
+/** One state change of a bot, for people and tools: `at` as an ISO time. */
+export interface StateChangeReport extends Omit<StateChange, 'at'> {
+  at: string;
+}
+
+/** `describe <bot>` over the control socket: the bot's status plus what only the supervisor knows of its past and its lock. */
+export interface BotDescription {
+  bot: BotStatusReport;
+  /** The recent state changes, oldest first (at most STATE_HISTORY_LENGTH). */
+  history: StateChangeReport[];
+  /** Its token's polling lock, for a polling bot; null for a send-only one. */
+  lock: LockStatus | null;
 }

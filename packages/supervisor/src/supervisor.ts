@@ -12,6 +12,7 @@ import { BotOutputLogs } from './bot/bot-output-log.js';
 import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
+import { configFingerprint } from './config-fingerprint.js';
 import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
 import type { ControlRequest } from './control/protocol.js';
@@ -20,7 +21,7 @@ import { createDashboard, type Dashboard } from './dashboard/dashboard.js';
 import type { SandboxChatPort } from './dashboard/sandbox-chat-port.js';
 import { EventRouter } from './event-routing.js';
 import { EventStream } from './events.js';
-import { type BuiltinModules, Fleet } from './fleet.js';
+import { type BuiltinModules, Fleet, untilStates } from './fleet.js';
 import { BotHistory } from './history/bot-history.js';
 import { HttpServer } from './http/http-server.js';
 import { SupervisorMetrics } from './http/metrics.js';
@@ -28,7 +29,7 @@ import { acquireInstanceLock } from './instance-lock.js';
 import { reapPreviousRun } from './reaper.js';
 import { Registry } from './registry.js';
 import { treeUsage } from './resource-usage.js';
-import type { StatusReport } from './status.js';
+import type { BotDescription, BotStatusReport, StatusReport } from './status.js';
 import { TokenLocks } from './token-locks.js';
 
 export interface SupervisorOptions {
@@ -79,6 +80,9 @@ export class Supervisor {
     private readonly fleet: Fleet,
     private readonly metrics: SupervisorMetrics,
     private readonly outputLogs: BotOutputLogs,
+    /** The config file and its fingerprint at start: `status` reports them so the CLI can tell an edited file. */
+    private readonly configFile: string,
+    private readonly configHash: string | null,
   ) {}
 
   /** The bots by name. */
@@ -88,6 +92,7 @@ export class Supervisor {
 
   static async start(o: SupervisorOptions): Promise<Supervisor> {
     const { config } = o;
+    const configHash = configFingerprint(o.configFile); // first: the bytes closest to those the config was loaded from
     const logger = o.logger ?? createLogger({ proc: 'supervisor', logDir: config.logDir });
     const events = new EventStream(logger);
     const instance = await acquireInstanceLock(config.dataDir, logger);
@@ -138,7 +143,7 @@ export class Supervisor {
       });
       router.deliverTo(() => fleet.all());
       await registry.flush();
-      sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs);
+      sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs, path.resolve(o.configFile), configHash);
       await sup.serve(o);
       fleet.startAll('supervisor start');
       return sup;
@@ -172,7 +177,10 @@ export class Supervisor {
           events: this.events,
           restart: (name) => this.restart(name),
           stopBot: (name) => fleet.stopBot(name),
-          startBot: (name) => fleet.startBot(name),
+          startBot: async (name) => {
+            const outcome = await this.startBot(name);
+            if (outcome.state !== 'ready') throw new Error(`${name} is ${outcome.state} after the start${outcome.problem !== null ? ` (${outcome.problem})` : ''}; see its log`);
+          },
           children: (name) => fleet.get(name)?.trackedChildren(),
           operatorStop: (name, pid) => fleet.get(name)?.tellOperatorStop(pid),
           history: () => history.snapshot(),
@@ -212,13 +220,7 @@ export class Supervisor {
   }
 
   async status(): Promise<StatusReport> {
-    const bots = await Promise.all(
-      this.fleet.all().map(async (b) => {
-        const s = b.status();
-        const usage = await treeUsage(b.treePids());
-        return { ...s, cpu: usage.cpu, memoryBytes: usage.memoryBytes };
-      }),
-    );
+    const bots = await Promise.all(this.fleet.all().map((b) => this.botReport(b)));
     return {
       supervisor: {
         pid: process.pid,
@@ -227,9 +229,36 @@ export class Supervisor {
         dataDir: this.config.dataDir,
         httpUrl: this.http?.url ?? null,
         locks: this.locks.status(),
+        configFile: this.configFile,
+        configHash: this.configHash,
       },
       bots,
     };
+  }
+
+  private async botReport(b: ManagedBot): Promise<BotStatusReport> {
+    const usage = await treeUsage(b.treePids());
+    return { ...b.status(), cpu: usage.cpu, memoryBytes: usage.memoryBytes, stoppedByPerson: this.fleet.isStoppedByPerson(b.name) };
+  }
+
+  /** Everything the supervisor knows about one bot (`botvisor describe`). */
+  async describe(name: string): Promise<BotDescription> {
+    const b = this.fleet.get(name);
+    if (b === undefined) throw new Error(`no bot named "${name}" (bots: ${[...this.fleet.bots.keys()].join(', ')})`);
+    return {
+      bot: await this.botReport(b),
+      history: b.stateHistory().map((c) => ({ ...c, at: new Date(c.at).toISOString() })),
+      lock: this.locks.status().find((l) => l.bot === name) ?? null,
+    };
+  }
+
+  /** A person's start of one bot; resolves with its state once the start has an outcome (ready, errored, waiting, or still starting at the time-out). */
+  private async startBot(name: string): Promise<{ bot: string; state: string; problem: string | null; pid: number | null }> {
+    this.fleet.startBot(name);
+    const b = this.fleet.get(name) as ManagedBot;
+    await untilStates([b], () => b.state !== 'starting' && b.state !== 'stopping' && b.state !== 'stopped', this.config.supervisor.startTimeoutMs + 5000);
+    const st = b.status();
+    return { bot: name, state: st.state, problem: st.problem, pid: st.pid };
   }
 
   /** Stops every bot (send-only ones first, pollers last), releases the locks, clears the registry. Idempotent. */
@@ -267,6 +296,13 @@ export class Supervisor {
         if (url === undefined) throw new Error('the HTTP server is off, so there is no dashboard');
         return { url };
       }
+      case 'stop-bot':
+        await this.fleet.stopBot(req.bot);
+        return { stopped: req.bot };
+      case 'start-bot':
+        return this.startBot(req.bot);
+      case 'describe':
+        return this.describe(req.bot);
       case 'stop':
         // Reply first, then stop: the client waits for the process to end.
         setImmediate(() => {

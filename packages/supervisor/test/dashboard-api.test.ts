@@ -314,7 +314,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
       },
     };
     const quiet = createLogger({ proc: 'dashboard-test', console: 'never' });
-    const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [] }, bots: [] };
+    const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [], configFile: '/data/botvisor.json', configHash: null }, bots: [] };
     const dashboard = createDashboard({
       fleet: { status: async () => report, events: new EventStream(quiet), restart: async () => undefined, stopBot: async () => undefined, startBot: async () => undefined, children: () => [] },
       bots: [
@@ -357,7 +357,7 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     for (const h of ['0.0.0.0', '10.0.0.1', 'example.com', '::', 'localhost.evil.example']) expect(isLoopbackHost(h), h).to.equal(false);
 
     // The dashboard alone, told it is bound to 0.0.0.0, actually listening on 127.0.0.1 (tests never bind beyond loopback).
-    const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [] }, bots: [] };
+    const report: StatusReport = { supervisor: { pid: process.pid, uptimeMs: 1000, startedAt: new Date().toISOString(), dataDir: '/data', httpUrl: null, locks: [], configFile: '/data/botvisor.json', configHash: null }, bots: [] };
     let restarts = 0;
     const quiet = createLogger({ proc: 'dashboard-test', console: 'never' });
     const dashboard = createDashboard({

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createLogger, descendants, isAlive, type Logger, loadConfig, refOf } from '@botvisor/core';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
-import { AlreadyRunningError, Supervisor } from '../src/index.js';
+import { AlreadyRunningError, type BotDescription, STATE_HISTORY_LENGTH, Supervisor } from '../src/index.js';
 import { fixtureBot, install, newToken } from './support/installation.js';
 
 const USER = { id: 1001, first_name: 'Ada' };
@@ -70,6 +70,33 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     // A person's restart forgets the count: three more tries, and errored again.
     await bot?.restart('test').catch(() => undefined);
     await waitFor(() => bot?.state === 'errored' && bot.restarts === 5, { timeoutMs: 20_000, what: 'three more starts after the restart, then errored' });
+  });
+
+  it('a person\'s stop-bot holds a crash-looping bot stopped (no crash restart, left out of restart all), start-bot starts it; describe keeps the last 20 state changes', async () => {
+    const inst = install(bed.temp, bed.sim, [fixtureBot('loop', newToken()), fixtureBot('calm', newToken())], FAST);
+    const sup = await startSupervisor(inst.configFile, { ...process.env, FIXTURE_EXIT_AFTER_READY: '1' });
+    const loop = sup.bots.get('loop');
+    const calm = sup.bots.get('calm');
+    // Both crash right after ready: enough changes to overflow the history.
+    await waitFor(() => (loop?.restarts ?? 0) >= 8, { timeoutMs: 30_000, what: 'eight restarts of the crash loop' });
+    await sup.handleControl({ v: 1, id: 1, cmd: 'stop-bot', bot: 'loop' }, undefined);
+    expect(loop?.state).to.equal('stopped');
+    const restarts = loop?.restarts;
+    await waitFor(() => (calm?.restarts ?? 0) >= (restarts ?? 0) + 3, { timeoutMs: 30_000, what: 'the other bot to go on crashing and restarting' });
+    expect(loop?.state, 'no crash restart of a stopped bot').to.equal('stopped');
+    expect(loop?.restarts).to.equal(restarts);
+    await sup.restart('all').catch(() => undefined); // calm may not be ready at the moment: not this test's point
+    expect(loop?.state, 'restart all leaves it stopped').to.equal('stopped');
+    const d = (await sup.handleControl({ v: 1, id: 2, cmd: 'describe', bot: 'loop' }, undefined)) as BotDescription;
+    expect(d.bot).to.include({ state: 'stopped', stoppedByPerson: true });
+    expect(d.history).to.have.length(STATE_HISTORY_LENGTH);
+    expect(d.history.at(-1)?.to).to.equal('stopped');
+    // From backoff it is one change; from a run, stopping (with the person's reason) and then the exit.
+    expect(d.history.slice(-2).map((h) => h.reason)).to.include('stopped by a person');
+    expect(Date.parse(d.history[0]?.at ?? '')).to.be.below(Date.parse(d.history.at(-1)?.at ?? ''));
+    await sup.handleControl({ v: 1, id: 3, cmd: 'start-bot', bot: 'loop' }, undefined);
+    expect((await sup.status()).bots.find((b) => b.name === 'loop')?.stoppedByPerson).to.equal(false);
+    await waitFor(() => (loop?.restarts ?? 0) > (restarts ?? 0), { timeoutMs: 20_000, what: 'the started bot to run (and crash) again' });
   });
 
   it('finds a bot that busy-loops in a handler hung and restarts it within 30 s (default watchdog)', async () => {

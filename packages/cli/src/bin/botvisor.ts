@@ -10,8 +10,10 @@ import type { ControlConfig } from '@botvisor/core';
 import { Command, CommanderError } from 'commander';
 import { chatCommand } from '../commands/chat.js';
 import { dashboardCommand } from '../commands/dashboard.js';
+import { describeCommand } from '../commands/describe.js';
 import { doctorCommand } from '../commands/doctor.js';
 import { logsCommand } from '../commands/logs.js';
+import { startBotCommand, stopBotCommand } from '../commands/one-bot.js';
 import { restartCommand } from '../commands/restart.js';
 import { startDetached, startForeground } from '../commands/start.js';
 import { startupCommand } from '../commands/startup.js';
@@ -73,12 +75,17 @@ const program = new Command('botvisor')
 
 program
   .command('start')
-  .description('start the supervisor and every bot (foreground; --detach to return once all bots are ready)')
+  .description('start the supervisor and every bot (foreground; --detach to return once all bots are ready); or start one stopped bot in the running supervisor')
+  .argument('[bot]', 'start only this bot, in the supervisor already running (after botvisor stop <bot>)')
   .option('-c, --config <file>', 'config file (else $BOTVISOR_CONFIG, ./botvisor.json, the sandbox)')
   .option('-d, --detach', 'run in the background; return when every bot is ready, or say which failed')
   .option('--wait <ms>', 'with --detach: how long to wait for ready', positiveInt('--wait'), 120_000)
-  .action((o: { config?: string; detach?: boolean; wait: number }) =>
+  .action((bot: string | undefined, o: { config?: string; detach?: boolean; wait: number }) =>
     run(() => {
+      if (bot !== undefined) {
+        if (o.detach === true) throw new CliError(`start ${bot} starts one bot in the running supervisor; --detach is for starting the supervisor (botvisor start --detach)`, EXIT.usage);
+        return withConfig(o.config, (found) => startBotCommand(found, bot, out))();
+      }
       if (findUserConfigFile(o.config) === undefined) {
         // No config anywhere: the offline sandbox, which runs its simulator in this very process.
         if (o.detach === true) throw new CliError('the sandbox runs in the foreground only: run botvisor start without --detach, or pass -c FILE for your own config', EXIT.usage);
@@ -91,10 +98,13 @@ program
 
 program
   .command('stop')
-  .description('stop the supervisor gracefully, then kill what is left after the timeout (exit 0 when nothing runs)')
+  .description('stop the supervisor gracefully, then kill what is left after the timeout (exit 0 when nothing runs); or stop one bot, which stays stopped until botvisor start <bot>')
+  .argument('[bot]', 'stop only this bot; the others keep running')
   .option('-c, --config <file>', 'config file')
   .option('--timeout <ms>', 'graceful stop time before the tree kill', positiveInt('--timeout'), 30_000)
-  .action((o: { config?: string; timeout: number }) => run(withConfig(o.config, (found) => stopCommand(found, o.timeout, out))));
+  .action((bot: string | undefined, o: { config?: string; timeout: number }) =>
+    run(withConfig(o.config, (found) => (bot !== undefined ? stopBotCommand(found, bot, out) : stopCommand(found, o.timeout, out)))),
+  );
 
 program
   .command('status')
@@ -112,12 +122,23 @@ program
 
 program
   .command('logs')
-  .description("print a bot's log (or the supervisor's) as readable lines")
-  .argument('[bot]', 'bot name; the supervisor when omitted')
+  .description('print the logs of the supervisor and every bot merged by time, as readable lines; or one bot\'s')
+  .argument('[bot]', "only this bot's lines (same as --bot)")
   .option('-c, --config <file>', 'config file')
+  .option('--bot <name>', "only this bot's lines: its log, its output, the supervisor's lines about it (repeat for more bots)", (v: string, all: string[]) => [...all, v], [] as string[])
   .option('-n, --lines <n>', 'how many of the last lines', positiveInt('--lines'), 50)
   .option('-f, --follow', 'keep printing new lines')
-  .action((bot: string | undefined, o: { config?: string; lines: number; follow?: boolean }) => run(withConfig(o.config, (found) => logsCommand(found, bot, o.lines, o.follow === true, out))));
+  .action((bot: string | undefined, o: { config?: string; bot: string[]; lines: number; follow?: boolean }) =>
+    run(withConfig(o.config, (found) => logsCommand(found, { bots: [...new Set([...(bot !== undefined ? [bot] : []), ...o.bot])] }, o.lines, o.follow === true, out))),
+  );
+
+program
+  .command('describe')
+  .description('everything about one bot: module, config, log files, state history, restarts, last exit and output, lock holder, jobs, problem')
+  .argument('<bot>', 'bot name')
+  .option('-c, --config <file>', 'config file')
+  .option('--json', 'print it as JSON')
+  .action((bot: string, o: { config?: string; json?: boolean }) => run(withConfig(o.config, (found) => describeCommand(found, bot, o.json === true, out))));
 
 program
   .command('dashboard')
@@ -141,11 +162,23 @@ program
 
 program
   .command('startup')
-  .description('print (or --install) a systemd unit or launchd plist that runs botvisor at boot')
-  .argument('<manager>', 'systemd or launchd')
+  .description('print (or --install, --uninstall) a systemd unit or launchd plist that runs botvisor at boot')
+  .argument('[manager]', "systemd or launchd; the machine's own when omitted")
   .option('-c, --config <file>', 'config file')
-  .option('--install', 'write it where the service manager looks, and print how to enable it')
-  .action((manager: string, o: { config?: string; install?: boolean }) => run(() => startupCommand(loadFoundControlConfig(o.config), manager, o.install === true, out)));
+  .option('--install', 'write it where the service manager looks, and print the command that enables it')
+  .option('--uninstall', 'remove what --install wrote, and print the command that stops it')
+  .option('--user <name>', 'the account a system unit runs as (User=, Group=); default: you (the user behind sudo)')
+  .option('--dir <folder>', 'with --install or --uninstall: this folder instead of where the service manager looks (an image built offline)')
+  .action((manager: string | undefined, o: { config?: string; install?: boolean; uninstall?: boolean; user?: string; dir?: string }) =>
+    run(() =>
+      startupCommand(
+        loadFoundControlConfig(o.config),
+        manager,
+        { install: o.install === true, uninstall: o.uninstall === true, ...(o.user !== undefined ? { user: o.user } : {}), ...(o.dir !== undefined ? { dir: o.dir } : {}) },
+        out,
+      ),
+    ),
+  );
 
 try {
   await program.parseAsync(process.argv);

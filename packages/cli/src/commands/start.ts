@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AlreadyRunningError, controlRequest, controlSocketPath, installLastResort, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
+import { configDrift } from '../config-drift.js';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { installedBuiltinModules } from '../installed-bots.js';
@@ -55,7 +56,28 @@ export async function startForeground(found: FoundConfig, out: (s: string) => vo
   return new Promise<number>(() => undefined); // runs until a signal or `botvisor stop`
 }
 
+/**
+ * A supervisor already running on this data dir: with the same config, `start --detach` has
+ * nothing to do (exit 0, its table); with an edited file, it says the running fleet uses the old
+ * config and how to apply the new one (exit 1) — never the old table as if the new bots ran.
+ */
+async function alreadyRunning(found: FoundConfig, out: (s: string) => void): Promise<number | undefined> {
+  let running: StatusReport;
+  try {
+    running = await controlRequest<StatusReport>(controlSocketPath(found.config.dataDir), { cmd: 'status' }, 5000);
+  } catch {
+    return undefined; // nobody answers: start one (a live supervisor that does not answer refuses the second start itself)
+  }
+  const drift = configDrift(found, running);
+  if (drift !== undefined) throw new CliError(`botvisor is already running; ${drift}`);
+  out(`botvisor is already running (pid ${running.supervisor.pid}, since ${running.supervisor.startedAt}) with this config`);
+  out(renderStatus(running));
+  return EXIT.ok;
+}
+
 export async function startDetached(found: FoundConfig, waitMs: number, out: (s: string) => void): Promise<number> {
+  const running = await alreadyRunning(found, out);
+  if (running !== undefined) return running;
   mkdirSync(found.config.logDir, { recursive: true, mode: 0o700 }); // private, like every log (core's private-paths)
   const outFile = path.join(found.config.logDir, 'supervisor.out');
   const fd = openSync(outFile, 'a', 0o600);

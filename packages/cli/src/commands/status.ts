@@ -6,6 +6,7 @@
 
 import type { ControlConfig } from '@botvisor/core';
 import { controlRequest, controlSocketPath, NotRunningError, type StatusReport } from '@botvisor/supervisor';
+import { configDrift } from '../config-drift.js';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { bytes, duration, table } from '../format/human.js';
@@ -33,6 +34,8 @@ export function renderStatus(s: StatusReport): string {
     rows.push([b.name, b.state, running ? String(b.pid) : '-', duration(b.uptimeMs), String(b.restarts), running ? `${b.cpu}%` : '-', running ? bytes(b.memoryBytes) : '-', b.runningJobs === null ? '-' : String(b.runningJobs), b.polling ? 'yes' : 'no', lastExit(b.lastExit)]);
   }
   const lines = [`supervisor pid ${s.supervisor.pid}, up ${duration(s.supervisor.uptimeMs)}, data ${s.supervisor.dataDir}${s.supervisor.httpUrl !== null ? `, http ${s.supervisor.httpUrl}` : ''}`, '', table(rows)];
+  const held = s.bots.filter((b) => b.stoppedByPerson);
+  if (held.length > 0) lines.push('', 'stopped by a person (they stay stopped):', ...held.map((b) => `  ${b.name}: start it with: botvisor start ${b.name}`));
   const troubled = s.bots.filter((b) => b.problem !== null);
   if (troubled.length > 0) {
     lines.push('', 'problems:');
@@ -52,5 +55,7 @@ export function renderStatus(s: StatusReport): string {
 export async function statusCommand(found: FoundConfig<ControlConfig>, json: boolean, out: (s: string) => void): Promise<number> {
   const s = await fetchStatus(found);
   out(json ? JSON.stringify(s, null, 2) : renderStatus(s));
+  const drift = json ? undefined : configDrift(found, s);
+  if (drift !== undefined) out(`\nwarning: ${drift}`);
   return EXIT.ok;
 }

@@ -40,6 +40,9 @@ import { Watchdog } from './watchdog.js';
 /** Failed starts in a row (exits before `ready`) after which the bot is errored: a start-up that failed three times will not fix itself. */
 export const START_FAILURES_TO_GIVE_UP = 3;
 
+/** How many recent state changes a bot keeps for `botvisor describe`: enough for a crash loop's pattern, bounded for a bot that runs for months. */
+export const STATE_HISTORY_LENGTH = 20;
+
 export interface ManagedBotOptions {
   bot: ResolvedBot;
   configFile: string;
@@ -137,6 +140,8 @@ export class ManagedBot {
   private lastExit: ExitRecord | null = null;
   /** Runs in a row that exited before `ready`. */
   private startFailures = 0;
+  /** The last STATE_HISTORY_LENGTH state changes, oldest first. */
+  private readonly history: StateChange[] = [];
   /** The causes that keep this bot from doing its job; its `problem` is the most important one. */
   readonly problems: ProblemBoard;
 
@@ -144,6 +149,8 @@ export class ManagedBot {
     this.name = o.bot.name;
     this.machine = new BotStateMachine<Phase>((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }), Date.now, { kind: 'stopped' });
     this.machine.onChange((c) => {
+      this.history.push(c);
+      if (this.history.length > STATE_HISTORY_LENGTH) this.history.shift();
       if (c.from === 'errored' && c.to !== 'errored') this.problems.clear('errored');
       // A failed start stays the problem until a start succeeds, or a person stops the bot.
       if (c.to === 'ready' || c.to === 'stopped') this.problems.clear('startup');
@@ -181,6 +188,11 @@ export class ManagedBot {
   /** Calls `listener` after every state change until the returned function is called. */
   onStateChange(listener: (change: StateChange) => void): () => void {
     return this.machine.onChange(listener);
+  }
+
+  /** The recent state changes with their reasons and times, oldest first (at most STATE_HISTORY_LENGTH). */
+  stateHistory(): StateChange[] {
+    return [...this.history];
   }
 
   /** The process refs of this bot and its known children, for resource usage. */

@@ -20,6 +20,10 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('events') }),
   /** A one-time dashboard login link: the socket is 0600, so whoever may ask is the owner. */
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('dashboard-login') }),
+  // One bot: a person's stop (it stays stopped) and start, and everything known about it.
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('stop-bot'), bot: z.string().min(1) }),
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('start-bot'), bot: z.string().min(1) }),
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('describe'), bot: z.string().min(1) }),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;
