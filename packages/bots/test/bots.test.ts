@@ -198,9 +198,12 @@ describe('built-in bots under a real supervisor', function () {
     await bed.sim.client.waitForMessage(t, ADMIN.id, { pattern: /^▶ Job #1: \/sleep 30/, timeoutMs: 10_000 });
     const child = await waitFor(() => s.bots.get('bridge')?.trackedChildren().find((c) => c.command === 'sleep'), { what: 'the job to be tracked' });
     const base = s.http?.url as string;
-    const session = await fetch(`${base}/api/session`);
+    // Actions are the owner's: open the one-time login link as the browser would, then the page's session.
+    const login = await fetch(s.dashboardLoginUrl() as string, { redirect: 'manual' });
+    const owner = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const session = await fetch(`${base}/api/session`, { headers: { cookie: owner } });
     const { csrfToken } = (await session.json()) as { csrfToken: string };
-    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const cookie = `${(session.headers.get('set-cookie') ?? '').split(';')[0] as string}; ${owner}`;
     const stop = await fetch(`${base}/api/bots/bridge/children/${child.pid}/stop`, { method: 'POST', headers: { origin: new URL(base).origin, cookie, 'x-botvisor-csrf': csrfToken } });
     expect(stop.status, await stop.clone().text()).to.equal(200);
     const card = await bed.sim.client.waitForMessage(t, ADMIN.id, { pattern: /^⏹ Job #1 \(\/sleep 30\) stopped by the operator after \d/, timeoutMs: 15_000 });

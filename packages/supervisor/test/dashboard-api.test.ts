@@ -267,7 +267,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
 
   it('stops and starts one bot (the others untouched), and /api/history holds each bot\'s samples', async () => {
     const { sup, base } = await startFleet([fixtureBot('main', newToken()), fixtureBot('other', newToken())], undefined, undefined, 200);
-    const s = await openSession(base);
+    // Actions are the owner's: the page is opened through the one-time login link.
+    const s = await openSession(base, sup.dashboardLoginUrl());
     const stopped = await actionPost(base, '/api/bots/main/stop', s);
     expect(stopped.status, stopped.text).to.equal(200);
     expect(json(stopped)).to.deep.equal({ stopped: 'main' });
