@@ -3,7 +3,7 @@
  * first, send-only bots stop first). Its waits for a state listen to the bots' state changes
  * instead of polling them.
  */
-import { type BotKind, type FleetSummary, type Logger, type ResolvedConfig, settlesWithin } from '@botvisor/core';
+import { type BotKind, type FleetSummary, type Logger, type ResolvedBot, type ResolvedConfig, settlesWithin } from '@botvisor/core';
 import type { ForkBot } from './bot/bot-process.js';
 import { ManagedBot } from './bot/managed-bot.js';
 import type { EventRouter } from './event-routing.js';
@@ -39,15 +39,52 @@ export interface FleetWiring {
 export class Fleet {
   readonly bots = new Map<string, ManagedBot>();
   private readonly startedAt = Date.now();
+  private wiring: FleetWiring | undefined;
 
-  constructor(private readonly config: ResolvedConfig) {}
+  /** `config`: the running config; a reload swaps it (`adopt`). */
+  constructor(private config: ResolvedConfig) {}
+
+  /** The config the fleet runs now. */
+  get running(): ResolvedConfig {
+    return this.config;
+  }
 
   /** Creates the ManagedBot of every configured bot; starts none. */
   enlist(w: FleetWiring): void {
-    for (const bot of this.config.bots) {
-      this.bots.set(
-        bot.name,
-        new ManagedBot({
+    this.wiring = w;
+    for (const bot of this.config.bots) this.bots.set(bot.name, this.create(bot, w));
+  }
+
+  /** The implementation bot `bot` runs: its own module, or the installed one of its built-in kind. */
+  moduleOf(bot: ResolvedBot): string | undefined {
+    return bot.kind === 'custom' ? bot.module : this.wiring?.builtinModules[bot.kind];
+  }
+
+  /** A reload's new config: what later starts, stops and status lines go by (the bots themselves are changed by reload/apply-reload.ts). */
+  adopt(config: ResolvedConfig): void {
+    this.config = config;
+  }
+
+  /** A bot a reload added: enlisted (its polling lock opened first), not started. */
+  async add(bot: ResolvedBot): Promise<ManagedBot> {
+    const w = this.wiring;
+    if (w === undefined) throw new Error('the fleet is not wired yet');
+    if (bot.enabled && bot.polling) await w.locks.add(bot);
+    const managed = this.create(bot, w);
+    this.bots.set(bot.name, managed);
+    return managed;
+  }
+
+  /** A bot a reload removed: stopped, forgotten, its polling lock released. */
+  async remove(name: string, reason: string): Promise<void> {
+    const managed = this.bots.get(name);
+    await managed?.stop(reason);
+    this.bots.delete(name);
+    await this.wiring?.locks.drop(name);
+  }
+
+  private create(bot: ResolvedBot, w: FleetWiring): ManagedBot {
+    return new ManagedBot({
           bot,
           configFile: w.configFile,
           entry: w.entry,
@@ -66,9 +103,7 @@ export class Fleet {
           fleetStatus: () => this.summary(),
           onRestart: (cause) => w.metrics.onRestart(bot.name, cause),
           onBotEvent: w.router.fromBot(bot.name),
-        }),
-      );
-    }
+    });
   }
 
   get(name: string): ManagedBot | undefined {
@@ -149,7 +184,7 @@ export class Fleet {
 }
 
 /** Resolves true once `done()` holds — checked now and after every state change of `bots` — or false when `ms` ran out first. */
-async function untilStates(bots: readonly ManagedBot[], done: () => boolean, ms: number): Promise<boolean> {
+export async function untilStates(bots: readonly ManagedBot[], done: () => boolean, ms: number): Promise<boolean> {
   const unsubscribe: Array<() => void> = [];
   const reached = new Promise<void>((resolve) => {
     const check = (): void => {

@@ -21,6 +21,8 @@ export { HttpServer } from './http/http-server.js';
 export { SupervisorMetrics } from './http/metrics.js';
 export { AlreadyRunningError, instanceLockPath } from './instance-lock.js';
 export { ignoreBrokenPipes, installLastResort } from './last-resort.js';
+export { describeReload, type ReloadResult } from './reload/reloader.js';
+export { reloadOnSighup } from './reload/sighup.js';
 export { StartupError } from './startup-error.js';
 export type { BotStatusReport, LockStatus, StatusReport } from './status.js';
 export { Supervisor, type SupervisorOptions } from './supervisor.js';

@@ -7,7 +7,7 @@
  * ManagedBot's business; this file only wires and orders.
  */
 import path from 'node:path';
-import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
+import { createLogger, type HeldLock, type Logger, loadConfig, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
 import { BotOutputLogs } from './bot/bot-output-log.js';
 import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
@@ -26,6 +26,7 @@ import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { reapPreviousRun } from './reaper.js';
 import { Registry } from './registry.js';
+import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { treeUsage } from './resource-usage.js';
 import type { StatusReport } from './status.js';
 import { TokenLocks } from './token-locks.js';
@@ -62,6 +63,7 @@ export class Supervisor {
   control: ControlServer | undefined;
   http: HttpServer | undefined;
   private dashboard: Dashboard | undefined;
+  private reloader: Reloader | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -134,6 +136,7 @@ export class Supervisor {
       router.deliverTo(() => fleet.all());
       await registry.flush();
       sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs);
+      sup.reloader = new Reloader({ fleet, configFile: o.configFile, load: (file) => loadConfig(file), events, logger, readyTimeoutMs: config.supervisor.startTimeoutMs + 5000 });
       await sup.serve(o);
       fleet.startAll('supervisor start');
       return sup;
@@ -185,6 +188,12 @@ export class Supervisor {
   /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
   waitReady(timeoutMs: number): Promise<void> {
     return this.fleet.waitReady(timeoutMs);
+  }
+
+  /** `botvisor reload [bot|all]`, SIGHUP: re-reads the config file and applies it (reload/reloader.ts). */
+  reload(target = 'all'): Promise<ReloadResult> {
+    if (this.reloader === undefined || this.stopping !== undefined) return Promise.reject(new Error('the supervisor is stopping'));
+    return this.reloader.reload(target);
   }
 
   restart(name: string): Promise<void> {
@@ -239,6 +248,8 @@ export class Supervisor {
       case 'restart':
         await this.restart(req.bot);
         return { restarted: req.bot };
+      case 'reload':
+        return this.reload(req.bot ?? 'all');
       case 'events':
         return this.events.recent();
       case 'dashboard-login': {

@@ -12,7 +12,7 @@ import { type AlertAction, AlertCoalescer } from './alert-coalescer.js';
  * crash message already says "restarting in N ms" (one thread per crash loop, not two). A bot's
  * problem is sent with its sentence; its clearing as a short note.
  */
-export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared']);
+export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared', 'reload-failed']);
 
 export default defineBot((bot, runtime) => {
   const chats = runtime.config.chats;

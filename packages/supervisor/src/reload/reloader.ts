@@ -1,0 +1,145 @@
+/**
+ * `botvisor reload` and SIGHUP: re-reads the config file and brings the running fleet to it, one
+ * reload at a time. The plan (reload-plan.ts) says what happens to each bot; this carries it out —
+ * removed bots stopped, bots whose token, polling role or `enabled` changed stopped and started
+ * anew, added bots started, changed bots replaced by a hand-over (ManagedBot.replace) — and
+ * reports, bot by bot, what was done and what failed. A replacement that fails keeps its old
+ * process and old config entry, so the next reload tries it again.
+ */
+import type { Logger, ResolvedConfig } from '@botvisor/core';
+import { type ManagedBot, ReloadRolledBackError } from '../bot/managed-bot.js';
+import type { EventStream } from '../events.js';
+import { type Fleet, untilStates } from '../fleet.js';
+import { codeFingerprint, planReload } from './reload-plan.js';
+
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  /** Handed over to a new process (a polling bot without a second poller). */
+  replaced: string[];
+  /** Stopped and started anew: token, polling role or `enabled` changed. */
+  restarted: string[];
+  kept: string[];
+  /** Bot and the sentence that says why; a rolled-back bot keeps its old process. */
+  failed: Array<{ bot: string; why: string }>;
+  /** Settings that apply only when the supervisor restarts. */
+  needsRestart: string[];
+}
+
+export interface ReloaderOptions {
+  fleet: Fleet;
+  configFile: string;
+  /** Reads the config file (core's loadConfig); a config that cannot be used fails the reload and changes nothing. */
+  load: (file: string) => ResolvedConfig;
+  events: EventStream;
+  logger: Logger;
+  /** How long a replaced or started bot may take to become ready. */
+  readyTimeoutMs: number;
+}
+
+export class Reloader {
+  /** Each bot's code fingerprint as its running process loaded it. */
+  private readonly code = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: ReloaderOptions) {
+    for (const bot of o.fleet.running.bots) this.code.set(bot.name, codeFingerprint(o.fleet.moduleOf(bot)));
+  }
+
+  /** Reloads `target` (`all` or one bot's name) once the reload before it is done. */
+  reload(target: string): Promise<ReloadResult> {
+    const next = this.queue.then(() => this.apply(target));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(target: string): Promise<ReloadResult> {
+    const { fleet, logger } = this.o;
+    const running = fleet.running;
+    const next = this.o.load(this.o.configFile);
+    if (target !== 'all' && !next.bots.some((b) => b.name === target) && !running.bots.some((b) => b.name === target)) {
+      throw new Error(`no bot named "${target}" in ${this.o.configFile} (bots: ${next.bots.map((b) => b.name).join(', ')})`);
+    }
+    const plan = planReload({ running, next, moduleOf: (b) => fleet.moduleOf(b), runningCode: (name) => this.code.get(name), target });
+    const result: ReloadResult = { added: [], removed: [], replaced: [], restarted: [], kept: [], failed: [], needsRestart: plan.needsRestart };
+    const entryOf = new Map(next.bots.map((b) => [b.name, b]));
+    // The config the fleet runs after this reload: the new one, but a bot out of scope or whose replacement failed keeps its running entry.
+    const adopted = new Map(running.bots.map((b) => [b.name, b]));
+    const waits: Array<Promise<void>> = [];
+
+    for (const [name, action] of plan.actions) {
+      const bot = entryOf.get(name);
+      if (action === 'keep') {
+        result.kept.push(name);
+        continue;
+      }
+      if (action === 'remove' || action === 'renew') {
+        await fleet.remove(name, action === 'remove' ? 'removed from the config by a reload' : 'its token, polling role or enabled changed: started anew by a reload');
+        adopted.delete(name);
+        this.code.delete(name);
+        if (action === 'remove') result.removed.push(name);
+      }
+      if (bot === undefined || action === 'remove') continue;
+      if (action === 'add' || action === 'renew') {
+        const managed = await fleet.add(bot);
+        adopted.set(name, bot);
+        this.code.set(name, codeFingerprint(fleet.moduleOf(bot)));
+        (action === 'add' ? result.added : result.restarted).push(name);
+        if (bot.enabled) {
+          managed.start(`${action === 'add' ? 'added' : 'started anew'} by a reload`);
+          waits.push(this.untilReady(managed).then((why) => void (why !== undefined && result.failed.push({ bot: name, why }))));
+        }
+        continue;
+      }
+      // replace: its own hand-over, in parallel with the others.
+      const managed = fleet.get(name) as ManagedBot;
+      const code = codeFingerprint(fleet.moduleOf(bot));
+      waits.push(
+        managed.replace({ bot, module: bot.kind === 'custom' ? undefined : fleet.moduleOf(bot) }, 'reload').then(
+          async () => {
+            adopted.set(name, bot);
+            this.code.set(name, code);
+            const why = await this.untilReady(managed);
+            if (why === undefined) result.replaced.push(name);
+            else result.failed.push({ bot: name, why: `the new process failed after the old one had handed over (no rollback past that point): ${why}` });
+          },
+          (err: unknown) => {
+            if (!(err instanceof ReloadRolledBackError)) logger.error('a reload replacement failed unexpectedly', { bot: name, err });
+            result.failed.push({ bot: name, why: err instanceof Error ? err.message : String(err) });
+          },
+        ),
+      );
+    }
+    await Promise.all(waits);
+    fleet.adopt({ ...next, bots: next.bots.filter((b) => adopted.has(b.name)).map((b) => adopted.get(b.name) as typeof b) });
+    const summary = `reload of ${target}: ${describe(result)}`;
+    this.o.events.emit(result.failed.length > 0 ? 'reload-failed' : 'reloaded', summary, target === 'all' ? undefined : target, { ...result });
+    return result;
+  }
+
+  /** Undefined once `bot` is ready; else why it is not, after its start has an outcome. */
+  private async untilReady(bot: ManagedBot): Promise<string | undefined> {
+    await untilStates([bot], () => bot.state !== 'starting' && bot.state !== 'stopped' && bot.state !== 'stopping', this.o.readyTimeoutMs);
+    if (bot.state === 'ready') return undefined;
+    return `${bot.name} is ${bot.state}${bot.status().problem !== null ? `: ${bot.status().problem}` : ''}`;
+  }
+}
+
+function describe(r: ReloadResult): string {
+  const parts = (
+    [
+      ['added', r.added],
+      ['removed', r.removed],
+      ['replaced', r.replaced],
+      ['started anew', r.restarted],
+      ['unchanged', r.kept],
+    ] as const
+  )
+    .filter(([, names]) => names.length > 0)
+    .map(([what, names]) => `${what} ${names.join(', ')}`);
+  for (const f of r.failed) parts.push(`FAILED ${f.bot}: ${f.why}`);
+  if (r.needsRestart.length > 0) parts.push(`${r.needsRestart.join(', ')} changed: they apply when the supervisor restarts`);
+  return parts.length > 0 ? parts.join('; ') : 'nothing to do';
+}
+
+export { describe as describeReload };
