@@ -65,6 +65,11 @@ export class Fleet {
     this.config = config;
   }
 
+  /** A bot's new config entry, once a reload's hand-over applied it (out of step with `adopt` when it waited for jobs). */
+  adoptBot(bot: ResolvedBot): void {
+    this.config = { ...this.config, bots: this.config.bots.map((b) => (b.name === bot.name ? bot : b)) };
+  }
+
   /** A bot a reload added: enlisted (its polling lock opened first), not started. */
   async add(bot: ResolvedBot): Promise<ManagedBot> {
     const w = this.wiring;

@@ -136,7 +136,7 @@ export class Supervisor {
       router.deliverTo(() => fleet.all());
       await registry.flush();
       sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs);
-      sup.reloader = new Reloader({ fleet, configFile: o.configFile, load: (file) => loadConfig(file), events, logger, readyTimeoutMs: config.supervisor.startTimeoutMs + 5000 });
+      sup.reloader = new Reloader({ fleet, configFile: o.configFile, load: (file) => loadConfig(file), events, logger, readyTimeoutMs: config.supervisor.startTimeoutMs + 5000, jobCheckMs: config.supervisor.pingIntervalMs });
       await sup.serve(o);
       fleet.startAll('supervisor start');
       return sup;

@@ -100,6 +100,37 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     await answers(token, 21, 'the fixed code');
   });
 
+  it('a bot with a running job keeps its old process until the job ends, then hands over; a changed command does not wait', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    const nap = { argv: ['sleep', '{secs}'], args: { secs: '^[0-9]+$' } };
+    const entry = (commands: object): object => fixtureBot('main', token, { module: moduleFile(inst, 'main'), commands, allow: 'anyone' });
+    writeBots(inst, [entry({ nap })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    const before = bot.pid;
+    bed.sim.users.sendMessage(token, { text: '/nap 4', user: { id: 31, first_name: 'U' } });
+    await waitFor(() => bot.status().runningJobs === 1, { timeoutMs: 15_000, intervalMs: 100, what: 'the job to run' });
+    const jobStarted = Date.now();
+
+    const result = await sup.reload('main');
+    expect(result).to.deep.include({ deferred: [{ bot: 'main', jobs: 1 }], replaced: [], failed: [] });
+    expect(bot.pid).to.equal(before);
+    await answers(token, 32, 'the old process still answers');
+    await waitFor(() => bot.pid !== before && bot.state === 'ready', { timeoutMs: 30_000, intervalMs: 100, what: 'the deferred hand-over' });
+    expect(Date.now() - jobStarted).to.be.greaterThan(3000); // not before the 4 s job ended
+    expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.message.startsWith('deferred reload of main'))).to.equal(true);
+    await answers(token, 32, 'the new process answers');
+
+    // A changed command: its running job is not waited for.
+    const second = bot.pid;
+    bed.sim.users.sendMessage(token, { text: '/nap 30', user: { id: 31, first_name: 'U' } });
+    await waitFor(() => bot.status().runningJobs === 1, { timeoutMs: 15_000, intervalMs: 100, what: 'the second job to run' });
+    writeBots(inst, [entry({ nap: { ...nap, timeoutSec: 60 } })]);
+    expect(await sup.reload('all')).to.deep.include({ deferred: [], replaced: ['main'], failed: [] });
+    expect(bot.pid).to.not.equal(second);
+  });
+
   it('20 reloads while 50 updates/s arrive across 20 chats: none lost, none repeated, one poller at a time, per-chat order kept', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, [], FAST);

@@ -6,10 +6,11 @@
  * reports, bot by bot, what was done and what failed. A replacement that fails keeps its old
  * process and old config entry, so the next reload tries it again.
  */
-import type { Logger, ResolvedConfig } from '@botvisor/core';
+import type { Logger, ResolvedBot, ResolvedConfig } from '@botvisor/core';
 import { type ManagedBot, ReloadRolledBackError } from '../bot/managed-bot.js';
 import type { EventStream } from '../events.js';
 import { type Fleet, untilStates } from '../fleet.js';
+import { runningJobs, untilJobsEnd, waitsForJobs } from './jobs-wait.js';
 import { codeFingerprint, planReload } from './reload-plan.js';
 
 export interface ReloadResult {
@@ -20,6 +21,8 @@ export interface ReloadResult {
   /** Stopped and started anew: token, polling role or `enabled` changed. */
   restarted: string[];
   kept: string[];
+  /** Handed over once the jobs of its old process end (jobs-wait.ts); the outcome is a `reloaded` or `reload-failed` event. */
+  deferred: Array<{ bot: string; jobs: number }>;
   /** Bot and the sentence that says why; a rolled-back bot keeps its old process. */
   failed: Array<{ bot: string; why: string }>;
   /** Settings that apply only when the supervisor restarts. */
@@ -35,12 +38,16 @@ export interface ReloaderOptions {
   logger: Logger;
   /** How long a replaced or started bot may take to become ready. */
   readyTimeoutMs: number;
+  /** How often a deferred hand-over looks at the running jobs (the ping interval). */
+  jobCheckMs: number;
 }
 
 export class Reloader {
   /** Each bot's code fingerprint as its running process loaded it. */
   private readonly code = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Bots whose hand-over waits for their old process's jobs. */
+  private readonly deferred = new Set<string>();
 
   constructor(private readonly o: ReloaderOptions) {
     for (const bot of o.fleet.running.bots) this.code.set(bot.name, codeFingerprint(o.fleet.moduleOf(bot)));
@@ -61,14 +68,19 @@ export class Reloader {
       throw new Error(`no bot named "${target}" in ${this.o.configFile} (bots: ${next.bots.map((b) => b.name).join(', ')})`);
     }
     const plan = planReload({ running, next, moduleOf: (b) => fleet.moduleOf(b), runningCode: (name) => this.code.get(name), target });
-    const result: ReloadResult = { added: [], removed: [], replaced: [], restarted: [], kept: [], failed: [], needsRestart: plan.needsRestart };
+    const result: ReloadResult = { added: [], removed: [], replaced: [], restarted: [], kept: [], deferred: [], failed: [], needsRestart: plan.needsRestart };
     const entryOf = new Map(next.bots.map((b) => [b.name, b]));
     // The config the fleet runs after this reload: the new one, but a bot out of scope or whose replacement failed keeps its running entry.
     const adopted = new Map(running.bots.map((b) => [b.name, b]));
     const waits: Array<Promise<void>> = [];
+    const later: Array<() => Promise<void>> = [];
 
     for (const [name, action] of plan.actions) {
       const bot = entryOf.get(name);
+      if (this.deferred.has(name)) {
+        result.failed.push({ bot: name, why: `${name} already waits for the jobs of its old process to end before it is handed over; reload it again after that` });
+        continue;
+      }
       if (action === 'keep') {
         result.kept.push(name);
         continue;
@@ -93,28 +105,50 @@ export class Reloader {
       }
       // replace: its own hand-over, in parallel with the others.
       const managed = fleet.get(name) as ManagedBot;
-      const code = codeFingerprint(fleet.moduleOf(bot));
+      if (waitsForJobs(managed, bot)) {
+        result.deferred.push({ bot: name, jobs: runningJobs(managed) });
+        this.deferred.add(name);
+        // Started once this reload's config is adopted: the hand-over then adopts its own entry.
+        later.push(() => untilJobsEnd(managed, this.o.jobCheckMs)
+          .then(() => this.handOver(managed, bot))
+          .then((outcome) => {
+            this.deferred.delete(name);
+            const ok = outcome.why === undefined;
+            this.o.events.emit(ok ? 'reloaded' : 'reload-failed', `deferred reload of ${name} (its jobs have ended): ${ok ? 'handed over' : `FAILED: ${outcome.why}`}`, name, { ...outcome });
+          }),
+        );
+        continue;
+      }
       waits.push(
-        managed.replace({ bot, module: bot.kind === 'custom' ? undefined : fleet.moduleOf(bot) }, 'reload').then(
-          async () => {
-            adopted.set(name, bot);
-            this.code.set(name, code);
-            const why = await this.untilReady(managed);
-            if (why === undefined) result.replaced.push(name);
-            else result.failed.push({ bot: name, why: `the new process failed after the old one had handed over (no rollback past that point): ${why}` });
-          },
-          (err: unknown) => {
-            if (!(err instanceof ReloadRolledBackError)) logger.error('a reload replacement failed unexpectedly', { bot: name, err });
-            result.failed.push({ bot: name, why: err instanceof Error ? err.message : String(err) });
-          },
-        ),
+        this.handOver(managed, bot).then((outcome) => {
+          if (outcome.why === undefined) result.replaced.push(name);
+          else result.failed.push({ bot: name, why: outcome.why });
+          if (outcome.applied) adopted.set(name, bot);
+        }),
       );
     }
     await Promise.all(waits);
     fleet.adopt({ ...next, bots: next.bots.filter((b) => adopted.has(b.name)).map((b) => adopted.get(b.name) as typeof b) });
+    for (const start of later) void start();
     const summary = `reload of ${target}: ${describe(result)}`;
     this.o.events.emit(result.failed.length > 0 ? 'reload-failed' : 'reloaded', summary, target === 'all' ? undefined : target, { ...result });
     return result;
+  }
+
+  /** Replaces `managed` by a process of `bot`; `why` is set when it failed, `applied` once the new process took over (no way back). */
+  private async handOver(managed: ManagedBot, bot: ResolvedBot): Promise<{ applied: boolean; why?: string }> {
+    const { fleet } = this.o;
+    const code = codeFingerprint(fleet.moduleOf(bot));
+    try {
+      await managed.replace({ bot, module: bot.kind === 'custom' ? undefined : fleet.moduleOf(bot) }, 'reload');
+    } catch (err) {
+      if (!(err instanceof ReloadRolledBackError)) this.o.logger.error('a reload replacement failed unexpectedly', { bot: bot.name, err });
+      return { applied: false, why: err instanceof Error ? err.message : String(err) };
+    }
+    this.code.set(bot.name, code);
+    fleet.adoptBot(bot);
+    const why = await this.untilReady(managed);
+    return why === undefined ? { applied: true } : { applied: true, why: `the new process failed after the old one had handed over (no rollback past that point): ${why}` };
   }
 
   /** Undefined once `bot` is ready; else why it is not, after its start has an outcome. */
@@ -133,6 +167,7 @@ function describe(r: ReloadResult): string {
       ['replaced', r.replaced],
       ['started anew', r.restarted],
       ['unchanged', r.kept],
+      ['waiting for running jobs to end before the hand-over', r.deferred.map((d) => `${d.bot} (${d.jobs})`)],
     ] as const
   )
     .filter(([, names]) => names.length > 0)
