@@ -1,12 +1,14 @@
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig } from '@botvisor/core';
-import { useTestbed, waitFor } from '@botvisor/testkit';
+import { exited, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
-import { type ManagedBot, Supervisor } from '../src/index.js';
-import { fixtureBot, type Installation, install, newToken } from './support/installation.js';
+import { controlRequest, controlSocketPath, type ManagedBot, type StatusReport, Supervisor } from '../src/index.js';
+import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
 
+const CLI = fileURLToPath(new URL('../../../cli/dist/src/bin/botvisor.js', import.meta.url));
 const RELOAD_BOT = fileURLToPath(new URL('./fixtures/reload-bot.js', import.meta.url));
 const FAST = { pingIntervalMs: 500, hungAfterMs: 5000, backoffInitialMs: 50, backoffMaxMs: 400, crashBudget: 100, stopGraceMs: 4000, startTimeoutMs: 15_000 };
 
@@ -71,6 +73,31 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     expect(pid('d')).to.not.equal(pidD);
     await answers(d, 13, 'new code');
     expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.bot === 'd')).to.equal(true);
+  });
+
+  it('SIGHUP to the daemon reloads; `botvisor reload` exits 1 with the rollback sentence', async () => {
+    const [a, b] = [newToken(), newToken()];
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    const modA = moduleFile(inst, 'a');
+    writeBots(inst, [fixtureBot('a', a, { module: modA })]);
+    const daemon = bed.tracker.spawn(process.execPath, [DAEMON, '--config', inst.configFile], { stdio: 'ignore' });
+    const status = (): Promise<StatusReport> => controlRequest<StatusReport>(controlSocketPath(inst.dataDir), { cmd: 'status' });
+    await waitFor(async () => (await status().catch(() => undefined))?.bots.every((x) => x.state === 'ready') === true, { timeoutMs: 30_000, what: 'the daemon to be ready' });
+
+    writeBots(inst, [fixtureBot('a', a, { module: modA }), fixtureBot('b', b, { module: moduleFile(inst, 'b') })]);
+    daemon.kill('SIGHUP');
+    await waitFor(async () => (await status()).bots.find((x) => x.name === 'b')?.state === 'ready', { timeoutMs: 30_000, what: 'the bot added by SIGHUP' });
+    await answers(b, 41, 'added by SIGHUP');
+
+    writeFileSync(modA, "throw new Error('broken on purpose');\n");
+    const cli = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [CLI, 'reload', 'a', '-c', inst.configFile], (err, stdout) => resolve({ code: err === null ? 0 : Number(err.code), stdout }));
+    });
+    expect(cli.code).to.equal(1);
+    expect(cli.stdout).to.match(/^reload of a failed: the reload of a was rolled back: .*broken on purpose.*; the old process \(pid \d+\) keeps running$/m);
+    await answers(a, 42, 'the old code still answers');
+    daemon.kill('SIGTERM');
+    expect(await exited(daemon)).to.equal(0);
   });
 
   it('rolls back a broken new module: the old process keeps polling, the error is the reason and an event', async () => {
@@ -149,6 +176,13 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     }, 20);
     bed.onCleanup(() => clearInterval(sender));
     const pids = new Set<number | undefined>([sup.bots.get('main')?.pid]);
+    // The poll gap of each hand-over is at most the time from the old process's stop to the new one's ready (it polls before ready).
+    const gaps: number[] = [];
+    let stoppingAt = 0;
+    (sup.bots.get('main') as ManagedBot).onStateChange((c) => {
+      if (c.to === 'stopping') stoppingAt = c.at;
+      if (c.to === 'ready' && stoppingAt > 0) gaps.push(c.at - stoppingAt);
+    });
     try {
       for (let i = 0; i < RELOADS; i++) {
         const r = await sup.reload('main');
@@ -160,6 +194,9 @@ describe('botvisor reload: a changed config and new code without losing, repeati
       clearInterval(sender);
     }
     expect(pids.size).to.equal(RELOADS + 1);
+    gaps.sort((x, y) => x - y);
+    console.log(`      hand-over gap (stop of the old → ready of the new), ms: median ${gaps[Math.floor(gaps.length / 2)]}, max ${gaps.at(-1)}`);
+    expect(gaps).to.have.length(RELOADS);
     const total = n;
     const replies = async (user: number): Promise<string[]> =>
       (await bed.sim.client.transcript(token, user)).entries.filter((e) => e.kind === 'sent').map((e) => String(e.text));

@@ -61,7 +61,7 @@ export class Reloader {
   }
 
   private async apply(target: string): Promise<ReloadResult> {
-    const { fleet, logger } = this.o;
+    const { fleet } = this.o;
     const running = fleet.running;
     const next = this.o.load(this.o.configFile);
     if (target !== 'all' && !next.bots.some((b) => b.name === target) && !running.bots.some((b) => b.name === target)) {
