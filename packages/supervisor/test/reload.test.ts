@@ -127,6 +127,25 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     await answers(token, 21, 'the fixed code');
   });
 
+  it('a stop during the hand-over wins: the new process is not started', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    writeBots(inst, [fixtureBot('main', token, { module: moduleFile(inst, 'main') })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    let stopped: Promise<void> | undefined;
+    bot.onStateChange((c) => {
+      if (c.to === 'stopping') stopped ??= bot.stop('a person stopped it');
+    });
+    const result = await sup.reload('main');
+    await stopped;
+    expect(result.failed.map((f) => f.why)).to.deep.equal(['the reload of main was abandoned: the bot was stopped during the hand-over']);
+    expect(bot.state).to.equal('stopped');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(bot.pid).to.equal(undefined);
+    expect((await bed.sim.client.stats(token)).pendingPollers).to.equal(0);
+  });
+
   it('a bot with a running job keeps its old process until the job ends, then hands over; a changed command does not wait', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, [], FAST);

@@ -7,6 +7,7 @@
  * them in a row make the bot errored at once, without spending the crash budget. A polling bot forks only while
  * the supervisor holds its token's lock (polling-lock-slot.ts): otherwise it waits, and a lock lost
  * while it runs stops it until the lock is back. An errored bot is tried again (errored-retry.ts).
+ * A reload replaces a ready bot's process by a hand-over to one forked in standby (`replace`).
  */
 import path from 'node:path';
 import {
@@ -155,6 +156,8 @@ export class ManagedBot {
 
   /** Reloads so far: each replacement process carries its own tree cookie (`<cookie>.r<n>`), so sweeping the old one's leftovers spares it. */
   private generation = 0;
+  /** Stops asked for so far: a hand-over that saw one while the old process stopped does not start the new one. */
+  private stopsAsked = 0;
   private readonly baseCookie: string;
 
   constructor(private o: ManagedBotOptions) {
@@ -273,6 +276,7 @@ export class ManagedBot {
 
   /** Graceful stop: IPC shutdown + SIGTERM, the grace period, then a tree kill. Resolves once the bot and its tree are gone. */
   stop(reason: string): Promise<void> {
+    this.stopsAsked++;
     const phase = this.machine.phase;
     switch (phase.kind) {
       case 'stopped':
@@ -369,7 +373,14 @@ export class ManagedBot {
       throw new ReloadRolledBackError(sentence);
     }
     this.o.logger.info('the new process is in standby: stopping the old one to hand over', { old: old.proc.pid, new: proc.pid });
+    const stopsBefore = this.stopsAsked;
     await this.stopCurrentRun(reason, 'stopped');
+    if (this.stopsAsked !== stopsBefore || this.machine.state !== 'stopped') {
+      // Stopped by a person (or the supervisor) meanwhile: that wins; the new process has opened nothing.
+      if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
+      const why = this.stopsAsked !== stopsBefore ? 'the bot was stopped during the hand-over' : `its old process ended as ${this.machine.state} during the hand-over`;
+      throw new ReloadRolledBackError(`the reload of ${this.name} was abandoned: ${why}`);
+    }
     this.o = candidate;
     this.policy.reset();
     this.startFailures = 0;
