@@ -1,6 +1,6 @@
 /**
  * The alerts bot (`kind: "alerts"`): the supervisor's events — crashed (with cause), restarted,
- * hung, errored, conflict storm, orphans reaped, a bot's problem and its clearing — to the configured chats, coalesced so a crash
+ * hung, errored, conflict storm, orphans reaped, a reload rolled back, a bot's problem and its clearing — to the configured chats, coalesced so a crash
  * loop is one message whose count is edited (alert-coalescer.ts), and sent through the runtime's
  * outbox like every message. It usually shares the main bot's token and so runs send-only.
  */
@@ -56,7 +56,7 @@ export default defineBot((bot, runtime) => {
     void apply(coalescer.add(event)).then(scheduleEdits);
   });
 
-  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, and any bot that cannot do its job (and when it can again).`));
+  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, reloads rolled back, and any bot that cannot do its job (and when it can again).`));
 
   runtime.addService({
     name: 'alerts',

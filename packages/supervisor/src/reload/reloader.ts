@@ -131,7 +131,8 @@ export class Reloader {
     fleet.adopt({ ...next, bots: next.bots.filter((b) => adopted.has(b.name)).map((b) => adopted.get(b.name) as typeof b) });
     for (const start of later) void start();
     const summary = `reload of ${target}: ${describe(result)}`;
-    this.o.events.emit(result.failed.length > 0 ? 'reload-failed' : 'reloaded', summary, target === 'all' ? undefined : target, { ...result });
+    // The summary; each failed bot has had its own event (reload-failed, or errored/crashed after a hand-over), so alerts are not doubled.
+    this.o.events.emit('reloaded', summary, target === 'all' ? undefined : target, { ...result });
     return result;
   }
 
