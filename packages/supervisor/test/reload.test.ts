@@ -73,6 +73,14 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     expect(pid('d')).to.not.equal(pidD);
     await answers(d, 13, 'new code');
     expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.bot === 'd')).to.equal(true);
+
+    // A config that cannot be used changes nothing.
+    const pids = [...sup.bots.values()].map((x) => x.pid);
+    writeBots(inst, [{ name: 'a', module: modA }]);
+    const err = await sup.reload('all').catch((e: unknown) => e as Error);
+    expect(err).to.be.instanceOf(Error);
+    expect((err as Error).message).to.include('bots[0]');
+    expect([...sup.bots.values()].map((x) => x.pid)).to.deep.equal(pids);
   });
 
   it('SIGHUP to the daemon reloads; `botvisor reload` exits 1 with the rollback sentence', async () => {
