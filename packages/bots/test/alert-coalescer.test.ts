@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { AlertCoalescer } from '../src/alerts/alert-coalescer.js';
+import { ALERT_KINDS } from '../src/alerts/alerts-bot.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 23, 3, 0, s)).toISOString();
 
@@ -62,5 +63,12 @@ describe('alert coalescer', () => {
     expect(c.nextDueAt()).to.equal(3000);
     now = 3000;
     expect(c.due()[0]?.text).to.include('×2');
+  });
+
+  it('a reload rolled back is an alert of its own, with its sentence', () => {
+    expect(ALERT_KINDS.has('reload-failed')).to.equal(true);
+    const c = new AlertCoalescer({ now: () => 0 });
+    const message = 'the reload of main was rolled back: broken on purpose; the old process (pid 42) keeps running';
+    expect(c.add({ kind: 'reload-failed', bot: 'main', at: at(0), message })[0]?.text).to.equal(`↩️ ${message} (03:00:00 UTC)`);
   });
 });

@@ -7,8 +7,8 @@ import type { ControlConfig } from '@botvisor/core';
 import { configFingerprint, type StatusReport } from '@botvisor/supervisor';
 import type { FoundConfig } from './config-lookup.js';
 
-/** How to run the new config, until `botvisor reload` exists. */
-export const APPLY_NEW_CONFIG = 'botvisor stop && botvisor start --detach (there is no reload command yet)';
+/** How to apply an edited config to the running fleet. */
+export const APPLY_NEW_CONFIG = 'botvisor reload (nothing is lost; or botvisor stop && botvisor start --detach)';
 
 /** A sentence saying the running fleet uses an older config than the file, and how to apply it; undefined when they agree (or an old supervisor cannot tell). */
 export function configDrift(found: FoundConfig<ControlConfig>, running: StatusReport): string | undefined {

@@ -114,11 +114,21 @@ describe('operating a running fleet (real processes)', function () {
     expect(changed.code).to.equal(1);
     expect(changed.stdout).to.equal('');
     expect(changed.stderr).to.equal(
-      `botvisor: botvisor is already running; ${inst.config} has changed since the supervisor (pid ${s.supervisor.pid}) started at ${s.supervisor.startedAt}: the running fleet uses the old config (not running: second); to apply the new one: botvisor stop && botvisor start --detach (there is no reload command yet)\n`,
+      `botvisor: botvisor is already running; ${inst.config} has changed since the supervisor (pid ${s.supervisor.pid}) started at ${s.supervisor.startedAt}: the running fleet uses the old config (not running: second); to apply the new one: botvisor reload (nothing is lost; or botvisor stop && botvisor start --detach)\n`,
     );
     const table = await botvisor(['status', '-c', inst.config]);
     expect(table.stdout).to.include(`warning: ${inst.config} has changed since the supervisor`);
     expect((await status(inst.config)).supervisor.pid, 'the running supervisor is left as it is').to.equal(s.supervisor.pid);
+
+    // The advice works: after a reload the fleet runs the file, and a second start says so.
+    const reloaded = await botvisor(['reload', '-c', inst.config]);
+    expect(reloaded.code, reloaded.stderr).to.equal(0);
+    const now = await status(inst.config);
+    expect(now.bots.find((b) => b.name === 'second')?.state).to.equal('ready');
+    expect(now.supervisor.pid).to.equal(s.supervisor.pid);
+    const again = await botvisor(['start', '--detach', '-c', inst.config]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.include('with this config');
   });
 
   it('logs with no bot: the supervisor and every bot merged by time; --bot (or logs <bot>) keeps one bot with the supervisor lines about it', async () => {

@@ -1,7 +1,7 @@
 /**
  * The supervisor's one internal event stream: bot started, ready, crashed (with cause),
  * restarted, hung, errored, conflict storm, orphans reaped, stopped, a problem raised or cleared,
- * an errored bot retried, a polling lock lost, found held elsewhere or taken. Every event is logged at the
+ * an errored bot retried, a polling lock lost, found held elsewhere or taken, a reload applied or rolled back. Every event is logged at the
  * level it deserves, then handed to each subscriber (the event router, which forwards it to the
  * bots that asked for events; the dashboard); the most recent ones are kept for status pages.
  */
@@ -28,7 +28,11 @@ export type SupervisorEventKind =
   /** A polling lock is found held by another installation or a bot run by hand; its bot waits. */
   | 'lock-waiting'
   /** A polling lock was taken after waiting for it or losing it; its bot starts polling. */
-  | 'lock-taken';
+  | 'lock-taken'
+  /** A reload handed a bot over to its new process, or added or removed a bot. */
+  | 'reloaded'
+  /** A reload's new process of a bot did not become ready: rolled back, the old one keeps running. */
+  | 'reload-failed';
 
 export type SupervisorEvent = IpcEvent & { kind: SupervisorEventKind };
 
@@ -48,6 +52,8 @@ const LEVEL: Record<SupervisorEventKind, 'error' | 'warning' | 'info'> = {
   'lock-lost': 'warning',
   'lock-waiting': 'warning',
   'lock-taken': 'info',
+  reloaded: 'info',
+  'reload-failed': 'error',
 };
 
 export class EventStream {

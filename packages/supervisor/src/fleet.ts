@@ -3,7 +3,7 @@
  * first, send-only bots stop first). Its waits for a state listen to the bots' state changes
  * instead of polling them.
  */
-import { type BotKind, type FleetSummary, type Logger, type ResolvedConfig, settlesWithin } from '@botvisor/core';
+import { type BotKind, type FleetSummary, type Logger, type ResolvedBot, type ResolvedConfig, settlesWithin } from '@botvisor/core';
 import type { ForkBot } from './bot/bot-process.js';
 import { ManagedBot } from './bot/managed-bot.js';
 import type { EventRouter } from './event-routing.js';
@@ -45,15 +45,57 @@ export class Fleet {
    * new supervisor starts every enabled bot again (`"enabled": false` keeps one off for good).
    */
   private readonly stoppedByPerson = new Set<string>();
+  private wiring: FleetWiring | undefined;
 
-  constructor(private readonly config: ResolvedConfig) {}
+  /** `config`: the running config; a reload swaps it (`adopt`). */
+  constructor(private config: ResolvedConfig) {}
+
+  /** The config the fleet runs now. */
+  get running(): ResolvedConfig {
+    return this.config;
+  }
 
   /** Creates the ManagedBot of every configured bot; starts none. */
   enlist(w: FleetWiring): void {
-    for (const bot of this.config.bots) {
-      this.bots.set(
-        bot.name,
-        new ManagedBot({
+    this.wiring = w;
+    for (const bot of this.config.bots) this.bots.set(bot.name, this.create(bot, w));
+  }
+
+  /** The implementation bot `bot` runs: its own module, or the installed one of its built-in kind. */
+  moduleOf(bot: ResolvedBot): string | undefined {
+    return bot.kind === 'custom' ? bot.module : this.wiring?.builtinModules[bot.kind];
+  }
+
+  /** A reload's new config: what later starts, stops and status lines go by (the bots themselves are changed by reload/apply-reload.ts). */
+  adopt(config: ResolvedConfig): void {
+    this.config = config;
+  }
+
+  /** A bot's new config entry, once a reload's hand-over applied it (out of step with `adopt` when it waited for jobs). */
+  adoptBot(bot: ResolvedBot): void {
+    this.config = { ...this.config, bots: this.config.bots.map((b) => (b.name === bot.name ? bot : b)) };
+  }
+
+  /** A bot a reload added: enlisted (its polling lock opened first), not started. */
+  async add(bot: ResolvedBot): Promise<ManagedBot> {
+    const w = this.wiring;
+    if (w === undefined) throw new Error('the fleet is not wired yet');
+    if (bot.enabled && bot.polling) await w.locks.add(bot);
+    const managed = this.create(bot, w);
+    this.bots.set(bot.name, managed);
+    return managed;
+  }
+
+  /** A bot a reload removed: stopped, forgotten, its polling lock released. */
+  async remove(name: string, reason: string): Promise<void> {
+    const managed = this.bots.get(name);
+    await managed?.stop(reason);
+    this.bots.delete(name);
+    await this.wiring?.locks.drop(name);
+  }
+
+  private create(bot: ResolvedBot, w: FleetWiring): ManagedBot {
+    return new ManagedBot({
           bot,
           configFile: w.configFile,
           entry: w.entry,
@@ -72,9 +114,7 @@ export class Fleet {
           fleetStatus: () => this.summary(),
           onRestart: (cause) => w.metrics.onRestart(bot.name, cause),
           onBotEvent: w.router.fromBot(bot.name),
-        }),
-      );
-    }
+    });
   }
 
   get(name: string): ManagedBot | undefined {

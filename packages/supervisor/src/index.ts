@@ -22,6 +22,8 @@ export { HttpServer } from './http/http-server.js';
 export { SupervisorMetrics } from './http/metrics.js';
 export { AlreadyRunningError, instanceLockPath } from './instance-lock.js';
 export { ignoreBrokenPipes, installLastResort } from './last-resort.js';
+export { describeReload, type ReloadResult } from './reload/reloader.js';
+export { reloadOnSighup } from './reload/sighup.js';
 export { StartupError } from './startup-error.js';
 export type { BotDescription, BotStatusReport, LockStatus, StateChangeReport, StatusReport } from './status.js';
 export { Supervisor, type SupervisorOptions } from './supervisor.js';

@@ -7,7 +7,7 @@
  * ManagedBot's business; this file only wires and orders.
  */
 import path from 'node:path';
-import { createLogger, type HeldLock, type Logger, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
+import { createLogger, type HeldLock, type Logger, loadConfig, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
 import { BotOutputLogs } from './bot/bot-output-log.js';
 import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
@@ -28,6 +28,7 @@ import { SupervisorMetrics } from './http/metrics.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { reapPreviousRun } from './reaper.js';
 import { Registry } from './registry.js';
+import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { treeUsage } from './resource-usage.js';
 import type { BotDescription, BotStatusReport, StatusReport } from './status.js';
 import { TokenLocks } from './token-locks.js';
@@ -68,6 +69,7 @@ export class Supervisor {
   private dashboard: Dashboard | undefined;
   /** The bots' last hour for the dashboard's charts, while the HTTP server runs. */
   private history: BotHistory | undefined;
+  private reloader: Reloader | undefined;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -80,9 +82,9 @@ export class Supervisor {
     private readonly fleet: Fleet,
     private readonly metrics: SupervisorMetrics,
     private readonly outputLogs: BotOutputLogs,
-    /** The config file and its fingerprint at start: `status` reports them so the CLI can tell an edited file. */
+    /** The config file and the fingerprint of what the fleet runs (at start, then after each complete reload): `status` reports them so the CLI can tell an edited file. */
     private readonly configFile: string,
-    private readonly configHash: string | null,
+    private configHash: string | null,
   ) {}
 
   /** The bots by name. */
@@ -144,6 +146,7 @@ export class Supervisor {
       router.deliverTo(() => fleet.all());
       await registry.flush();
       sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs, path.resolve(o.configFile), configHash);
+      sup.reloader = new Reloader({ fleet, configFile: o.configFile, load: (file) => loadConfig(file), events, logger, readyTimeoutMs: config.supervisor.startTimeoutMs + 5000, jobCheckMs: config.supervisor.pingIntervalMs });
       await sup.serve(o);
       fleet.startAll('supervisor start');
       return sup;
@@ -213,6 +216,17 @@ export class Supervisor {
   /** Resolves when every enabled bot is ready; rejects (naming the bot and why) when one errors or the time runs out. */
   waitReady(timeoutMs: number): Promise<void> {
     return this.fleet.waitReady(timeoutMs);
+  }
+
+  /** `botvisor reload [bot|all]`, SIGHUP: re-reads the config file and applies it (reload/reloader.ts). */
+  reload(target = 'all'): Promise<ReloadResult> {
+    if (this.reloader === undefined || this.stopping !== undefined) return Promise.reject(new Error('the supervisor is stopping'));
+    const fingerprint = configFingerprint(this.configFile); // before reading: an edit made meanwhile still shows as drift
+    return this.reloader.reload(target).then((result) => {
+      // The whole file applied: the running fleet is that file now (failed or deferred bots, or settings that need a restart, still differ).
+      if (target === 'all' && result.failed.length === 0 && result.deferred.length === 0 && result.needsRestart.length === 0) this.configHash = fingerprint;
+      return result;
+    });
   }
 
   restart(name: string): Promise<void> {
@@ -289,6 +303,8 @@ export class Supervisor {
       case 'restart':
         await this.restart(req.bot);
         return { restarted: req.bot };
+      case 'reload':
+        return this.reload(req.bot ?? 'all');
       case 'events':
         return this.events.recent();
       case 'dashboard-login': {

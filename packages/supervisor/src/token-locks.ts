@@ -27,16 +27,30 @@ export interface TokenLocksOptions {
 }
 
 export class TokenLocks {
-  private constructor(private readonly slots: readonly PollingLockSlot[]) {}
+  private constructor(
+    private slots: readonly PollingLockSlot[],
+    private readonly o: TokenLocksOptions,
+  ) {}
 
   /**
    * Opens a slot per poller and tries each lock once. A lock folder that is not ours alone is a
    * StartupError (a person must look); a lock held elsewhere is not: that bot waits for it.
    */
   static async open(o: TokenLocksOptions): Promise<TokenLocks> {
-    const slots = o.pollers.map(
-      (bot) =>
-        new PollingLockSlot({
+    const slots = o.pollers.map((bot) => TokenLocks.slotFor(bot, o));
+    const locks = new TokenLocks(slots, o);
+    try {
+      await Promise.all(slots.map((s) => s.open(o.firstWaitMs ?? 1000)));
+    } catch (err) {
+      await locks.release(() => undefined);
+      if (err instanceof UnsafeLocksDirError) throw new StartupError(err.message);
+      throw err;
+    }
+    return locks;
+  }
+
+  private static slotFor(bot: ResolvedBot, o: TokenLocksOptions): PollingLockSlot {
+    return new PollingLockSlot({
           bot: bot.name,
           token: bot.token,
           tokenHash: bot.tokenHash,
@@ -46,17 +60,23 @@ export class TokenLocks {
           ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
           ...(o.acquire !== undefined ? { acquire: o.acquire } : {}),
           onEvent: (kind, message) => o.onEvent?.(bot.name, kind, message),
-        }),
-    );
-    const locks = new TokenLocks(slots);
-    try {
-      await Promise.all(slots.map((s) => s.open(o.firstWaitMs ?? 1000)));
-    } catch (err) {
-      await locks.release(() => undefined);
-      if (err instanceof UnsafeLocksDirError) throw new StartupError(err.message);
-      throw err;
-    }
-    return locks;
+    });
+  }
+
+  /** A reload added poller `bot`: opens its lock like those opened at start (held elsewhere: its bot waits). */
+  async add(bot: ResolvedBot): Promise<PollingLockSlot> {
+    const slot = TokenLocks.slotFor(bot, this.o);
+    this.slots = [...this.slots, slot];
+    await slot.open(this.o.firstWaitMs ?? 1000);
+    return slot;
+  }
+
+  /** A reload removed poller `name` (its bot has stopped): releases its lock. */
+  async drop(name: string): Promise<void> {
+    const slot = this.gateFor(name);
+    if (slot === undefined) return;
+    this.slots = this.slots.filter((s) => s !== slot);
+    await slot.release();
   }
 
   /** The lock of bot `name`, if it polls. */

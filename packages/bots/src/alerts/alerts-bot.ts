@@ -3,7 +3,7 @@
  * through the runtime's outbox like every message. A bot's health — crashed, hung, errored,
  * problem raised, its recovery, a restart someone asked for — is told as incidents
  * (incidents.ts: a new message per incident, repeats edited in, recoveries and requested restarts
- * quiet); conflict storms and reaped orphans are coalesced per kind (alert-coalescer.ts). It
+ * quiet); conflict storms, reaped orphans and rolled-back reloads are coalesced per kind (alert-coalescer.ts). It
  * usually shares the main bot's token and so runs send-only.
  */
 import { defineBot, type IpcEvent } from '@botvisor/runtime';
@@ -15,7 +15,7 @@ import { INCIDENT_KINDS, type IncidentAction, Incidents } from './incidents.js';
  * crash message already says "restarting in N ms" (one thread per crash loop, not two). A bot's
  * problem is sent with its sentence; its clearing as a short note.
  */
-export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared']);
+export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared', 'reload-failed']);
 
 export default defineBot((bot, runtime) => {
   const chats = runtime.config.chats;
@@ -62,7 +62,7 @@ export default defineBot((bot, runtime) => {
     else if (ALERT_KINDS.has(event.kind)) void apply(coalescer.add(event)).then(scheduleEdits);
   });
 
-  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, and any bot that cannot do its job (and when it can again).`));
+  bot.command('start', (ctx) => ctx.reply(`I send botvisor's alerts to ${chats.length} chat(s): crashes, restarts, hangs, errored bots, conflict storms, reaped orphans, reloads rolled back, and any bot that cannot do its job (and when it can again).`));
 
   runtime.addService({
     name: 'alerts',

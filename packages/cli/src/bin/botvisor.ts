@@ -14,6 +14,7 @@ import { describeCommand } from '../commands/describe.js';
 import { doctorCommand } from '../commands/doctor.js';
 import { logsCommand } from '../commands/logs.js';
 import { startBotCommand, stopBotCommand } from '../commands/one-bot.js';
+import { reloadCommand } from '../commands/reload.js';
 import { restartCommand } from '../commands/restart.js';
 import { startDetached, startForeground } from '../commands/start.js';
 import { startupCommand } from '../commands/startup.js';
@@ -119,6 +120,13 @@ program
   .argument('<bot>', 'bot name, or "all"')
   .option('-c, --config <file>', 'config file')
   .action((bot: string, o: { config?: string }) => run(withConfig(o.config, (found) => restartCommand(found, bot, out))));
+
+program
+  .command('reload')
+  .description('re-read the config and apply it: start added bots, stop removed ones, hand changed ones (config or code) over to a new process without losing an update; the same as SIGHUP')
+  .argument('[bot]', 'bot name, or "all"', 'all')
+  .option('-c, --config <file>', 'config file')
+  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, (found) => reloadCommand(found, bot, out))));
 
 program
   .command('logs')

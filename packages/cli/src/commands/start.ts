@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AlreadyRunningError, controlRequest, controlSocketPath, installLastResort, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
+import { AlreadyRunningError, controlRequest, controlSocketPath, installLastResort, reloadOnSighup, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
 import { configDrift } from '../config-drift.js';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -46,6 +46,8 @@ export async function startForeground(found: FoundConfig, out: (s: string) => vo
   }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const running = supervisor;
+  reloadOnSighup(() => running.reload('all'), running.logger);
   out(`botvisor supervisor pid ${process.pid} started with ${found.file}${supervisor.http !== undefined ? `; health at ${supervisor.http.url}/health` : ''}`);
   try {
     await supervisor.waitReady(120_000);

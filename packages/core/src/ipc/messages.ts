@@ -3,8 +3,8 @@
  * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
  * — a malformed message can never crash its receiver.
  *
- * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply, operator-stop
- *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply, operator-stop, take-over
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem, standby
  *
  * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
  */
@@ -26,6 +26,15 @@ const hello = z.object({
   polling: z.boolean(),
   lock: z.object({ path: z.string(), owner: lockOwner }).optional(),
 });
+
+/**
+ * A reload's replacement process (forked with STANDBY_VAR=1) has loaded its module and config and
+ * waits, having opened none of the bot's files: the old process may now be stopped.
+ */
+const standby = z.object({ type: z.literal('standby') });
+
+/** To a process in standby: the old process has exited and closed the bot's files; start up for real. */
+const takeOver = z.object({ type: z.literal('take-over') });
 
 const ready = z.object({ type: z.literal('ready'), username: z.string().optional() });
 
@@ -115,6 +124,8 @@ export const ipcMessageSchema = z.discriminatedUnion('type', [
   statusRequest,
   statusReply,
   hello,
+  standby,
+  takeOver,
   ready,
   ping,
   pong,

@@ -20,6 +20,12 @@ export const SKIP_TELEGRAM_LOCK_VAR = 'SKIP_TELEGRAM_LOCK';
 export const TREE_COOKIE_VAR = 'BOTVISOR_TREE';
 /** One CLI job's own marker, so stopping one job never touches another job's processes. */
 export const JOB_MARKER_VAR = 'BOTVISOR_JOB';
+/**
+ * Set to 1 on the replacement process of a reload: it loads its module and config, says `standby`
+ * over IPC and opens none of the bot's files until the supervisor says `take-over` (the old
+ * process has closed them by then). See runtime/src/lifecycle/standby.ts.
+ */
+export const STANDBY_VAR = 'BOTVISOR_STANDBY';
 
 /** `pid@startTime`: unique for a process's whole life, never reused by a later process with its pid. */
 export function processKey(ref: Pick<ProcessRef, 'pid' | 'startTime'>): string {

@@ -1,6 +1,6 @@
 /**
  * A bot process from start to exit, as named steps. Start-up, in this order, and only then IPC
- * `ready` and the dispatch barrier opens: store opened → lock handshake → bot setup →
+ * `ready` and the dispatch barrier opens: (a reload's standby, lifecycle/standby.ts) → store opened → lock handshake → bot setup →
  * deleteWebhook → getMe → (polling begins, into the inbox) → services (job pool) started. Each
  * step pushes the closer of what it opened onto the shutdown stack (lifecycle/shutdown.ts), which
  * runs once, in reverse, whatever asks for it (SIGTERM, SIGINT, IPC shutdown, IPC disconnect,
@@ -32,6 +32,7 @@ import { installCrashHandlers } from './crash-handlers.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
 import { LockRefusedError, lockHandshake, type PollingMode } from './lock-handshake.js';
 import { Shutdown } from './shutdown.js';
+import { awaitTakeOver } from './standby.js';
 import { StartupError, step } from './startup-step.js';
 
 export interface RunBotOptions {
@@ -101,6 +102,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
   try {
     // The token's numeric prefix is the Telegram bot's id: another bot's token means a fresh inbox.
     const botId = botConfig.token.split(':', 1)[0] as string;
+    // A reload's replacement waits here until the old process has closed the bot's files (standby.ts).
+    await awaitTakeOver(link, env);
     const inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger, botId }), exitCodeFor);
     shutdown.push('inbox closed', () => inbox.close());
     const stateOptions = definition.options.state;

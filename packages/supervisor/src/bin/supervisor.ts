@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@botvisor/core';
 import { AlreadyRunningError } from '../instance-lock.js';
 import { installLastResort } from '../last-resort.js';
+import { reloadOnSighup } from '../reload/sighup.js';
 import { StartupError } from '../startup-error.js';
 import { Supervisor } from '../supervisor.js';
 import { installedBuiltinModules } from './installed-bots.js';
@@ -50,3 +51,7 @@ function shutdown(signal: string): void {
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+if (supervisor !== undefined) {
+  const sup = supervisor;
+  reloadOnSighup(() => sup.reload('all'), sup.logger);
+}

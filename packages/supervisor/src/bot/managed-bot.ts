@@ -7,6 +7,7 @@
  * them in a row make the bot errored at once, without spending the crash budget. A polling bot forks only while
  * the supervisor holds its token's lock (polling-lock-slot.ts): otherwise it waits, and a lock lost
  * while it runs stops it until the lock is back. An errored bot is tried again (errored-retry.ts).
+ * A reload replaces a ready bot's process by a hand-over to one forked in standby (`replace`).
  */
 import path from 'node:path';
 import {
@@ -18,6 +19,7 @@ import {
   type PongMessage,
   type ResolvedBot,
   SKIP_TELEGRAM_LOCK_VAR,
+  STANDBY_VAR,
   type SupervisorSettings,
   settlesWithin,
   TREE_COOKIE_VAR,
@@ -25,6 +27,7 @@ import {
 import type { EventStream } from '../events.js';
 import type { PollingLockGate } from '../polling-lock-slot.js';
 import type { Registry, TrackedProcess } from '../registry.js';
+import { waitForStandby } from '../reload/standby-wait.js';
 import { BotProcess, type ForkBot, forkDetached, type ProcessExit } from './bot-process.js';
 import { type BotState, BotStateMachine, type StateChange } from './bot-state.js';
 import { ChildTracker } from './child-tracker.js';
@@ -36,6 +39,17 @@ import { killLeftovers } from './leftovers.js';
 import { ProblemBoard } from './problem-board.js';
 import { RestartPolicy } from './restart-policy.js';
 import { Watchdog } from './watchdog.js';
+
+/** A reload's replacement did not reach standby: the old process keeps running. */
+export class ReloadRolledBackError extends Error {
+  override readonly name = 'ReloadRolledBackError';
+}
+
+/** What a reload may change of a bot: its config entry and its implementation. */
+export interface BotDefinitionRef {
+  bot: ResolvedBot;
+  module: string | undefined;
+}
 
 /** Failed starts in a row (exits before `ready`) after which the bot is errored: a start-up that failed three times will not fix itself. */
 export const START_FAILURES_TO_GIVE_UP = 3;
@@ -145,7 +159,14 @@ export class ManagedBot {
   /** The causes that keep this bot from doing its job; its `problem` is the most important one. */
   readonly problems: ProblemBoard;
 
-  constructor(private readonly o: ManagedBotOptions) {
+  /** Reloads so far: each replacement process carries its own tree cookie (`<cookie>.r<n>`), so sweeping the old one's leftovers spares it. */
+  private generation = 0;
+  /** Stops asked for so far: a hand-over that saw one while the old process stopped does not start the new one. */
+  private stopsAsked = 0;
+  private readonly baseCookie: string;
+
+  constructor(private o: ManagedBotOptions) {
+    this.baseCookie = o.cookie;
     this.name = o.bot.name;
     this.machine = new BotStateMachine<Phase>((c) => o.logger.debug('state', { from: c.from, to: c.to, reason: c.reason }), Date.now, { kind: 'stopped' });
     this.machine.onChange((c) => {
@@ -272,6 +293,7 @@ export class ManagedBot {
 
   /** Graceful stop: IPC shutdown + SIGTERM, the grace period, then a tree kill. Resolves once the bot and its tree are gone. */
   stop(reason: string): Promise<void> {
+    this.stopsAsked++;
     const phase = this.machine.phase;
     switch (phase.kind) {
       case 'stopped':
@@ -335,29 +357,91 @@ export class ManagedBot {
     this.start(reason);
   }
 
+  /**
+   * A reload: this bot with `next` (its re-read config entry; its code is whatever is on disk now).
+   * A ready bot is replaced without a second poller (the hand-over): the new process is forked in
+   * standby — module and config loaded, none of the bot's files opened — and only once it is there
+   * is the old one stopped (it stops polling, lets its handlers finish within the grace, closes the
+   * inbox with the last batch and its offset in it, exits); then the new one takes over: opens the
+   * files, sets up, polls from the stored offset. A replacement that does not reach standby is
+   * rolled back: killed, the old process untouched, a `reload-failed` event, and this rejects with
+   * ReloadRolledBackError. A bot that is not ready has nothing to keep running: it is restarted.
+   * Resolves once the new run is starting; the caller waits for ready.
+   */
+  async replace(next: BotDefinitionRef, reason: string): Promise<void> {
+    const phase = this.machine.phase;
+    if (phase.kind !== 'ready') {
+      await this.stop(reason);
+      this.o = { ...this.o, ...next };
+      await this.restart(reason);
+      return;
+    }
+    const old = phase.run;
+    this.generation++;
+    const candidate: ManagedBotOptions = { ...this.o, ...next, cookie: `${this.baseCookie}.r${this.generation}` };
+    const proc = this.forkProcess(candidate, true);
+    const outcome = await waitForStandby(proc, this.o.settings.startTimeoutMs);
+    const still = this.machine.phase;
+    if (!outcome.reached || still.kind !== 'ready' || still.run !== old) {
+      if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
+      const why = outcome.reached ? `the bot left ready (${still.kind}) while the new process loaded` : outcome.why;
+      const sentence = `the reload of ${this.name} was rolled back: ${why}; the old process (pid ${old.proc.pid}) keeps running`;
+      this.o.events.emit('reload-failed', sentence, this.name, { why, pid: old.proc.pid });
+      throw new ReloadRolledBackError(sentence);
+    }
+    this.o.logger.info('the new process is in standby: stopping the old one to hand over', { old: old.proc.pid, new: proc.pid });
+    const stopsBefore = this.stopsAsked;
+    await this.stopCurrentRun(reason, 'stopped');
+    if (this.stopsAsked !== stopsBefore || this.machine.state !== 'stopped') {
+      // Stopped by a person (or the supervisor) meanwhile: that wins; the new process has opened nothing.
+      if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
+      const why = this.stopsAsked !== stopsBefore ? 'the bot was stopped during the hand-over' : `its old process ended as ${this.machine.state} during the hand-over`;
+      throw new ReloadRolledBackError(`the reload of ${this.name} was abandoned: ${why}`);
+    }
+    this.o = candidate;
+    this.policy.reset();
+    this.startFailures = 0;
+    this.spawn(reason, 'reload', proc);
+    this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid });
+  }
+
+  /** The config entry and implementation this bot runs with now. */
+  get definition(): BotDefinitionRef {
+    return { bot: this.o.bot, module: this.o.module };
+  }
+
   /** The current run, in the states that have one. */
   private get run(): Run | undefined {
     const phase = this.machine.phase;
     return 'run' in phase ? phase.run : undefined;
   }
 
-  /** Forks a new run; the caller knows the previous one has ended (or there was none). */
-  private spawn(reason: string, restartCause: string): void {
+  /** Forks the bot's process as `o` describes it; `standby`: a reload's replacement, which waits for take-over (runtime lifecycle/standby.ts). */
+  private forkProcess(o: ManagedBotOptions, standby: boolean): BotProcess {
+    const args = ['--config', o.configFile, '--bot', this.name, ...(o.module !== undefined ? ['--module', o.module] : [])];
+    const env: NodeJS.ProcessEnv = { ...o.env, [TREE_COOKIE_VAR]: o.cookie };
+    delete env[SKIP_TELEGRAM_LOCK_VAR];
+    delete env[STANDBY_VAR];
+    if (o.lock?.held() !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
+    if (standby) env[STANDBY_VAR] = '1';
+    return new BotProcess({ fork: o.fork ?? forkDetached, entry: o.entry, args, env, output: o.output, logger: o.logger });
+  }
+
+  /** Forks a new run (or adopts `prepared`, a reload's replacement in standby); the caller knows the previous one has ended (or there was none). */
+  private spawn(reason: string, restartCause: string, prepared?: BotProcess): void {
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
       // Nothing changes this until a reinstall and a restart: no retry.
+      prepared?.signal('SIGKILL');
       this.enterErrored('no implementation', `no implementation of kind "${this.o.bot.kind}" is installed`, undefined, false);
       return;
     }
     const lock = this.o.lock?.held();
     if (this.o.lock !== undefined && lock === undefined) {
+      prepared?.signal('SIGKILL'); // it has opened nothing yet
       this.enterWaiting(reason);
       return;
     }
-    const args = ['--config', this.o.configFile, '--bot', this.name, ...(this.o.module !== undefined ? ['--module', this.o.module] : [])];
-    const env: NodeJS.ProcessEnv = { ...this.o.env, [TREE_COOKIE_VAR]: this.o.cookie };
-    delete env[SKIP_TELEGRAM_LOCK_VAR];
-    if (lock !== undefined) env[SKIP_TELEGRAM_LOCK_VAR] = '1';
-    const proc = new BotProcess({ fork: this.o.fork ?? forkDetached, entry: this.o.entry, args, env, output: this.o.output, logger: this.o.logger });
+    const proc = prepared ?? this.forkProcess(this.o, false);
     const restarted = this.forks > 0;
     this.forks++;
     if (restarted) this.o.onRestart?.(restartCause);
@@ -385,6 +469,8 @@ export class ManagedBot {
       polling: this.o.bot.polling,
       ...(lock !== undefined ? { lock } : {}),
     });
+    // The old process has exited and closed the bot's files: the replacement may open them and poll.
+    if (prepared !== undefined) proc.send({ type: 'take-over' });
     this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts, cause: restartCause });
   }
 

@@ -17,6 +17,8 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('status') }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('restart'), bot: z.string().min(1) }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('stop') }),
+  /** Re-read the config and apply it to one bot or (default) all; the reply is the ReloadResult. */
+  z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('reload'), bot: z.string().min(1).optional() }),
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('events') }),
   /** A one-time dashboard login link: the socket is 0600, so whoever may ask is the owner. */
   z.object({ v: z.number().int(), id: z.number().int(), cmd: z.literal('dashboard-login') }),
