@@ -184,9 +184,12 @@ export class Run {
   }
 }
 
+/** `BENCH_CPU_PROF_DIR=dir`: every forked contestant writes a V8 CPU profile there when it exits (for profiling, not timing). */
+const PROFILE_ARGS = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+
 /** Forks a fixture (or bot entry) with an IPC channel and waits for its `{ type: 'ready' }`. */
 export async function forkReady(run, modulePath, args, { env = {}, timeoutMs = 20_000, name = path.basename(modulePath) } = {}) {
-  const child = run.tracker.fork(modulePath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = run.tracker.fork(modulePath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [...process.execArgv, ...PROFILE_ARGS] });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -208,8 +211,8 @@ export async function forkReady(run, modulePath, args, { env = {}, timeoutMs = 2
   return child;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */
-export async function stopChild(child, graceMs = 1000) {
+/** SIGTERM, then SIGKILL after `graceMs` (longer when profiling: a killed process writes no profile); resolves once the child has exited. */
+export async function stopChild(child, graceMs = PROFILE_ARGS.length > 0 ? 15_000 : 1000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

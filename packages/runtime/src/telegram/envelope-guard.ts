@@ -9,6 +9,7 @@
  * and the error policies look for it there.
  */
 import { ForeignResponseError } from './foreign-response-error.js';
+import { keepAliveFetch, type TextFetch, textResponse } from './keep-alive-fetch.js';
 
 /** Telegram's `{ ok: true, result }` or `{ ok: false, error_code, … }`, nothing else. */
 export function isTelegramEnvelope(value: unknown): boolean {
@@ -36,12 +37,18 @@ export function methodOf(input: string | URL | Request): string {
   }
 }
 
-export function guardEnvelope(fetchImpl: typeof fetch = globalThis.fetch): typeof fetch {
-  return async (input, init) => {
+/**
+ * `fetchImpl` defaults to a keep-alive `node:http` transport (keep-alive-fetch.ts). The answer is a
+ * `TextResponse` over the text already read, typed as the `Response` the client's option asks for:
+ * node-telegram-bot-api v2's transport reads only its `status` and `text()`.
+ */
+export function guardEnvelope(fetchImpl: typeof fetch | TextFetch = keepAliveFetch()): typeof fetch {
+  const guarded: TextFetch = async (input, init) => {
     const response = await fetchImpl(input, init);
     const text = await response.text(); // a failed read propagates as it is: the client classifies it
     if (!isTelegramEnvelope(parseJson(text))) throw new ForeignResponseError(response.status, methodOf(input), text);
-    // A fresh Response over the text already read; the original's length and encoding headers no longer apply.
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
+    const type = response.headers.get('content-type') ?? 'application/json';
+    return textResponse(response.status, response.statusText, { get: (name) => (name.toLowerCase() === 'content-type' ? type : null) }, text);
   };
+  return guarded as unknown as typeof fetch;
 }

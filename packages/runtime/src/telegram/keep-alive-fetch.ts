@@ -1,0 +1,119 @@
+/**
+ * A `fetch` for node-telegram-bot-api's transport over `node:http`/`node:https` with one keep-alive
+ * agent: the Bot API's small form posts without the global fetch's per-request machinery.
+ *
+ * Why: profiled under load (BENCHMARKS.md, "Profile"), the global fetch (undici's Request, Headers,
+ * web streams and abort plumbing per call) was over half of the bot's busy CPU. The client reads only
+ * `status` and `text()` of what its fetch returns (transport.js in node-telegram-bot-api v2), so the
+ * answer here is a small `TextResponse` with the body already read, not a web-streams `Response`.
+ * Bodies other than a string or `URLSearchParams` (multipart uploads: streams, blobs) go to
+ * `fallback` (the global fetch), which handles them as before.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/** What the client reads of a response, with the body already in memory. */
+export interface TextResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+export type TextFetch = (input: string | URL | Request, init?: RequestInit) => Promise<TextResponse>;
+
+export interface KeepAliveFetchOptions {
+  /** Sockets kept per host; a bot talks to one. Default 16 (a burst of replies plus the poll). */
+  maxSockets?: number;
+  /** For bodies this transport does not send itself. Default: the global fetch. */
+  fallback?: typeof fetch;
+}
+
+export function textResponse(status: number, statusText: string, headers: { get(name: string): string | null }, body: string): TextResponse {
+  return {
+    status,
+    statusText,
+    ok: status >= 200 && status < 300,
+    headers,
+    text: () => Promise.resolve(body),
+    json: () => Promise.resolve(JSON.parse(body) as unknown),
+  };
+}
+
+/** An abort as fetch reports it: the signal's reason when it is an error (AbortSignal.timeout's TimeoutError), else an AbortError. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException('This operation was aborted', 'AbortError');
+}
+
+function headerOf(res: IncomingMessage): { get(name: string): string | null } {
+  return {
+    get: (name) => {
+      const value = res.headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+function bodyText(body: RequestInit['body']): string | undefined {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof URLSearchParams) return body.toString();
+  return undefined;
+}
+
+function headerRecord(headers: RequestInit['headers']): OutgoingHttpHeaders {
+  if (headers === undefined) return {};
+  if (headers instanceof Headers) return Object.fromEntries(headers.entries());
+  if (Array.isArray(headers)) return Object.fromEntries(headers);
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : [...value]]));
+}
+
+export function keepAliveFetch(options: KeepAliveFetchOptions = {}): TextFetch {
+  const maxSockets = options.maxSockets ?? 16;
+  const fallback = options.fallback ?? globalThis.fetch;
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  return (input, init = {}) => {
+    const body = bodyText(init.body);
+    if (body === undefined || input instanceof Request) return fallback(input, init);
+    const url = typeof input === 'string' ? new URL(input) : input;
+    const secure = url.protocol === 'https:';
+    const signal = init.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<TextResponse>((resolve, reject) => {
+      const headers = headerRecord(init.headers);
+      headers['content-length'] = String(Buffer.byteLength(body));
+      const request = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http });
+      const onAbort = (): void => {
+        request.destroy(abortReason(signal as AbortSignal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? abortReason(signal) : error);
+      };
+      request.once('error', fail);
+      request.once('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('error', fail);
+        res.once('end', () => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          resolve(textResponse(res.statusCode ?? 0, res.statusMessage ?? '', headerOf(res), Buffer.concat(chunks).toString('utf8')));
+        });
+        // A connection cut mid-body: 'close' without 'end' is a failed read, as fetch's text() would report it.
+        res.once('close', () => fail(new Error('the connection closed before the response body ended')));
+      });
+      request.end(body);
+    });
+  };
+}
