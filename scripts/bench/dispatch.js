@@ -28,6 +28,7 @@ import {
   printTable,
   Run,
   ratio,
+  rssMb,
   stopChild,
   tokenFor,
   waitFor,
@@ -54,6 +55,8 @@ const SAMPLE_TIMEOUT_MS = 6000; // one slow handler plus a second: more means it
 const GIVE_UP_AFTER = 2; // time-outs in a row
 const WARMUP = 20;
 const THROUGHPUT_TIMEOUT_MS = 90_000;
+/** After the warm-up, before the throughput run: the process's RSS when idle. */
+const IDLE_SETTLE_MS = 1000;
 
 // At default limits the outbox sends 30 messages/s at most (Telegram's bot-wide limit), so that row
 // gets a smaller saturation run; 3 updates per chat also stay under the per-chat 1/s and 30/min.
@@ -180,9 +183,11 @@ async function measure(run, sim, contestant, id) {
     for (let k = 0; k < WARMUP; k++) {
       if ((await roundTrip(sim, watch, 500_000 + k, 'fast', 'fast', 10_000)) === undefined) throw new Error(`${contestant.key}: no answer to a warm-up /fast`);
     }
+    await sleep(IDLE_SETTLE_MS);
+    const idleRss = rssMb(child.pid); // warmed up (every code path of a /fast loaded), then idle
     const tp = await throughput(sim, watch, child.pid, contestant.updates ?? UPDATES);
     const lat = await latencyUnderLoad(sim, watch);
-    return { tp, lat };
+    return { tp, lat, idleRss };
   } finally {
     await stopChild(child);
   }
@@ -221,6 +226,7 @@ async function main() {
 function pool(list) {
   const sum = (f) => list.reduce((n, r) => n + f(r), 0);
   return {
+    idleRss: list.reduce((n, r) => n + r.idleRss, 0) / list.length,
     lat: {
       latencies: list.flatMap((r) => r.lat.latencies),
       botSide: list.flatMap((r) => r.lat.botSide),
@@ -272,7 +278,7 @@ function report(contestants, results) {
 
   console.log('');
   console.log(`throughput at saturation: ${UPDATES} /fast over ${CHATS} chats injected at once per round, until every reply is in`);
-  const tpRows = [['contestant', 'updates', 'seconds', 'updates/s', 'each round', 'CPU ms / 1000', 'botvisor ÷ this']];
+  const tpRows = [['contestant', 'updates', 'seconds', 'updates/s', 'each round', 'CPU ms / 1000', 'botvisor ÷ this', 'idle RSS']];
   const rate = (r) => r.tp.replies / r.tp.seconds;
   for (const c of ordered) {
     const r = results[c.key];
@@ -285,6 +291,7 @@ function report(contestants, results) {
       r.tp.rates.map((x) => x.toFixed(0)).join(', '),
       ((r.tp.cpuMs / r.tp.replies) * 1000).toFixed(0),
       ours === undefined || c.key === 'botvisor' ? '' : ratio(rate(ours), rate(r)),
+      `${r.idleRss.toFixed(1)} MB`,
     ]);
   }
   rule(tpRows);
@@ -295,11 +302,33 @@ function report(contestants, results) {
     const v = p(ours, 99) / p(bare, 99);
     console.log(`goal: botvisor p99 ≤ 2× the bare round trip: ${v.toFixed(2)}× ${v <= 2 ? 'met' : 'MISSED'}`);
   }
-  if (ours !== undefined && results.grammy !== undefined) {
-    const v = p(ours, 99) / p(results.grammy, 99);
-    console.log(`goal: botvisor p99 no worse than grammY + runner: ${v.toFixed(2)}× ${v <= 1 ? 'met' : 'MISSED'}`);
+  const runner = results.grammy;
+  const cpuPer1000 = (r) => (r.tp.cpuMs / r.tp.replies) * 1000;
+  const goals = [];
+  if (ours !== undefined && runner !== undefined) {
+    goals.push(['throughput ÷ grammY + runner', rate(ours) / rate(runner), '≥ 1.0×', (v) => v >= 1]);
+    goals.push(['CPU per 1000 updates ÷ runner', cpuPer1000(ours) / cpuPer1000(runner), '≤ 1.0×', (v) => v <= 1]);
+    if (!timedOut(ours)) {
+      goals.push(['/fast p99 under load ÷ runner', p(ours, 99) / p(runner, 99), '≤ 1.5×', (v) => v <= 1.5]);
+      goals.push(['/fast p50 under load ÷ runner', p(ours, 50) / p(runner, 50), '≤ 1.5×', (v) => v <= 1.5]);
+    }
+    goals.push(['idle RSS of one bot ÷ a grammY runner bot', ours.idleRss / runner.idleRss, '≤ 1.0×', (v) => v <= 1]);
+  }
+  const defaults = results['botvisor-defaults'];
+  if (ours !== undefined && defaults !== undefined) {
+    goals.push(['CPU per reply at default limits ÷ lifted', cpuPer1000(defaults) / cpuPer1000(ours), '≤ 1.3×', (v) => v <= 1.3]);
+  }
+  if (goals.length > 0) {
+    console.log('goals (issue 18), each a ratio from this run:');
+    printTable(
+      [['goal', 'ratio', 'target', ''], ...goals.map(([what, v, target, ok]) => [what, `${v.toFixed(2)}×`, target, ok(v) ? 'PASS' : 'MISS'])],
+      '  ',
+    );
   }
   console.log('notes:');
+  console.log('- idle RSS: VmRSS after the 20 warm-up round trips and 1 s idle, before the throughput run.');
+  console.log('- CPU per reply at default limits includes the inbox rewrite (fsync) as each paced handler settles; at');
+  console.log('  lifted limits many settle at once and share one write (BENCHMARKS.md, "Profile").');
   console.log("- bot side: from the sim's getUpdates answer carrying the /fast to the reply (the bot's own share of the latency).");
   console.log('- botvisor writes every fetched batch to its durable inbox (temp file + fdatasync + rename + dir fsync) before');
   console.log('  the next getUpdates confirms the offset, and rewrites it as handlers settle; the peers keep nothing on disk');
