@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { Api, TimeoutError } from 'node-telegram-bot-api';
 import { guardEnvelope } from '../src/telegram/envelope-guard.js';
-import { keepAliveFetch } from '../src/telegram/keep-alive-fetch.js';
+import { FREE_SOCKET_IDLE_MS, keepAliveFetch } from '../src/telegram/keep-alive-fetch.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -50,6 +50,18 @@ describe('keep-alive fetch for the Bot API', () => {
     expect(first).to.deep.equal({ message_id: 7 });
     expect(seen[0]).to.equal('POST /bot123:abc/sendMessage application/x-www-form-urlencoded chat_id=5&text=h%C3%A9llo');
     expect(sockets.size).to.equal(1);
+  });
+
+  it('a long poll that stays silent past the idle limit still gets its answer; a socket left idle past it is closed, and the next call opens a new one', async function () {
+    this.timeout(20_000);
+    server.keepAliveTimeout = 60_000; // the server would keep the socket: closing it is ours to do
+    handler = (_req, _body, res) => void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"result":[]}'), FREE_SOCKET_IDLE_MS + 1500);
+    const api = new Api('123:abc', { apiRoot: root, maxRetries: 0, timeoutMs: 15_000, fetch: guardEnvelope(keepAliveFetch()) });
+    expect(await api.getUpdates({ timeout: 5 })).to.deep.equal([]);
+    await new Promise((r) => setTimeout(r, FREE_SOCKET_IDLE_MS + 1500));
+    handler = (_req, _body, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"result":[]}');
+    expect(await api.getUpdates({ timeout: 0 })).to.deep.equal([]);
+    expect(sockets.size, 'the idle socket was closed before the second call').to.equal(2);
   });
 
   it("a request timing out rejects as fetch's TimeoutError, so the client raises its TimeoutError", async () => {

@@ -73,10 +73,16 @@ function headerRecord(headers: RequestInit['headers']): OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : [...value]]));
 }
 
+/** How long a kept-alive socket may sit unused before it is closed (Node's agent applies `timeout` to free sockets). */
+export const FREE_SOCKET_IDLE_MS = 4000;
+
 export function keepAliveFetch(options: KeepAliveFetchOptions = {}): TextFetch {
   const maxSockets = options.maxSockets ?? 16;
   const fallback = options.fallback ?? globalThis.fetch;
-  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  // An idle socket is closed after FREE_SOCKET_IDLE_MS (undici's keepAliveTimeout): reusing one the
+  // server has just closed fails a call that never reached it, and a send is not blindly repeated.
+  const agentOptions = { keepAlive: true, maxSockets, timeout: FREE_SOCKET_IDLE_MS };
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
   return (input, init = {}) => {
     const body = bodyText(init.body);
     if (body === undefined || input instanceof Request) return fallback(input, init);
