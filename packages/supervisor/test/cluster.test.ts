@@ -2,11 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger, loadConfig } from '@botvisor/core';
-import { exited, useTestbed, waitFor } from '@botvisor/testkit';
+import { exited, startPostgres, type TestPostgres, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { type ManagedBot, Supervisor } from '../src/index.js';
 import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const USER = { id: 1001, first_name: 'Ada' };

@@ -103,6 +103,11 @@ export class LeaseStore {
     return r.rows[0]?.now_ms ?? Number.NaN;
   }
 
+  async count(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>('SELECT count(*) AS n FROM botvisor_lease');
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
