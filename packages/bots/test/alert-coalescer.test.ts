@@ -71,4 +71,11 @@ describe('alert coalescer', () => {
     const message = 'the reload of main was rolled back: broken on purpose; the old process (pid 42) keeps running';
     expect(c.add({ kind: 'reload-failed', bot: 'main', at: at(0), message })[0]?.text).to.equal(`↩️ ${message} (03:00:00 UTC)`);
   });
+
+  it('a change of active node in cluster mode is an alert of its own', () => {
+    expect(ALERT_KINDS.has('cluster-active')).to.equal(true);
+    const c = new AlertCoalescer({ now: () => 0 });
+    const message = 'bot main: node host-b took the cluster lease (epoch 2), from node host-a; it polls now';
+    expect(c.add({ kind: 'cluster-active', bot: 'main', at: at(0), message })[0]?.text).to.equal(`🔀 ${message} (03:00:00 UTC)`);
+  });
 });

@@ -29,6 +29,10 @@ export type SupervisorEventKind =
   | 'lock-waiting'
   /** A polling lock was taken after waiting for it or losing it; its bot starts polling. */
   | 'lock-taken'
+  /** Cluster mode: this node took a token's lease (a change of active node); its bot polls here now. */
+  | 'cluster-active'
+  /** Cluster mode: this node lost (or could not renew) a token's lease; its bot stopped polling here. */
+  | 'cluster-standby'
   /** A reload handed a bot over to its new process, or added or removed a bot. */
   | 'reloaded'
   /** A reload's new process of a bot did not become ready: rolled back, the old one keeps running. */
@@ -52,6 +56,8 @@ const LEVEL: Record<SupervisorEventKind, 'error' | 'warning' | 'info'> = {
   'lock-lost': 'warning',
   'lock-waiting': 'warning',
   'lock-taken': 'info',
+  'cluster-active': 'warning',
+  'cluster-standby': 'warning',
   reloaded: 'info',
   'reload-failed': 'error',
 };

@@ -8,6 +8,8 @@ export { BOT_STATES, type BotState, BotStateMachine } from './bot/bot-state.js';
 export { describeExit, type ExitRecord } from './bot/exit-cause.js';
 export { type BotStatus, ManagedBot, STATE_HISTORY_LENGTH } from './bot/managed-bot.js';
 export { RestartPolicy } from './bot/restart-policy.js';
+export { type PostgresProbe, probePostgres } from './cluster/postgres-probe.js';
+export type { ClusterLeaseStatus } from './cluster/token-lease.js';
 export { configFingerprint } from './config-fingerprint.js';
 export { TreeContainment, treeContainment } from './containment/tree-containment.js';
 export { controlRequest, NotRunningError } from './control/control-client.js';

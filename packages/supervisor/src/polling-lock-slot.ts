@@ -114,6 +114,7 @@ export class PollingLockSlot implements PollingLockGate {
       bot: this.o.bot,
       held: s.kind === 'held',
       state: s.kind,
+      cluster: null, // the lease beside it is added by token-locks.ts
     };
   }
 

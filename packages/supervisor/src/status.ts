@@ -4,6 +4,7 @@
  */
 import type { StateChange } from './bot/bot-state.js';
 import type { BotStatus } from './bot/managed-bot.js';
+import type { ClusterLeaseStatus } from './cluster/token-lease.js';
 
 export interface LockStatus {
   /** First 16 hex of sha256(token): which token, without the token. */
@@ -17,6 +18,8 @@ export interface LockStatus {
   held: boolean;
   /** `held`; `waiting` for another holder to let go; `lost` (compromised) and being taken back; `released` at stop. */
   state: 'held' | 'waiting' | 'lost' | 'released';
+  /** Cluster mode: this token's lease in PostgreSQL as this node sees it (`role` active: its bot polls here); null on one machine. */
+  cluster: ClusterLeaseStatus | null;
 }
 
 /** One bot: what its ManagedBot knows, plus the usage of its whole process tree (measured per request). */

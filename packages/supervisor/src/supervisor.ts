@@ -6,12 +6,14 @@
  * bot. Stop: the fleet in its order, then the locks. Everything a bot does over its life is
  * ManagedBot's business; this file only wires and orders.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createLogger, type HeldLock, type Logger, loadConfig, newTreeCookie, type ResolvedConfig, selfRef } from '@botvisor/core';
 import { BotOutputLogs } from './bot/bot-output-log.js';
 import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
+import { LeaseStore } from './cluster/lease-store.js';
 import { configFingerprint } from './config-fingerprint.js';
 import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
@@ -31,7 +33,7 @@ import { Registry } from './registry.js';
 import { Reloader, type ReloadResult } from './reload/reloader.js';
 import { treeUsage } from './resource-usage.js';
 import type { BotDescription, BotStatusReport, StatusReport } from './status.js';
-import { TokenLocks } from './token-locks.js';
+import { TokenLocks, type TokenLocksOptions } from './token-locks.js';
 
 export interface SupervisorOptions {
   config: ResolvedConfig;
@@ -71,6 +73,9 @@ export class Supervisor {
   private history: BotHistory | undefined;
   private reloader: Reloader | undefined;
 
+  /** Cluster mode: the PostgreSQL connections of the leases, closed after the leases are let go. */
+  private leaseStore: LeaseStore | undefined;
+
   private constructor(
     readonly config: ResolvedConfig,
     readonly events: EventStream,
@@ -102,6 +107,8 @@ export class Supervisor {
     let locks: TokenLocks | undefined;
     let sup: Supervisor | undefined;
     let outputLogs: BotOutputLogs | undefined;
+    let leases: LeaseStore | undefined;
+    let cluster: TokenLocksOptions['cluster'];
     try {
       registry = await Registry.open(config.dataDir, logger);
       const reaped = await reapPreviousRun(registry.previous, config.locksDir, logger);
@@ -115,6 +122,13 @@ export class Supervisor {
       const runCookie = newTreeCookie();
       await registry.beginRun(runCookie, { ...selfRef(), command: 'node' });
 
+      if (config.cluster !== undefined) {
+        const c = config.cluster;
+        leases = new LeaseStore({ connectionString: c.postgres, queryTimeoutMs: c.renewMs });
+        const store = leases;
+        cluster = { store, instance: randomUUID(), node: c.node, leaseMs: c.leaseMs, renewMs: c.renewMs, onEvent: (name: string, kind: 'taken' | 'lost', message: string) => events.emit(kind === 'taken' ? 'cluster-active' : 'cluster-standby', message, name) };
+        logger.info(`cluster mode: node ${c.node}, lease ${c.leaseMs} ms renewed every ${c.renewMs} ms`);
+      }
       const fleet = new Fleet(config);
       // Each bot hears its own lock (ManagedBot): it polls only while the lock is held.
       locks = await TokenLocks.open({
@@ -122,6 +136,7 @@ export class Supervisor {
         configFile: path.resolve(o.configFile),
         pollers: config.bots.filter((b) => b.enabled && b.polling),
         logger,
+        ...(cluster !== undefined ? { cluster } : {}),
         onEvent: (name, kind, message) => events.emit(kind === 'taken' ? 'lock-taken' : kind === 'lost' ? 'lock-lost' : 'lock-waiting', message, name),
       });
       const metrics = new SupervisorMetrics(() => fleet.all().map((b) => ({ name: b.name, state: b.state })));
@@ -146,6 +161,7 @@ export class Supervisor {
       router.deliverTo(() => fleet.all());
       await registry.flush();
       sup = new Supervisor(config, events, logger, o.logger === undefined, instance, registry, locks, fleet, metrics, outputs, path.resolve(o.configFile), configHash);
+      sup.leaseStore = leases;
       sup.reloader = new Reloader({ fleet, configFile: o.configFile, load: (file) => loadConfig(file), events, logger, readyTimeoutMs: config.supervisor.startTimeoutMs + 5000, jobCheckMs: config.supervisor.pingIntervalMs });
       await sup.serve(o);
       fleet.startAll('supervisor start');
@@ -154,6 +170,7 @@ export class Supervisor {
       await sup?.control?.close().catch(() => undefined);
       await sup?.http?.close().catch(() => undefined);
       await locks?.release(() => undefined);
+      await leases?.close().catch(() => undefined);
       await registry?.close().catch(() => undefined);
       await instance.release().catch(() => undefined);
       await outputLogs?.close().catch(() => undefined);
@@ -284,6 +301,7 @@ export class Supervisor {
       await this.fleet.stopAll('supervisor stopping');
       await this.outputLogs.close();
       await this.locks.release((err) => this.logger.warning('could not release a polling lock', { err }));
+      await this.leaseStore?.close().catch((err: unknown) => this.logger.warning('could not close the PostgreSQL connections', { err }));
       await this.http?.close();
       await this.registry.close();
       await this.instance.release();

@@ -3,10 +3,15 @@
  * machine-wide lock folder, so another installation on the same token finds them. Each is tried
  * once at start (a holder letting go, as at a supervisor's restart, gets a moment), then held for
  * the supervisor's whole life, so a bot's restart never opens a window for a second poller. A
- * lock held elsewhere does not stop the supervisor: its bot waits for it (managed-bot.ts).
+ * lock held elsewhere does not stop the supervisor: its bot waits for it (managed-bot.ts). In
+ * cluster mode each token also has a lease in PostgreSQL (cluster/token-lease.ts), and its bot's
+ * gate is both (cluster/cluster-gate.ts).
  */
 import { type acquirePollingLock, type Logger, type ResolvedBot, UnsafeLocksDirError } from '@botvisor/core';
-import { PollingLockSlot, type PollingLockSlotOptions } from './polling-lock-slot.js';
+import { ClusterGate } from './cluster/cluster-gate.js';
+import type { LeaseStore } from './cluster/lease-store.js';
+import { type ClusterLeaseStatus, TokenLease } from './cluster/token-lease.js';
+import { type PollingLockGate, PollingLockSlot, type PollingLockSlotOptions } from './polling-lock-slot.js';
 import { StartupError } from './startup-error.js';
 import type { LockStatus } from './status.js';
 
@@ -24,11 +29,20 @@ export interface TokenLocksOptions {
   onEvent?: (bot: string, kind: Parameters<NonNullable<PollingLockSlotOptions['onEvent']>>[0], message: string) => void;
   /** core's acquirePollingLock (injected for tests). */
   acquire?: typeof acquirePollingLock;
+  /** Cluster mode: a lease per token in PostgreSQL besides the local lock. */
+  cluster?: { store: LeaseStore; instance: string; node: string; leaseMs: number; renewMs: number; onEvent: (bot: string, kind: 'taken' | 'lost', message: string) => void };
+}
+
+/** A polled token's gates: the local lock, and in cluster mode its lease. */
+interface TokenGates {
+  slot: PollingLockSlot;
+  lease: TokenLease | undefined;
+  gate: PollingLockGate;
 }
 
 export class TokenLocks {
   private constructor(
-    private slots: readonly PollingLockSlot[],
+    private slots: readonly TokenGates[],
     private readonly o: TokenLocksOptions,
   ) {}
 
@@ -40,7 +54,7 @@ export class TokenLocks {
     const slots = o.pollers.map((bot) => TokenLocks.slotFor(bot, o));
     const locks = new TokenLocks(slots, o);
     try {
-      await Promise.all(slots.map((s) => s.open(o.firstWaitMs ?? 1000)));
+      await Promise.all(slots.map((s) => TokenLocks.openGates(s, o)));
     } catch (err) {
       await locks.release(() => undefined);
       if (err instanceof UnsafeLocksDirError) throw new StartupError(err.message);
@@ -49,7 +63,29 @@ export class TokenLocks {
     return locks;
   }
 
-  private static slotFor(bot: ResolvedBot, o: TokenLocksOptions): PollingLockSlot {
+  private static async openGates(g: TokenGates, o: TokenLocksOptions): Promise<void> {
+    await Promise.all([g.slot.open(o.firstWaitMs ?? 1000), g.lease?.open()]);
+  }
+
+  private static slotFor(bot: ResolvedBot, o: TokenLocksOptions): TokenGates {
+    const slot = TokenLocks.localSlotFor(bot, o);
+    const c = o.cluster;
+    if (c === undefined) return { slot, lease: undefined, gate: slot };
+    const lease = new TokenLease({
+      bot: bot.name,
+      tokenHash: bot.tokenHash,
+      node: c.node,
+      leaseMs: c.leaseMs,
+      renewMs: c.renewMs,
+      store: c.store,
+      instance: c.instance,
+      logger: o.logger,
+      onEvent: (kind, message) => c.onEvent(bot.name, kind, message),
+    });
+    return { slot, lease, gate: new ClusterGate(slot, lease) };
+  }
+
+  private static localSlotFor(bot: ResolvedBot, o: TokenLocksOptions): PollingLockSlot {
     return new PollingLockSlot({
           bot: bot.name,
           token: bot.token,
@@ -64,32 +100,43 @@ export class TokenLocks {
   }
 
   /** A reload added poller `bot`: opens its lock like those opened at start (held elsewhere: its bot waits). */
-  async add(bot: ResolvedBot): Promise<PollingLockSlot> {
-    const slot = TokenLocks.slotFor(bot, this.o);
-    this.slots = [...this.slots, slot];
-    await slot.open(this.o.firstWaitMs ?? 1000);
-    return slot;
+  async add(bot: ResolvedBot): Promise<PollingLockGate> {
+    const gates = TokenLocks.slotFor(bot, this.o);
+    this.slots = [...this.slots, gates];
+    await TokenLocks.openGates(gates, this.o);
+    return gates.gate;
   }
 
   /** A reload removed poller `name` (its bot has stopped): releases its lock. */
   async drop(name: string): Promise<void> {
-    const slot = this.gateFor(name);
-    if (slot === undefined) return;
-    this.slots = this.slots.filter((s) => s !== slot);
-    await slot.release();
+    const gates = this.slots.find((s) => s.slot.bot === name);
+    if (gates === undefined) return;
+    this.slots = this.slots.filter((s) => s !== gates);
+    await TokenLocks.releaseGates(gates);
   }
 
-  /** The lock of bot `name`, if it polls. */
-  gateFor(name: string): PollingLockSlot | undefined {
-    return this.slots.find((s) => s.bot === name);
+  /** What bot `name` polls behind, if it polls: its lock, and in cluster mode its lease too. */
+  gateFor(name: string): PollingLockGate | undefined {
+    return this.slots.find((s) => s.slot.bot === name)?.gate;
   }
 
   status(): LockStatus[] {
-    return this.slots.map((s) => s.status());
+    return this.slots.map((s) => ({ ...s.slot.status(), cluster: s.lease?.status() ?? null }));
   }
 
-  /** Releases every lock; a lock that cannot be released goes to `onError`, the others are released all the same. */
+  /** Each polled token's cluster lease as this node sees it; empty on one machine. */
+  clusterStatus(): Array<{ bot: string; tokenHash: string } & ClusterLeaseStatus> {
+    return this.slots.flatMap((s) => (s.lease === undefined ? [] : [{ bot: s.slot.bot, tokenHash: s.slot.status().tokenHash, ...s.lease.status() }]));
+  }
+
+  /** Releases every lock and lease; one that cannot be released goes to `onError`, the others are released all the same. */
   async release(onError: (err: unknown) => void): Promise<void> {
-    for (const s of this.slots) await s.release().catch(onError);
+    for (const s of this.slots) await TokenLocks.releaseGates(s).catch(onError);
+  }
+
+  /** The lease first: its bot has stopped polling, so the standby may take over at once. */
+  private static async releaseGates(g: TokenGates): Promise<void> {
+    await g.lease?.release();
+    await g.slot.release();
   }
 }

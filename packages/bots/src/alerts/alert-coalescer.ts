@@ -47,6 +47,7 @@ const ICON: Record<string, string> = {
   problem: '⚠️',
   'problem-cleared': '🆗',
   'reload-failed': '↩️',
+  'cluster-active': '🔀',
 };
 
 /** Events that end another kind's thread for their bot: a problem that comes back after it cleared is a new message, not an edit of the old one. */

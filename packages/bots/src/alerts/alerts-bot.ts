@@ -13,9 +13,10 @@ import { INCIDENT_KINDS, type IncidentAction, Incidents } from './incidents.js';
 /**
  * What is worth a person's attention. Routine: started, ready, stopped; and restarted, because the
  * crash message already says "restarting in N ms" (one thread per crash loop, not two). A bot's
- * problem is sent with its sentence; its clearing as a short note.
+ * problem is sent with its sentence; its clearing as a short note. In cluster mode a change of
+ * active node is sent by the node that took over (`cluster-active`).
  */
-export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared', 'reload-failed']);
+export const ALERT_KINDS = new Set(['crashed', 'hung', 'errored', 'conflict-storm', 'orphans-reaped', 'problem', 'problem-cleared', 'reload-failed', 'cluster-active']);
 
 export default defineBot((bot, runtime) => {
   const chats = runtime.config.chats;

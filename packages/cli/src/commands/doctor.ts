@@ -2,15 +2,16 @@
  * `botvisor doctor`: checks an installation before (or while) it runs and says what to fix:
  * config valid, token files private, who may run each bot's CLI commands, data and log folders
  * private, stale polling locks, orphans left by a previous run, a webhook set on a polling token
- * (getWebhookInfo), data dir writable, free disk, and — while a supervisor runs — each bot's
+ * (getWebhookInfo), data dir writable, free disk, in cluster mode PostgreSQL reachable and the
+ * clocks sane, and — while a supervisor runs — each bot's
  * problem as the supervisor reports it. Exit 1 if any check failed; warnings alone exit 0. A token
  * it cannot read here (its environment variable is not set in this shell) is "not checked", never
  * a failure: only the supervisor needs it.
  */
 import { readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePrivateDirSync, pollingLockPath, type ResolvedBot, readLockOwner, resolveToken, tokenHash } from '@botvisor/core';
-import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
+import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePrivateDirSync, pollingLockPath, type ResolvedBot, readLockOwner, redact, registerPostgresSecret, resolvePostgres, resolveToken, tokenHash } from '@botvisor/core';
+import { controlRequest, controlSocketPath, instanceLockPath, probePostgres, type StatusReport } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundControlConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { platformChecks } from './doctor-platform.js';
@@ -152,9 +153,42 @@ async function checkBotProblems(found: FoundConfig<ControlConfig>): Promise<Chec
   } catch (err) {
     return [{ verdict: 'warn', what: `the supervisor (pid ${owner.pid}) did not answer on its control socket (${(err as Error).message}); its bots' problems are unknown` }];
   }
+  // A cluster standby waits for the lease on purpose: that is its job, not a problem.
+  const standby = new Set(report.supervisor.locks.filter((l) => l.cluster?.role === 'standby' && l.cluster.error === null).map((l) => l.bot));
   return report.bots.map((b) =>
-    b.problem !== null ? { verdict: 'fail', what: `bot ${b.name} (${b.state}): ${b.problem}` } : { verdict: 'ok', what: `bot ${b.name} (${b.state}): no problem reported` },
+    standby.has(b.name) ? { verdict: 'ok', what: `bot ${b.name} (${b.state}): ${b.problem ?? 'standby'}` } : b.problem !== null ? { verdict: 'fail', what: `bot ${b.name} (${b.state}): ${b.problem}` } : { verdict: 'ok', what: `bot ${b.name} (${b.state}): no problem reported` },
   );
+}
+
+/** Cluster mode: PostgreSQL reachable with the rights the leases need, and the clocks roughly agree. */
+async function checkCluster(found: FoundConfig<ControlConfig>, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const cluster = found.config.cluster;
+  if (cluster === undefined) return [];
+  const { postgresEnv } = cluster.postgresSource;
+  if (postgresEnv !== undefined && (env[postgresEnv] ?? '').trim() === '') {
+    return [{ verdict: 'unchecked', what: `cluster: PostgreSQL not checked: $${postgresEnv} is not set in this shell (only the supervisor needs it)` }];
+  }
+  const resolved = resolvePostgres(cluster.postgresSource, found.config.baseDir, env);
+  if ('issue' in resolved) return [{ verdict: 'fail', what: `cluster: ${resolved.issue.path}: ${resolved.issue.message}` }];
+  registerPostgresSecret(resolved.url);
+  let where = 'PostgreSQL';
+  try {
+    const u = new URL(resolved.url);
+    where = `PostgreSQL at ${u.hostname}${u.port !== '' ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    // pg says what is wrong with it below
+  }
+  try {
+    const probe = await probePostgres(resolved.url, Math.max(2000, cluster.renewMs));
+    const checks: Check[] = [{ verdict: 'ok', what: `cluster: node ${cluster.node} reaches ${where} (round trip ${probe.roundTripMs.toFixed(1)} ms, ${probe.leases} lease row(s))` }];
+    const skew = Math.round(probe.clockSkewMs);
+    // The leases use the database's clock only; a skewed clock here misdates logs and alerts across the nodes.
+    checks.push(Math.abs(skew) > 2000 ? { verdict: 'warn', what: `cluster: this machine's clock is ${skew} ms off the database's; run NTP (chrony or systemd-timesyncd) on every node` } : { verdict: 'ok', what: `cluster: clock within ${Math.abs(skew)} ms of the database's` });
+    if (probe.roundTripMs > cluster.renewMs / 2) checks.push({ verdict: 'warn', what: `cluster: a round trip to PostgreSQL takes ${probe.roundTripMs.toFixed(0)} ms, more than half of renewMs (${cluster.renewMs}); raise renewMs and leaseMs` });
+    return checks;
+  } catch (err) {
+    return [{ verdict: 'fail', what: `cluster: cannot use ${where}: ${redact((err as Error).message)}; check the connection string, that the server listens for this node (pg_hba.conf) and that the user may create tables in that database` }];
+  }
 }
 
 function checkDisk(found: FoundConfig<ControlConfig>): Check[] {
@@ -198,6 +232,7 @@ export async function doctorCommand(explicitConfig: string | undefined, out: (s:
     ...checkLocksAndOrphans(found, tokens.resolved),
     ...(await checkWebhooks(found, tokens.resolved)),
     ...checkDisk(found),
+    ...(await checkCluster(found, env)),
     ...(await checkBotProblems(found)),
     ...platformChecks(found),
   ];

@@ -48,7 +48,14 @@ export function renderStatus(s: StatusReport): string {
   }
   lines.push('', 'polling locks:');
   if (s.supervisor.locks.length === 0) lines.push('  (none)');
-  for (const l of s.supervisor.locks) lines.push(`  token ${l.tokenHash} → bot ${l.bot}, held by ${l.owner === null ? 'nobody' : `${l.owner.role} pid ${l.owner.pid} since ${l.owner.since}`}`);
+  for (const l of s.supervisor.locks) {
+    lines.push(`  token ${l.tokenHash} → bot ${l.bot}, held by ${l.owner === null ? 'nobody' : `${l.owner.role} pid ${l.owner.pid} since ${l.owner.since}`}`);
+    const c = l.cluster;
+    if (c !== null) {
+      const expires = c.leaseExpiresInMs === null ? '' : `, lease ends in ${(c.leaseExpiresInMs / 1000).toFixed(1)} s unless renewed`;
+      lines.push(`    cluster: node ${c.node} is ${c.role}${c.role === 'standby' ? ` (active: ${c.holder ?? 'nobody'})` : ''}, epoch ${c.epoch ?? '?'}${expires}${c.error !== null ? `; ${c.error}` : ''}`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -7,7 +7,8 @@
  *
  * Two depths: `loadConfig` resolves the secrets (bot tokens, the HTTP bearer token), for the
  * processes that talk to Telegram or serve HTTP; `loadControlConfig` checks everything else and
- * never reads a secret, for the commands that only control a running fleet. Every secret
+ * never reads a secret, for the commands that only control a running fleet (the PostgreSQL
+ * connection string of `cluster` is such a secret, config/cluster.ts). Every secret
  * `loadConfig` resolves is registered with the log redaction of this process before anything can log it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { z } from 'zod';
 import { defaultLocksDir } from '../lock/locks-dir.js';
 import { tokenHash } from '../lock/polling-lock.js';
 import { registerBotToken, registerSecret } from '../log/redact.js';
+import { type PostgresSource, postgresSourceOf, registerPostgresSecret, resolvePostgres } from './cluster.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { unknownKeyMessage } from './key-suggestions.js';
 import { configSchema, DEFAULT_API_ROOT, HTTP_DEFAULTS, type ParsedBot, type ParsedCommand, type ParsedConfig, type ParsedSession, type SupervisorSettings } from './schema.js';
@@ -70,14 +72,31 @@ export interface ControlConfig {
   /** `enabled: false` when the config says `"http": false`: the supervisor serves no HTTP. */
   http: { enabled: boolean; host: string; port: number };
   supervisor: SupervisorSettings;
+  /** Active/standby through PostgreSQL; undefined on one machine. The connection string is not read here. */
+  cluster?: ControlCluster;
   bots: ControlBot[];
   /** Things that work but deserve a word, e.g. a token written into the config file. */
   warnings: string[];
 }
 
+/** The `cluster` section without its secret. */
+export interface ControlCluster {
+  node: string;
+  leaseMs: number;
+  renewMs: number;
+  /** Where the connection string is (a file's path absolute). */
+  postgresSource: PostgresSource;
+}
+
+/** The `cluster` section with its connection string (a secret: registered with the log redaction). */
+export interface ResolvedCluster extends ControlCluster {
+  postgres: string;
+}
+
 /** The whole config, secrets resolved: what the supervisor and the bots run with. */
 export interface ResolvedConfig extends ControlConfig {
   http: { enabled: boolean; host: string; port: number; authToken?: string };
+  cluster?: ResolvedCluster;
   bots: ResolvedBot[];
 }
 
@@ -239,6 +258,15 @@ function checkWithoutSecrets(raw: unknown, options: ResolveOptions, eachBot: (bo
   if (config.http !== false && !LOOPBACK.has(config.http.host) && config.http.authTokenEnv === undefined) {
     issues.push({ path: 'http.host', message: `binding ${config.http.host} (not loopback) requires http.authTokenEnv, a bearer token for /metrics and the dashboard` });
   }
+  let cluster: ControlCluster | undefined;
+  if (config.cluster !== undefined) {
+    const source = postgresSourceOf(config.cluster, options.baseDir);
+    if ('issue' in source) issues.push(source.issue);
+    else {
+      cluster = { node: config.cluster.node, leaseMs: config.cluster.leaseMs, renewMs: config.cluster.renewMs, postgresSource: source.source };
+      if (config.cluster.postgres !== undefined && /:[^/:@]+@/.test(config.cluster.postgres)) warnings.push('cluster.postgres: a password is written in the config file; prefer postgresEnv or postgresFile (chmod 600)');
+    }
+  }
   const control: ControlConfig = {
     source: options.source,
     baseDir: options.baseDir,
@@ -248,6 +276,7 @@ function checkWithoutSecrets(raw: unknown, options: ResolveOptions, eachBot: (bo
     locksDir: config.locksDir !== undefined ? path.resolve(options.baseDir, config.locksDir) : defaultLocksDir(),
     http,
     supervisor: config.supervisor,
+    ...(cluster !== undefined ? { cluster } : {}),
     bots,
     warnings,
   };
@@ -278,10 +307,19 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): ResolvedCo
     if (authToken === undefined || authToken.length < 16) issues.push({ path: 'http.authTokenEnv', message: `environment variable ${config.http.authTokenEnv} must hold a bearer token of at least 16 characters` });
   }
 
+  let cluster: ResolvedCluster | undefined;
+  if (control.cluster !== undefined) {
+    const result = resolvePostgres(control.cluster.postgresSource, options.baseDir, env);
+    if ('issue' in result) issues.push(result.issue);
+    else cluster = { ...control.cluster, postgres: result.url };
+  }
+
   if (issues.length > 0) throw new ConfigError(options.source, issues);
   for (const bot of bots) registerBotToken(bot.token);
   if (authToken !== undefined) registerSecret(authToken);
-  return { ...control, http: { ...control.http, ...(authToken !== undefined ? { authToken } : {}) }, bots };
+  if (cluster !== undefined) registerPostgresSecret(cluster.postgres);
+  const { cluster: _withoutSecret, ...rest } = control;
+  return { ...rest, http: { ...control.http, ...(authToken !== undefined ? { authToken } : {}) }, ...(cluster !== undefined ? { cluster } : {}), bots };
 }
 
 /** Exactly one enabled bot polls each token: the one marked `polling: true`, else the first enabled non-alerts bot not marked `polling: false`. */

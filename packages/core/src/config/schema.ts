@@ -143,6 +143,27 @@ export const supervisorSchema = z.strictObject({
 
 export type SupervisorSettings = z.output<typeof supervisorSchema>;
 
+/**
+ * Active/standby on two machines through PostgreSQL (supervisor/src/cluster/): each polled token
+ * has a lease there; only the node holding it polls. The connection string comes from exactly one
+ * of `postgres`, `postgresEnv`, `postgresFile` (config/cluster.ts).
+ */
+export const clusterSchema = z
+  .strictObject({
+    postgres: z.string().min(1).optional(),
+    postgresEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    postgresFile: z.string().min(1).optional(),
+    /** This machine's name in the cluster: unique per node, shown in status as the lease's holder. */
+    node: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a node name of letters, digits, . _ or -, e.g. "host-a"'),
+    /** How long a lease lasts without renewal: a dead active node's standby polls at most this long (+ a renewal) after. */
+    leaseMs: z.number().int().min(1000, 'expected at least 1000 ms').max(600_000).default(10_000),
+    /** How often the holder renews (and a standby tries to take) the lease. */
+    renewMs: z.number().int().min(100, 'expected at least 100 ms').default(2000),
+  })
+  .refine((c) => c.renewMs * 3 <= c.leaseMs, { message: 'renewMs must be at most a third of leaseMs, so a lease survives a failed renewal or two', path: ['renewMs'] });
+
+export type ParsedCluster = z.output<typeof clusterSchema>;
+
 export const configSchema = z.strictObject({
   apiRoot: z.url({ error: 'expected a URL such as "http://127.0.0.1:8081"' }).optional(),
   dataDir: z.string().min(1).default('data'),
@@ -156,6 +177,8 @@ export const configSchema = z.strictObject({
   /** `false`: the supervisor serves no HTTP (no /health, /metrics or dashboard). */
   http: z.union([z.literal(false), httpSchema], { error: 'expected false (no HTTP) or an object such as { "host": "127.0.0.1", "port": 8080 }' }).default({ ...HTTP_DEFAULTS }),
   supervisor: supervisorSchema.default(supervisorSchema.parse({})),
+  /** Absent: one machine (the default). */
+  cluster: clusterSchema.optional(),
   bots: z.array(botSchema).min(1, 'expected at least one bot'),
 });
 

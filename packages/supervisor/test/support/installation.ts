@@ -22,12 +22,12 @@ export interface Installation {
   locksDir: string;
 }
 
-/** `locksDir`: give two installations the same one to make them meet, as they would in the machine-wide folder. */
-export function install(temp: TempDirs, sim: SimHandle, bots: object[], supervisor: object = {}, options: { locksDir?: string } = {}): Installation {
+/** `locksDir`: give two installations the same one to make them meet, as they would in the machine-wide folder. `config`: more top-level keys (e.g. `cluster`). */
+export function install(temp: TempDirs, sim: SimHandle, bots: object[], supervisor: object = {}, options: { locksDir?: string; config?: object } = {}): Installation {
   const dir = temp.make('botvisor-sup-');
   const configFile = path.join(dir, 'botvisor.json');
   const locksDir = options.locksDir ?? path.join(dir, 'locks');
-  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, locksDir, supervisor, bots }, null, 2));
+  writeFileSync(configFile, JSON.stringify({ apiRoot: sim.url, http: { port: 0 }, locksDir, supervisor, ...options.config, bots }, null, 2));
   return { dir, configFile, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs'), locksDir };
 }
 
