@@ -10,8 +10,8 @@ import type { StatusReport } from '@botvisor/supervisor';
 import { exited, fakeToken, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import plistLib from 'plist';
+import { CLI, type CliRun, runCli } from './support/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 const run = promisify(execFile);
 
@@ -39,16 +39,7 @@ describe('botvisor CLI (real processes)', function () {
     return { dir, config, dataDir: path.join(dir, 'data'), locksDir };
   }
 
-  /** Runs `botvisor …`, tracked so an escaped daemon is still cleaned up. */
-  async function botvisor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = bed.tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await exited(child);
-    return { code: typeof code === 'number' ? code : -1, stdout, stderr };
-  }
+  const botvisor = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(bed.tracker, args, env);
 
   async function status(config: string): Promise<StatusReport> {
     const r = await botvisor(['status', '--json', '-c', config]);

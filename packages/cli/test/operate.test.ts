@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusReport } from '@botvisor/supervisor';
-import { exited, fakeToken, useTestbed } from '@botvisor/testkit';
+import { fakeToken, useTestbed } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { DescribeReport } from '../src/commands/describe.js';
+import { type CliRun, runCli } from './support/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 
 /** The commands people run day to day on a running fleet: one bot's stop and start, an edited config, the merged logs, describe. */
@@ -23,15 +23,7 @@ describe('operating a running fleet (real processes)', function () {
     return { dir, config, write };
   }
 
-  async function botvisor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = bed.tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await exited(child);
-    return { code: typeof code === 'number' ? code : -1, stdout, stderr };
-  }
+  const botvisor = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(bed.tracker, args, env);
 
   async function status(config: string): Promise<StatusReport> {
     const r = await botvisor(['status', '--json', '-c', config]);

@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusReport } from '@botvisor/supervisor';
-import { exited, fakeToken, useTestbed } from '@botvisor/testkit';
+import { fakeToken, useTestbed } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { type CliRun, runCli } from './support/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
 const ECHO_BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 
 interface Case {
@@ -56,15 +56,7 @@ describe('a bot that cannot start (real processes)', function () {
   this.timeout(90_000);
   const bed = useTestbed();
 
-  async function botvisor(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = bed.tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await exited(child);
-    return { code: typeof code === 'number' ? code : -1, stdout, stderr };
-  }
+  const botvisor = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(bed.tracker, args, env);
 
   for (const c of CASES) {
     it(`${c.what}: errored within 20 s with the cause as its problem; start --detach says it and exits 1; logs shows its stderr; doctor fails`, async () => {

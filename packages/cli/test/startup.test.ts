@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { exited, fakeToken, useTestbed } from '@botvisor/testkit';
+import { fakeToken, useTestbed } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { detectInitSystem } from '../src/init-system.js';
 import { systemdUnit, type UnitPaths } from '../src/service-units.js';
+import { CLI, type CliRun, runCli } from './support/run-cli.js';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 const run = promisify(execFile);
 
@@ -27,15 +27,7 @@ describe('botvisor startup', function () {
   this.timeout(60_000);
   const bed = useTestbed();
 
-  async function botvisor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    const child = bed.tracker.spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await exited(child);
-    return { code: typeof code === 'number' ? code : -1, stdout, stderr };
-  }
+  const botvisor = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(bed.tracker, args, env);
 
   function installation(bot: object = {}): { dir: string; config: string } {
     const dir = bed.temp.make('botvisor-startup-');

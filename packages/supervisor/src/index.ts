@@ -2,6 +2,7 @@
  * @botvisor/supervisor — the daemon that keeps a fleet of bots alive: one poller per token, no orphans.
  */
 
+export { installedBuiltinModules } from './bin/installed-bots.js';
 export { botOutputLogName } from './bot/bot-output-log.js';
 export type { ForkBot } from './bot/bot-process.js';
 export { BOT_STATES, type BotState, BotStateMachine } from './bot/bot-state.js';

@@ -9,11 +9,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AlreadyRunningError, controlRequest, controlSocketPath, installLastResort, reloadOnSighup, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
+import { AlreadyRunningError, controlRequest, controlSocketPath, installedBuiltinModules, installLastResort, reloadOnSighup, StartupError, type StatusReport, Supervisor } from '@botvisor/supervisor';
 import { configDrift } from '../config-drift.js';
 import type { FoundConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { installedBuiltinModules } from '../installed-bots.js';
 import { renderStatus } from './status.js';
 
 /** The HTTP port is taken: which setting to change, in which file. */

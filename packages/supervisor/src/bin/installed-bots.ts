@@ -1,7 +1,7 @@
 /**
- * The daemon's module map of the built-in kinds: @botvisor/bots as installed beside it, resolved
- * to paths for the supervisor to fork (never imported). The daemon is a composition root, like the
- * CLI (whose installed-bots.ts does the same); the Supervisor itself only forks what it is given.
+ * The module map of the built-in kinds: @botvisor/bots as installed beside this package, resolved
+ * to paths for the supervisor to fork (never imported). Only the composition roots call it — the
+ * daemon bin and the CLI; the Supervisor itself only forks what it is given.
  */
 import type { BuiltinModules } from '../fleet.js';
 
