@@ -16,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSim } from '@botvisor/bot-api-sim';
 import { controlRequest, controlSocketPath } from '@botvisor/supervisor';
-import { BOT_BIN, FIXTURES, loadAverage, machineFacts, median, ms, percentile, printTable, REPO, Run, ratio, rssMb, SUPERVISOR_BIN, tokenFor, waitFor } from './lib/common.js';
+import { BOT_BIN, FIXTURES, loadAverage, machineFacts, median, ms, percentile, printTable, Run, ratio, rssMb, SUPERVISOR_BIN, tokenFor, waitFor } from './lib/common.js';
+import { pm2 } from './lib/pm2.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ const RATE = Number(opt.rate ?? 50);
 const CHATS = Number(opt.chats ?? 20);
 const STEADY_MS = opt.quick ? 3000 : 8000;
 const RELOAD_EVERY_MS = 1000;
-const PM2_BIN = path.join(REPO, 'node_modules/pm2/bin/pm2');
 const NAME = 'bench';
 
 function writeConfig(dir, sim, token) {
@@ -69,27 +69,6 @@ async function startBotvisor(run, sim, token) {
   };
 }
 
-function pm2(run, env, args, timeoutMs = 60_000) {
-  const child = run.tracker.spawn(process.execPath, [PM2_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c.toString();
-  });
-  child.stderr.on('data', (c) => {
-    out += c.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pm2 ${args.join(' ')} did not finish within ${timeoutMs} ms: ${out}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`));
-    });
-  });
-}
 
 async function startPm2(run, sim, token) {
   const dir = run.tempDir('botvisor-bench-reload-pm2-');
@@ -103,11 +82,11 @@ async function startPm2(run, sim, token) {
   const pidFile = path.join(home, 'pm2.pid');
   run.onCleanup(async () => {
     const daemon = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined;
-    await pm2(run, env, ['kill']).catch((err) => console.error(err.message));
+    await pm2(run, env, ['kill'], 60_000).catch((err) => console.error(err.message));
     if (daemon !== undefined && rssMb(daemon) > 0) process.kill(daemon, 'SIGKILL');
   });
-  await pm2(run, env, ['start', ecosystem]);
-  return { key: 'pm2', reload: () => pm2(run, env, ['reload', NAME]) };
+  await pm2(run, env, ['start', ecosystem], 60_000);
+  return { key: 'pm2', reload: () => pm2(run, env, ['reload', NAME], 60_000) };
 }
 
 /** Sends `/fast` at RATE/s round-robin over CHATS chats until stopped; remembers when each was sent, per chat. */

@@ -24,7 +24,6 @@ import {
   ms,
   percentile,
   printTable,
-  REPO,
   Run,
   ratio,
   rssMb,
@@ -34,6 +33,7 @@ import {
   waitFor,
   watchSimBot,
 } from './lib/common.js';
+import { pm2 } from './lib/pm2.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -49,7 +49,6 @@ const BOTS = ['bench1', 'bench2', 'bench3'];
 const STABLE_MS = 1500;
 const RSS_SETTLE_MS = opt.quick ? 2000 : 4000;
 const RSS_SAMPLES = 5;
-const PM2_BIN = path.join(REPO, 'node_modules/pm2/bin/pm2');
 /** The supervisor section: the production backoff, reset quickly and a budget big enough for N kills. */
 const SUPERVISOR_SETTINGS = { backoffInitialMs: 250, backoffResetAfterMs: 1000, crashBudget: 1000 };
 
@@ -196,27 +195,6 @@ async function startBotvisor(run, sim, key, settings, firstBotId) {
   return { key, supervised: true, rootPid: sup.pid, watch: watches[0], logDir, stop };
 }
 
-function pm2(run, env, args, timeoutMs = 30_000) {
-  const child = run.tracker.spawn(process.execPath, [PM2_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c.toString();
-  });
-  child.stderr.on('data', (c) => {
-    out += c.toString();
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pm2 ${args.join(' ')} did not finish within ${timeoutMs} ms: ${out}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`pm2 ${args.join(' ')} exited ${code}: ${out}`));
-    });
-  });
-}
 
 /** PM2 (its own PM2_HOME) running the same botvisor-bot three times; resolves once all three poll. */
 async function startPm2(run, sim, key, firstBotId) {
