@@ -26,6 +26,11 @@ export interface PollingLockGate {
   problem(): string | undefined;
   /** Calls `listener` after every change until the returned function is called. */
   onChange(listener: () => void): () => void;
+  /**
+   * Once the gate is lost: how long the bot may take to stop before someone else may poll (a
+   * cluster lease's margin). Undefined: no such deadline, the usual stop grace applies.
+   */
+  stopWithinMs?(): number | undefined;
 }
 
 type SlotState =

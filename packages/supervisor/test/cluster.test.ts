@@ -53,6 +53,15 @@ describe('cluster: two nodes, one token, a lease in PostgreSQL', function () {
     expect((await bed.sim.client.waitForMessage(token, USER.id, { after: cursor, timeoutMs: 15_000 })).text).to.equal(`echo: ${text}`);
   }
 
+  function isRunning(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   function logsOf(inst: Installation): string {
     return readdirSync(inst.logDir).map((f) => readFileSync(path.join(inst.logDir, f), 'utf8')).join('\n');
   }
@@ -129,6 +138,28 @@ describe('cluster: two nodes, one token, a lease in PostgreSQL', function () {
     const stats = await bed.sim.client.stats(token);
     expect(stats.maxPendingPollers).to.equal(1);
     expect(stats.conflicts).to.equal(0);
+  });
+
+  it('a partition while the active bot is hung: its tree is killed within the lease margin, before anyone else may poll', async () => {
+    const token = newToken();
+    const proxy = await startTcpProxy(db.port);
+    bed.onCleanup(() => proxy.close());
+    // No watchdog and a long stop grace: only the lease's deadline can stop this bot in time.
+    const slow = { ...FAST, hungAfterMs: 60_000, stopGraceMs: 30_000 };
+    const a = install(bed.temp, bed.sim, [fixtureBot('main', token)], slow, { config: { cluster: { postgresEnv: 'BOTVISOR_TEST_PG', node: 'host-a', leaseMs: LEASE_MS, renewMs: RENEW_MS } } });
+    const supA = await startNode(a, `postgres://postgres@127.0.0.1:${proxy.port}/postgres`);
+    const botA = supA.bots.get('main') as ManagedBot;
+    await waitFor(() => botA.state === 'ready', { timeoutMs: 20_000, what: 'host-a to poll' });
+    const pid = botA.pid as number;
+    bed.sim.users.sendCommand(token, { user: USER, command: 'spin' }); // its event loop never turns again
+    await new Promise((r) => setTimeout(r, 500));
+
+    proxy.cut();
+    const cutAt = Date.now();
+    await waitFor(() => !isRunning(pid), { timeoutMs: 30_000, intervalMs: 10, what: "host-a's hung bot to be killed" });
+    // Its last renewal was sent before the cut: the lease can lapse in PostgreSQL no sooner than cut + leaseMs.
+    expect(Date.now() - cutAt, 'the hung bot was killed before the lease could lapse').to.be.below(LEASE_MS);
+    await waitFor(() => botA.state === 'waiting', { timeoutMs: 10_000, what: 'host-a to wait for the lease' });
   });
 
   it('a clean stop of the active node ends its lease at once: the standby polls within a renewal, not a whole lease', async () => {

@@ -54,6 +54,9 @@ export interface BotDefinitionRef {
 /** Failed starts in a row (exits before `ready`) after which the bot is errored: a start-up that failed three times will not fix itself. */
 export const START_FAILURES_TO_GIVE_UP = 3;
 
+/** Of a lost lease's margin, what the tree kill of a bot that did not stop may take (SIGTERM, 500 ms, SIGKILL). */
+const LEASE_KILL_RESERVE_MS = 1000;
+
 /** How many recent state changes a bot keeps for `botvisor describe`: enough for a crash loop's pattern, bounded for a bot that runs for months. */
 export const STATE_HISTORY_LENGTH = 20;
 
@@ -319,11 +322,11 @@ export class ManagedBot {
   }
 
   /** Stops the run of a starting or ready bot; `after` is the state it ends in once stopped. */
-  private stopCurrentRun(reason: string, after: 'stopped' | 'waiting'): Promise<void> {
+  private stopCurrentRun(reason: string, after: 'stopped' | 'waiting', graceMs = this.o.settings.stopGraceMs): Promise<void> {
     const phase = this.machine.phase;
     if (phase.kind !== 'starting' && phase.kind !== 'ready') return Promise.resolve();
     if (phase.kind === 'starting') clearTimeout(phase.startTimer);
-    const done = this.stopRun(phase.run, reason);
+    const done = this.stopRun(phase.run, reason, graceMs);
     this.machine.to({ kind: 'stopping', run: phase.run, done, after }, reason);
     return done;
   }
@@ -338,8 +341,11 @@ export class ManagedBot {
       return;
     }
     this.problems.raise('lock', gate.problem() ?? 'the polling lock for this token is not held');
-    // Nobody may poll this token without its lock: stop, then wait for it.
-    void this.stopCurrentRun('the polling lock is no longer held', 'waiting');
+    // Nobody may poll this token without its lock: stop, then wait for it. A lost cluster lease
+    // leaves only its margin: a bot that does not stop by then (hung) is killed with its tree in it.
+    const within = gate.stopWithinMs?.();
+    const graceMs = within === undefined ? this.o.settings.stopGraceMs : Math.min(this.o.settings.stopGraceMs, Math.max(0, within - LEASE_KILL_RESERVE_MS));
+    void this.stopCurrentRun('the polling lock is no longer held', 'waiting', graceMs);
   }
 
   /** Enters waiting: a polling bot whose lock the supervisor does not hold. */
@@ -474,8 +480,7 @@ export class ManagedBot {
     this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts, cause: restartCause });
   }
 
-  private async stopRun(run: Run, reason: string): Promise<void> {
-    const graceMs = this.o.settings.stopGraceMs;
+  private async stopRun(run: Run, reason: string, graceMs = this.o.settings.stopGraceMs): Promise<void> {
     run.proc.send({ type: 'shutdown', graceMs, reason });
     run.proc.signal('SIGTERM');
     if (!(await settlesWithin(run.proc.exited, graceMs)) && run.proc.ref !== undefined) {

@@ -21,6 +21,11 @@ export class ClusterGate implements PollingLockGate {
     return this.local.problem() ?? this.lease.problem();
   }
 
+  /** A lost lease leaves its margin to stop in: after that the other node may take the lease and poll. */
+  stopWithinMs(): number | undefined {
+    return this.lease.held() ? undefined : this.lease.stopMarginMs;
+  }
+
   onChange(listener: () => void): () => void {
     const offLocal = this.local.onChange(listener);
     const offLease = this.lease.onChange(listener);

@@ -55,6 +55,11 @@ export class TokenLease {
   private attempt: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly marginMs: number;
+
+  /** The time a bot has to stop polling once this node counts the lease as lost. */
+  get stopMarginMs(): number {
+    return this.marginMs;
+  }
   /** A take in flight at release turned out ours: the row must still be ended. */
   private wasActive = false;
 
