@@ -170,8 +170,8 @@ export const configSchema = z.strictObject({
   logDir: z.string().min(1).default('logs'),
   /**
    * Where the polling locks live. Default: the user's machine-wide lock directory
-   * (`$XDG_RUNTIME_DIR/botvisor/locks`, else `/tmp/botvisor-<uid>/locks`), shared by every
-   * installation of the user so that two of them never poll one token.
+   * `/tmp/botvisor-<uid>/locks` (not `$XDG_RUNTIME_DIR`, which a systemd service lacks), shared by
+   * every installation of the user so that two of them never poll one token.
    */
   locksDir: z.string().min(1).optional(),
   /** `false`: the supervisor serves no HTTP (no /health, /metrics or dashboard). */
