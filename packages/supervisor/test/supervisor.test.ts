@@ -99,7 +99,7 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     await waitFor(() => (loop?.restarts ?? 0) > (restarts ?? 0), { timeoutMs: 20_000, what: 'the started bot to run (and crash) again' });
   });
 
-  it('finds a bot that busy-loops in a handler hung and restarts it within 30 s (default watchdog)', async () => {
+  it('finds a bot that busy-loops in a handler hung and restarts it (default watchdog: 20 s without a pong, pings every 5 s)', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, [fixtureBot('main', token)], { backoffInitialMs: 50, stopGraceMs: 1000 });
     const sup = await startSupervisor(inst.configFile);
@@ -108,8 +108,10 @@ describe('supervisor (in-process, real forked bots against the simulator)', func
     const pid = bot?.pid as number;
     const started = Date.now();
     bed.sim.users.sendCommand(token, { user: USER, command: 'spin' });
-    await waitFor(() => bot?.state === 'ready' && bot.pid !== pid, { timeoutMs: 35_000, intervalMs: 200, what: 'the hung bot to be restarted and ready' });
-    expect(Date.now() - started).to.be.below(30_000);
+    // Detection takes 20–25 s by design; the kill, the sweep and a new start add a few seconds more on a
+    // loaded machine, so the bound is generous: the behaviour is asserted, not the wall-clock time.
+    await waitFor(() => bot?.state === 'ready' && bot.pid !== pid, { timeoutMs: 50_000, intervalMs: 200, what: 'the hung bot to be restarted and ready' });
+    expect(Date.now() - started).to.be.below(45_000);
     expect(bot?.status().lastExit?.cause).to.equal('hung');
     expect(bot?.restarts).to.equal(1);
     const hung = sup.events.recent().find((e) => e.kind === 'hung');
