@@ -97,7 +97,7 @@ export class Pipeline {
       inbox: this.options.inbox,
       logger: this.options.logger,
       deliver: (updates) => {
-        for (const update of updates) dispatcher.enqueue({ update, redelivered: false });
+        for (const item of updates) dispatcher.enqueue(item);
       },
       backpressure: dispatcher,
     });

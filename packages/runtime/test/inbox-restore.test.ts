@@ -9,7 +9,7 @@ import { createLogger, openStore } from '@botvisor/core';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Update } from 'node-telegram-bot-api';
-import { Inbox } from '../src/inbox/inbox.js';
+import { type AcceptedUpdate, Inbox } from '../src/inbox/inbox.js';
 
 const logger = createLogger({ proc: 'inbox-restore-test', console: 'never' });
 const message = (id: number, chat: number): Update => ({ update_id: id, message: { message_id: id, date: 0, chat: { id: chat, type: 'private' }, text: `m${id}` } }) as unknown as Update;
@@ -54,5 +54,45 @@ describe('inbox restored from a backup', () => {
       [1, true],
       [2, true],
     ]);
+  });
+
+  it('marks the first updates after a restore redelivered: the lost file may have handled the last batch, which the server hands out again', async () => {
+    const dir = temp.make();
+    const options = { botDir: path.join(dir, 'bot'), backupDir: path.join(dir, 'backups'), logger, botId: '42' };
+
+    // A backup taken early: update 1 handled.
+    let inbox = await Inbox.open(options);
+    await inbox.recover(byChat);
+    await inbox.accept([message(1, 10)]);
+    inbox.settle(1);
+    await inbox.close();
+    const raw = await openStore<object>({ file: path.join(options.botDir, 'inbox.json'), defaults: () => ({ offset: 0, pending: [], cleanShutdown: true }), backupDir: options.backupDir, backupIntervalMs: 0, logger, role: 'bot' });
+    await raw.backupNow();
+    await raw.close();
+
+    // Later the run accepts and handles 2 and 3 (their offset not confirmed yet); then the file is truncated.
+    inbox = await Inbox.open(options);
+    await inbox.recover(byChat);
+    await inbox.accept([message(2, 10), message(3, 20)]);
+    inbox.settle(2);
+    inbox.settle(3);
+    await inbox.close();
+    writeFileSync(path.join(options.botDir, 'inbox.json'), '{"botId":"42","offset":4,"pen');
+
+    // The next run has only the backup; the server hands out 2 and 3 again (never confirmed), then a new 4.
+    inbox = await Inbox.open(options);
+    await inbox.recover(byChat);
+    const marks = (items: AcceptedUpdate[]) => items.map((u) => [u.update.update_id, u.redelivered]);
+    expect(marks(await inbox.accept([message(1, 10), message(2, 10), message(3, 20)])), 'the handled 1 is known from the backup; 2 and 3 may have run').to.deep.equal([
+      [2, true],
+      [3, true],
+    ]);
+    await inbox.close();
+
+    // A run that opens its own intact file marks nothing.
+    inbox = await Inbox.open(options);
+    await inbox.recover(byChat);
+    expect(marks(await inbox.accept([message(4, 10)]))).to.deep.equal([[4, false]]);
+    await inbox.close();
   });
 });

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Update } from 'node-telegram-bot-api';
-import { Inbox } from '../src/inbox/inbox.js';
+import { type AcceptedUpdate, Inbox } from '../src/inbox/inbox.js';
 import { RECENT_UPDATES_KEPT } from '../src/inbox/recent-updates.js';
 import { RecordingLogger } from './support/recording-logger.js';
 
 const message = (id: number, text = `m${id}`, chat = 10): Update => ({ update_id: id, message: { message_id: id, date: 0, chat: { id: chat, type: 'private' }, text } }) as unknown as Update;
-const ids = (updates: readonly Update[]): number[] => updates.map((u) => u.update_id);
+const ids = (updates: readonly AcceptedUpdate[]): number[] => updates.map((u) => u.update.update_id);
 
 describe('inbox: update ids', () => {
   const temp = new TempDirs();

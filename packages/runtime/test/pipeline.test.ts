@@ -120,12 +120,12 @@ describe('pipeline: backpressure', () => {
         },
         accept: async (updates) => {
           offset = Math.max(offset, ...updates.map((u) => u.update_id + 1));
-          return [...updates];
+          return updates.map((update) => ({ update, redelivered: false }));
         },
       },
       logger,
       deliver: (updates) => {
-        for (const update of updates) d.enqueue({ update, redelivered: false });
+        for (const item of updates) d.enqueue(item);
       },
       backpressure: d,
       onBadToken: () => undefined,

@@ -48,6 +48,15 @@ export interface RecoveredUpdate {
   redelivered: boolean;
 }
 
+/** A new update from the server, `redelivered` if a handler of an earlier run may have seen it. */
+export type AcceptedUpdate = RecoveredUpdate;
+
+/**
+ * How many updates a previous run can have accepted without the server forgetting them: its last
+ * batch (Telegram's cap on one getUpdates answer), since each getUpdates confirms the batch before.
+ */
+const UNCONFIRMED_AT_MOST = 100;
+
 export interface Recovery {
   /** To hand out again, in arrival order. */
   updates: RecoveredUpdate[];
@@ -70,10 +79,23 @@ export interface InboxOptions {
 
 /** The dispatcher's ledger: a handler's start and settle are recorded here. */
 export class Inbox implements HandlingLedger {
+  /**
+   * After the file was lost (restored from an older backup, or unreadable with none), the previous
+   * run's last batch may have been handled without a trace here; the server still holds it (its
+   * offset was never confirmed) and hands it out first. So the first updates received, as many as
+   * one batch can hold, are marked `redelivered`: the only thing this run cannot tell is whether
+   * they ran, and a marked repeat is the contract where an unmarked one is a bug.
+   */
+  private unsureLeft: number;
+
   private constructor(
     private readonly store: DurableStore<InboxState>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const lost = store.loaded.source === 'backup' || store.loaded.source === 'defaults';
+    this.unsureLeft = lost ? UNCONFIRMED_AT_MOST : 0;
+    if (lost) logger.warning('the inbox file was lost and its state came from a backup or started empty: the first updates the server hands out are marked redelivered, as the previous run may have handled them', { source: store.loaded.source, markedAtMost: UNCONFIRMED_AT_MOST });
+  }
 
   static async open(options: InboxOptions): Promise<Inbox> {
     const store = await openStore<InboxState>({
@@ -166,20 +188,24 @@ export class Inbox implements HandlingLedger {
   /**
    * Stores a batch durably and sets the offset to confirm it (its highest id + 1, lower than
    * before in a new id epoch); returns the updates that are new, i.e. not handed out before (see
-   * recent-updates.ts). Every update must have a numeric id (the poll loop checks). Only after
-   * this resolves may the offset be confirmed.
+   * recent-updates.ts), each `redelivered` if an earlier run may have handled it (see unsureLeft).
+   * Every update must have a numeric id (the poll loop checks). Only after this resolves may the
+   * offset be confirmed.
    */
-  async accept(updates: readonly Update[]): Promise<Update[]> {
+  async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
     const result = this.store.update((d) => {
       const seen = new Map<number, Set<string>>();
       for (const [id, fingerprint] of d.recent) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
       const pendingIds = new Set(d.pending.map((e) => e.update.update_id));
-      const out: Update[] = [];
+      const out: AcceptedUpdate[] = [];
       const again: number[] = [];
       let wentBack: { updateId: number; storedOffset: number } | undefined;
       const now = new Date().toISOString();
       for (const u of updates) {
+        // Counts every position of the server's queue, duplicates too: the lost batch was a prefix of it.
+        const unsure = this.unsureLeft > 0;
+        if (unsure) this.unsureLeft--;
         const fingerprint = fingerprintOf(u);
         const seenIds = seen.get(u.update_id);
         // A pending update older than the recent window is known by its id alone.
@@ -192,7 +218,7 @@ export class Inbox implements HandlingLedger {
         seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
         pendingIds.add(u.update_id);
         remember(d.recent, [u.update_id, fingerprint]);
-        out.push(u);
+        out.push({ update: u, redelivered: unsure });
         d.pending.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], receivedAt: now, started: false, crashes: 0 });
       }
       // Confirms exactly this batch: keeping a higher offset from before a new epoch would make

@@ -14,7 +14,7 @@
 import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
 import { hasUpdateId } from '../dispatch/update-shape.js';
-import type { Inbox } from '../inbox/inbox.js';
+import type { AcceptedUpdate, Inbox } from '../inbox/inbox.js';
 import { fingerprintOf } from '../inbox/recent-updates.js';
 import { Backoff } from './backoff.js';
 import { pauseAfterEmptyAnswer } from './empty-answer-pace.js';
@@ -49,7 +49,7 @@ export interface PollLoopOptions {
   inbox: Pick<Inbox, 'offset' | 'accept'>;
   logger: Logger;
   /** New updates, already durable in the inbox. */
-  deliver: (updates: Update[]) => void;
+  deliver: (updates: AcceptedUpdate[]) => void;
   /** How much `deliver` can take now; without it every request asks for `limit`. */
   backpressure?: Backpressure;
   /** Long-poll seconds. Default 30. */
