@@ -280,6 +280,8 @@ async function main() {
   const overhead = { single: [], cluster: [] };
   try {
     db = await startPostgres();
+    // Registered first, so it runs last: after the supervisors have stopped; and on Ctrl-C too (Run's signal handler).
+    run.onCleanup(() => db.stop());
     console.log(`PostgreSQL: throwaway server on 127.0.0.1:${db.port} (fsync off)`);
     // Every measurement gets its own token and chats, so nothing of one is read as the next's.
     let used = 0;
@@ -297,7 +299,6 @@ async function main() {
     }
   } finally {
     await run.cleanup();
-    db?.stop();
     await sim.close();
   }
   if (failovers.length > 0) printFailover(failovers);
