@@ -14,6 +14,7 @@ const BENCHES = [
   { name: 'dispatch', what: 'dispatch latency and throughput vs grammY runner and node-telegram-bot-api v2', full: [], quick: ['--quick'] },
   { name: 'supervisor', what: 'restart latency and idle memory vs PM2', full: [], quick: ['--quick'] },
   { name: 'reload', what: 'botvisor reload vs pm2 reload under traffic: lost, duplicated, poll gap, reply latency', full: [], quick: ['--quick'] },
+  { name: 'failover', what: 'cluster failover time vs leaseMs after kill -9 of the active node; steady-state overhead of cluster mode', full: [], quick: ['--quick'] },
   { name: 'treekill', what: 'tree kill vs tree-kill alone', full: [], quick: ['--quick'] },
   { name: 'store', what: 'durable store vs lowdb stock JSONFile adapter', full: [], quick: [], quickEnv: { BENCH_BURST_UPDATES: '2000', BENCH_SEQUENTIAL_WRITES: '100', BENCH_ROUNDS: '2' } },
   { name: 'jobs', what: 'CLI output throughput vs exec; outbox delivery vs the theoretical 30/s', full: [], quick: ['--sizes', '1,10,100', '--rounds', '2'] },

@@ -215,7 +215,9 @@ function createCard(bot) {
     memory: fact('Memory', 'memory'),
     polling: fact('Polling', 'polling'),
     lastExit: fact('Last exit', 'last-exit', true),
+    cluster: fact('Cluster', 'cluster', true),
   };
+  facts.cluster.wrap.hidden = true;
   const state = h('span', { class: 'state', 'data-field': 'state' });
   // Why the bot cannot do its job, in the supervisor's words (the same sentence as `botvisor status`).
   const problem = h('p', { class: 'problem', role: 'status', 'data-field': 'problem' });
@@ -268,8 +270,19 @@ function createCard(bot) {
   return card;
 }
 
+/**
+ * Who polls a token in cluster mode, as this node sees it: its role, the active node, the epoch
+ * and the lease's expiry (the same facts as `botvisor status`).
+ */
+function describeLease(c) {
+  const expires = c.leaseExpiresInMs === null ? '' : ` · lease ends in ${(c.leaseExpiresInMs / 1000).toFixed(1)} s unless renewed`;
+  const who = c.role === 'active' ? `active on this node (${c.node})` : `standby on this node (${c.node}) · active: ${c.holder ?? 'nobody'}`;
+  return `${who} · epoch ${c.epoch ?? '?'}${expires}${c.error !== null ? ` · ${c.error}` : ''}`;
+}
+
 function renderBots(state) {
   const list = byId('bot-list');
+  const leases = new Map(state.locks.filter((l) => l.cluster).map((l) => [l.bot, l.cluster]));
   const names = new Set(state.bots.map((b) => b.name));
   for (const [name, card] of app.cards) {
     if (names.has(name)) continue;
@@ -284,11 +297,11 @@ function renderBots(state) {
       app.cards.set(bot.name, card);
     }
     if (list.children[i] !== card.el) list.insertBefore(card.el, list.children[i] ?? null);
-    updateCard(card, bot);
+    updateCard(card, bot, leases.get(bot.name) ?? null);
   });
 }
 
-function updateCard(card, bot) {
+function updateCard(card, bot, lease) {
   card.el.dataset.state = bot.state;
   card.state.className = `state state-${bot.state}`;
   card.state.textContent = bot.state;
@@ -304,6 +317,12 @@ function updateCard(card, bot) {
   f.polling.dd.textContent = bot.polling ? 'yes' : 'no (send-only)';
   f.lastExit.dd.textContent = describeExit(bot.lastExit);
   f.lastExit.dd.className = bot.lastExit ? (exitIsBad(bot.lastExit) ? 'exit-bad' : '') : 'muted';
+  // Cluster mode only: which node polls this bot's token.
+  f.cluster.wrap.hidden = !lease;
+  f.cluster.dd.textContent = lease ? describeLease(lease) : '';
+  f.cluster.dd.className = lease?.error ? 'exit-bad' : '';
+  if (lease) card.el.dataset.clusterRole = lease.role;
+  else delete card.el.dataset.clusterRole;
   // Stop while it runs (or waits to run again), Start once it is stopped or given up on.
   card.running = !['stopped', 'errored'].includes(bot.state);
   if (card.power.dataset.busy !== 'true' && card.power.dataset.confirming !== 'true') {
@@ -518,17 +537,21 @@ window.addEventListener('resize', () => {
 // ---------------------------------------------------------------- locks and events
 
 function renderLocks(state) {
+  // The Cluster column only in cluster mode: on one machine the local lock says it all.
+  const clustered = state.locks.some((l) => l.cluster);
+  byId('lock-cluster-col').hidden = !clustered;
   const rows = state.locks.map((l) =>
     h(
       'tr',
-      {},
+      { 'data-lock-bot': l.bot },
       h('td', {}, h('code', { text: l.tokenHash, title: 'first 16 hex of sha256(token)' })),
       h('td', { text: l.bot }),
       h('td', { text: l.owner ? `${l.owner.role} pid ${l.owner.pid}` : 'nobody' }),
       h('td', { title: l.owner?.since ?? '' }, l.owner ? ago(l.owner.since) : '—'),
+      clustered ? h('td', { 'data-field': 'cluster', text: l.cluster ? `${l.cluster.role === 'active' ? l.cluster.node : (l.cluster.holder ?? 'nobody')} active, epoch ${l.cluster.epoch ?? '?'}` : '—' }) : null,
     ),
   );
-  if (rows.length === 0) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: 4, text: 'No polling locks (no bot polls).' })));
+  if (rows.length === 0) rows.push(h('tr', {}, h('td', { class: 'empty', colspan: clustered ? 5 : 4, text: 'No polling locks (no bot polls).' })));
   byId('lock-rows').replaceChildren(...rows);
 }
 

@@ -10,10 +10,11 @@
  */
 import { readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePrivateDirSync, pollingLockPath, type ResolvedBot, readLockOwner, redact, registerPostgresSecret, resolvePostgres, resolveToken, tokenHash } from '@botvisor/core';
-import { controlRequest, controlSocketPath, instanceLockPath, probePostgres, type StatusReport } from '@botvisor/supervisor';
+import { assignPollers, type ControlConfig, describeLockOwner, isAlive, makePrivateDirSync, pollingLockPath, type ResolvedBot, readLockOwner, resolveToken, tokenHash } from '@botvisor/core';
+import { controlRequest, controlSocketPath, instanceLockPath, type StatusReport } from '@botvisor/supervisor';
 import { type FoundConfig, loadFoundControlConfig } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { checkCluster } from './doctor-cluster.js';
 import { platformChecks } from './doctor-platform.js';
 
 type Verdict = 'ok' | 'warn' | 'fail' | 'unchecked';
@@ -158,37 +159,6 @@ async function checkBotProblems(found: FoundConfig<ControlConfig>): Promise<Chec
   return report.bots.map((b) =>
     standby.has(b.name) ? { verdict: 'ok', what: `bot ${b.name} (${b.state}): ${b.problem ?? 'standby'}` } : b.problem !== null ? { verdict: 'fail', what: `bot ${b.name} (${b.state}): ${b.problem}` } : { verdict: 'ok', what: `bot ${b.name} (${b.state}): no problem reported` },
   );
-}
-
-/** Cluster mode: PostgreSQL reachable with the rights the leases need, and the clocks roughly agree. */
-async function checkCluster(found: FoundConfig<ControlConfig>, env: NodeJS.ProcessEnv): Promise<Check[]> {
-  const cluster = found.config.cluster;
-  if (cluster === undefined) return [];
-  const { postgresEnv } = cluster.postgresSource;
-  if (postgresEnv !== undefined && (env[postgresEnv] ?? '').trim() === '') {
-    return [{ verdict: 'unchecked', what: `cluster: PostgreSQL not checked: $${postgresEnv} is not set in this shell (only the supervisor needs it)` }];
-  }
-  const resolved = resolvePostgres(cluster.postgresSource, found.config.baseDir, env);
-  if ('issue' in resolved) return [{ verdict: 'fail', what: `cluster: ${resolved.issue.path}: ${resolved.issue.message}` }];
-  registerPostgresSecret(resolved.url);
-  let where = 'PostgreSQL';
-  try {
-    const u = new URL(resolved.url);
-    where = `PostgreSQL at ${u.hostname}${u.port !== '' ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    // pg says what is wrong with it below
-  }
-  try {
-    const probe = await probePostgres(resolved.url, Math.max(2000, cluster.renewMs));
-    const checks: Check[] = [{ verdict: 'ok', what: `cluster: node ${cluster.node} reaches ${where} (round trip ${probe.roundTripMs.toFixed(1)} ms, ${probe.leases} lease row(s))` }];
-    const skew = Math.round(probe.clockSkewMs);
-    // The leases use the database's clock only; a skewed clock here misdates logs and alerts across the nodes.
-    checks.push(Math.abs(skew) > 2000 ? { verdict: 'warn', what: `cluster: this machine's clock is ${skew} ms off the database's; run NTP (chrony or systemd-timesyncd) on every node` } : { verdict: 'ok', what: `cluster: clock within ${Math.abs(skew)} ms of the database's` });
-    if (probe.roundTripMs > cluster.renewMs / 2) checks.push({ verdict: 'warn', what: `cluster: a round trip to PostgreSQL takes ${probe.roundTripMs.toFixed(0)} ms, more than half of renewMs (${cluster.renewMs}); raise renewMs and leaseMs` });
-    return checks;
-  } catch (err) {
-    return [{ verdict: 'fail', what: `cluster: cannot use ${where}: ${redact((err as Error).message)}; check the connection string, that the server listens for this node (pg_hba.conf) and that the user may create tables in that database` }];
-  }
 }
 
 function checkDisk(found: FoundConfig<ControlConfig>): Check[] {

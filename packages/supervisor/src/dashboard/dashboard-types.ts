@@ -3,6 +3,7 @@
  * `/api/stream`), `/api/bots/:bot/log`, the actions and `/api/chat` answer with. The page in
  * `packages/supervisor/dashboard/` reads exactly these shapes; add fields, never rename.
  */
+import type { ClusterLeaseStatus } from '../cluster/token-lease.js';
 import type { BotStatusReport } from '../status.js';
 
 export interface DashboardSession {
@@ -34,6 +35,8 @@ export interface DashboardLock {
   tokenHash: string;
   bot: string;
   owner: { pid: number; role: string; since: string } | null;
+  /** Cluster mode: who is active for this token as this node sees it (the `status --json` lock's `cluster`); null on one machine. */
+  cluster: ClusterLeaseStatus | null;
 }
 
 export interface DashboardEvent {

@@ -1,7 +1,8 @@
 /**
  * One picture of the fleet for the page: the supervisor's status report (the `status --json`
  * contract), each bot's CLI children arranged as a tree (parents read from the process table,
- * and only when some bot has children), the polling locks and the latest events. Messages pass
+ * and only when some bot has children), the polling locks (in cluster mode with who is active
+ * for each token) and the latest events. Messages pass
  * through `redact()`; nothing here reads a token.
  */
 import { type ProcessInfo, redact } from '@botvisor/core';
@@ -31,7 +32,7 @@ export async function snapshotFleet(source: FleetSnapshotSource, flags: { readOn
     sandbox: flags.sandbox,
     supervisor: { pid: supervisor.pid, uptimeMs: supervisor.uptimeMs, startedAt: supervisor.startedAt, dataDir: supervisor.dataDir, httpUrl: supervisor.httpUrl },
     bots,
-    locks: supervisor.locks.map((l) => ({ tokenHash: l.tokenHash, bot: l.bot, owner: l.owner })),
+    locks: supervisor.locks.map((l) => ({ tokenHash: l.tokenHash, bot: l.bot, owner: l.owner, cluster: l.cluster === null ? null : { ...l.cluster, error: l.cluster.error === null ? null : redact(l.cluster.error) } })),
     events: source
       .recentEvents()
       .slice(-EVENTS_SHOWN)
