@@ -303,4 +303,37 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     expect(await texts(61)).to.deep.equal(['started slow:3000 doomed', 'started again slow:3000 doomed', 'got again slow:3000 doomed', 'got next']);
     expect((await bed.sim.client.stats(token)).maxPendingPollers).to.equal(1);
   });
+
+  it('a restart by hand-over (the dashboard, a bot\'s own request): a ready bot hands over and keeps its old process if the new one does not load; a stopped bot simply starts', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    const mod = moduleFile(inst, 'main');
+    writeBots(inst, [fixtureBot('main', token, { module: mod })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    const watch = watchPollGaps(bed.sim, token);
+    const first = bot.pid;
+    const from = performance.now();
+    await bot.restartByHandOver('restart requested for main');
+    await waitFor(() => bot.state === 'ready', { timeoutMs: 15_000, what: 'the new process to be ready' });
+    expect(bot.pid).to.not.equal(first);
+    expect(watch.longestGap(from, performance.now()), 'the poll gap of a restart by hand-over, ms').to.be.below(2000);
+    expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.message.includes('restart requested for main'))).to.equal(true);
+    await answers(token, 71, 'after the restart');
+
+    const second = bot.pid;
+    writeFileSync(mod, "throw new Error('broken on purpose');\n");
+    const err = await bot.restartByHandOver('restart requested for main').catch((e: unknown) => e as Error);
+    expect((err as Error).message).to.match(/rolled back: .*broken on purpose.*; the old process \(pid \d+\) keeps running$/);
+    expect(bot.pid).to.equal(second);
+    await answers(token, 71, 'still the old process');
+
+    moduleFile(inst, 'main');
+    await bot.stop('a person stopped it');
+    const reloads = sup.events.recent().filter((e) => e.kind === 'reloaded').length;
+    await bot.restartByHandOver('restart requested for main');
+    await waitFor(() => bot.state === 'ready', { timeoutMs: 15_000, what: 'the stopped bot to start' });
+    expect(sup.events.recent().filter((e) => e.kind === 'reloaded').length, 'a stopped bot is started, not handed over').to.equal(reloads);
+    await answers(token, 71, 'started again');
+  });
 });
