@@ -96,7 +96,7 @@ describe('built-in bots under a real supervisor', function () {
     expect(await say(t, STRANGER, 'help')).to.equal(NOT_AUTHORIZED_TEXT);
   });
 
-  it('/restart by an admin is followed by "back after N s"; a non-admin is refused', async () => {
+  it('/restart by an admin hands over to a fresh process and is followed by "back after N s"; a non-admin is refused', async () => {
     const t = token();
     const s = await start([bridge(t)]);
     await s.waitReady(30_000);
@@ -106,7 +106,10 @@ describe('built-in bots under a real supervisor', function () {
     const back = await bed.sim.client.waitForMessage(t, ADMIN.id, { after: cursor, pattern: /^Back after \d+ s\.$/, timeoutMs: 20_000 });
     expect(back.text).to.match(/^Back after \d+ s\.$/);
     expect(s.bots.get('bridge')?.restarts).to.equal(1);
-    expect(s.bots.get('bridge')?.status().lastExit?.code).to.equal(42);
+    // A fresh process by a hand-over, not exit 42: the token was never left without a poller.
+    expect(s.events.recent().some((e) => e.kind === 'reloaded' && e.bot === 'bridge' && /asked by the bot: \/restart by user/.test(e.message))).to.equal(true);
+    expect(s.bots.get('bridge')?.status().lastExit).to.equal(null);
+    expect((await bed.sim.client.stats(t)).maxPendingPollers).to.equal(1);
   });
 
   it('kill -9 of the bot during /sleep 30: after the restart the owner is told, and Retry runs it again', async () => {

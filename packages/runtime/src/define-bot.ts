@@ -26,7 +26,7 @@ export interface BotRuntime<S extends object> {
   readonly state: DurableStore<S>;
   /** True when this bot polls; false when it is send-only. */
   readonly polling: boolean;
-  /** Stops gracefully and exits with code 42: the supervisor restarts the bot at once. */
+  /** A fresh process: under a supervisor by a hand-over (IPC `reload-request`: no poll gap, the running handlers finish in the old process, a new process that does not load is rolled back); run by hand, it stops gracefully and exits with code 42. */
   requestRestart(reason: string): void;
   /** Supervisor events (crashes, restarts, hangs, errored bots, conflict storms, reaped orphans), as they happen; alerts bots live on this. The first call subscribes this bot (IPC `subscribe-events`); nothing arrives without a supervisor. */
   onSupervisorEvent(handler: (event: IpcEvent) => void): void;

@@ -19,7 +19,7 @@ import type { Logger } from '@botvisor/core';
 import type { Bot, Update } from 'node-telegram-bot-api';
 import { createAdmission } from './dispatch/admission.js';
 import { Authorizer } from './dispatch/authorize.js';
-import { DEFAULT_DISPATCH_CAPACITY, Dispatcher } from './dispatch/dispatcher.js';
+import { DEFAULT_DISPATCH_CAPACITY, Dispatcher, type DispatchItem, type HandlingLedger } from './dispatch/dispatcher.js';
 import { handOverTo } from './dispatch/hand-over.js';
 import { IncomingRateLimit, type RateWindow } from './dispatch/incoming-rate-limit.js';
 import { priorityMatcher } from './dispatch/priority.js';
@@ -43,6 +43,10 @@ export interface PipelineOptions {
   priorityCommands?: string[] | undefined;
   /** Every update's outcome, for metrics. */
   onHandled?: (outcome: 'ok' | 'error' | 'skipped', durationMs: number) => void;
+  /** Where handlers' starts and settles are recorded; default the inbox (a reload's old process passes its hand-off ledger). */
+  ledger?: HandlingLedger | undefined;
+  /** A reload's new process: the gate that keeps the old process's running updates, and their chats, back (lifecycle/held-updates.ts). */
+  hold?: { keep: (item: DispatchItem) => boolean; recovered: () => void } | undefined;
 }
 
 /** What polling needs besides the stages: the long-poll Api and the loop's reports. */
@@ -71,8 +75,19 @@ export class Pipeline {
       capacity: options.capacity ?? DEFAULT_DISPATCH_CAPACITY,
       handle,
       isPriority: priorityMatcher(options.priorityCommands),
-      ledger: options.inbox,
+      ledger: options.ledger ?? options.inbox,
     });
+  }
+
+  /** Every update on its way to the dispatcher: through the hold of a reload's new process, if any. */
+  private intake(item: DispatchItem): void {
+    if (this.options.hold?.keep(item) === true) return;
+    this.dispatcher.enqueue(item);
+  }
+
+  /** Hands an update straight to the dispatcher (a held update, or one that waited behind it). */
+  enqueue(item: DispatchItem): void {
+    this.dispatcher.enqueue(item);
   }
 
   /** Updates waiting for a handler (for pong). */
@@ -85,7 +100,8 @@ export class Pipeline {
     const recovery = await this.options.inbox.recover(orderingKeyOf);
     const recovered = recovery.updates;
     if (recovered.length > 0) this.options.logger.warning('handing out updates left in the inbox by the previous run', { count: recovered.length, redelivered: recovered.filter((r) => r.redelivered).length });
-    for (const item of recovered) this.dispatcher.enqueue(item);
+    for (const item of recovered) this.intake(item);
+    this.options.hold?.recovered();
     this.quarantined = recovery.quarantined;
   }
 
@@ -97,7 +113,7 @@ export class Pipeline {
       inbox: this.options.inbox,
       logger: this.options.logger,
       deliver: (updates) => {
-        for (const item of updates) dispatcher.enqueue(item);
+        for (const item of updates) this.intake(item);
       },
       backpressure: dispatcher,
     });
@@ -122,6 +138,11 @@ export class Pipeline {
   /** Aborts the pending getUpdates; resolves once the loop has exited. */
   async stopPolling(): Promise<void> {
     await this.pollLoop?.stop();
+  }
+
+  /** Starts no new handler from now on; running ones go on (a reload's hand-over). */
+  stopDispatching(): void {
+    void this.dispatcher.stop(0);
   }
 
   /** Starts nothing new; waits up to `graceMs` for running handlers. True if they all finished. */

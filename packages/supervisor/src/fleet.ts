@@ -180,11 +180,14 @@ export class Fleet {
   /**
    * A person's restart of one bot or `all`; resolves once the restart has an outcome, rejects naming the bots that are not ready.
    * `all` is every bot meant to run: not the disabled ones, not those a person stopped; naming a bot restarts it whatever it is.
+   * `hand-over` (the dashboard's Restart): a ready bot gets its fresh process by a hand-over, without a poll gap, and keeps
+   * its old one if the new one does not load (ManagedBot.restartByHandOver); `fresh` (`botvisor restart`) stops it first.
    */
-  async restart(name: string): Promise<void> {
+  async restart(name: string, how: 'fresh' | 'hand-over' = 'fresh'): Promise<void> {
     const targets = name === 'all' ? this.all().filter((b) => this.isExpected(b)) : [this.named(name)];
     if (name !== 'all') this.stoppedByPerson.delete(name);
-    await Promise.all(targets.map((b) => b.restart(`restart requested for ${name}`)));
+    const reason = `restart requested for ${name}`;
+    await Promise.all(targets.map((b) => (how === 'hand-over' ? b.restartByHandOver(reason) : b.restart(reason))));
     // Answer once the restart has an outcome, so `botvisor restart` can say it.
     await untilStates(targets, () => !targets.some((b) => b.state === 'starting'), this.config.supervisor.startTimeoutMs + 5000);
     const failed = targets.filter((b) => b.state !== 'ready');

@@ -195,7 +195,8 @@ export class Supervisor {
         fleet: {
           status: () => this.status(),
           events: this.events,
-          restart: (name) => this.restart(name),
+          // The dashboard's Restart keeps a ready bot answering: a hand-over, not a stop and a start.
+          restart: (name) => fleet.restart(name, 'hand-over'),
           stopBot: (name) => fleet.stopBot(name),
           startBot: async (name) => {
             const outcome = await this.startBot(name);

@@ -178,6 +178,8 @@ describe('dashboard API (in-process supervisor, real forked bots against the sim
     const state = json<DashboardState>(await request(`${base}/api/state`));
     expect(state.bots[0]).to.include({ state: 'ready', restarts: 1 });
     expect(state.bots[0]?.pid).to.not.equal(pid);
+    // A ready polling bot is restarted by a hand-over: the token is never left without a poller.
+    expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.bot === 'main' && e.message.includes('restart requested for main'))).to.equal(true);
     const asLocalhost = { host: `localhost:${new URL(base).port}` };
     const sessionReply = await request(`${base}/api/session`, { headers: asLocalhost });
     const localOwner = await ownerCookie(sup.dashboardLoginUrl()?.replace('127.0.0.1', 'localhost'));

@@ -7,6 +7,7 @@ import { exited, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { controlRequest, controlSocketPath, type ManagedBot, type StatusReport, Supervisor } from '../src/index.js';
 import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
+import { watchPollGaps } from './support/poll-gaps.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/dist/src/bin/botvisor.js', import.meta.url));
 const RELOAD_BOT = fileURLToPath(new URL('./fixtures/reload-bot.js', import.meta.url));
@@ -203,26 +204,24 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     }, 20);
     bed.onCleanup(() => clearInterval(sender));
     const pids = new Set<number | undefined>([sup.bots.get('main')?.pid]);
-    // The poll gap of each hand-over is at most the time from the old process's stop to the new one's ready (it polls before ready).
+    // The poll gap of each hand-over: the longest time with no getUpdates open at the sim while it runs.
+    const watch = watchPollGaps(bed.sim, token);
     const gaps: number[] = [];
-    let stoppingAt = 0;
-    (sup.bots.get('main') as ManagedBot).onStateChange((c) => {
-      if (c.to === 'stopping') stoppingAt = c.at;
-      if (c.to === 'ready' && stoppingAt > 0) gaps.push(c.at - stoppingAt);
-    });
     try {
       for (let i = 0; i < RELOADS; i++) {
+        const from = performance.now();
         const r = await sup.reload('main');
         expect(r.failed, `reload ${i}`).to.deep.equal([]);
         pids.add(sup.bots.get('main')?.pid);
         await new Promise((resolve) => setTimeout(resolve, 200));
+        gaps.push(watch.longestGap(from, performance.now()));
       }
     } finally {
       clearInterval(sender);
     }
     expect(pids.size).to.equal(RELOADS + 1);
     gaps.sort((x, y) => x - y);
-    console.log(`      hand-over gap (stop of the old → ready of the new), ms: median ${gaps[Math.floor(gaps.length / 2)]}, max ${gaps.at(-1)}`);
+    console.log(`      poll gap per hand-over, ms: median ${Math.round(gaps[Math.floor(gaps.length / 2)] ?? 0)}, max ${Math.round(gaps.at(-1) ?? 0)}`);
     expect(gaps).to.have.length(RELOADS);
     const total = n;
     const replies = async (user: number): Promise<string[]> =>
@@ -242,5 +241,99 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     const stats = await bed.sim.client.stats(token);
     expect(stats.maxPendingPollers).to.equal(1);
     expect(stats.conflicts).to.equal(0);
+  });
+
+  it('a long handler in flight at the hand-over finishes in the old process while the new one polls; its settle reaches the inbox, nothing is redelivered', async () => {
+    const token = newToken();
+    // The handler (3 s) fits well in the bot's grace and the supervisor's.
+    process.env.RELOAD_BOT_GRACE_MS = '10000';
+    bed.onCleanup(() => void delete process.env.RELOAD_BOT_GRACE_MS);
+    const inst = install(bed.temp, bed.sim, [], { ...FAST, stopGraceMs: 12_000 });
+    writeBots(inst, [fixtureBot('main', token, { module: moduleFile(inst, 'main') })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    const oldPid = bot.pid;
+    const texts = async (user: number): Promise<string[]> => (await bed.sim.client.transcript(token, user)).entries.filter((e) => e.kind === 'sent').map((e) => String(e.text));
+    bed.sim.users.sendMessage(token, { text: 'slow:3000 long', user: { id: 51, first_name: 'U' } });
+    await waitFor(async () => (await texts(51)).includes('started slow:3000 long'), { timeoutMs: 15_000, intervalMs: 50, what: 'the long handler to start' });
+
+    const reloaded = sup.reload('main');
+    await waitFor(() => bot.pid !== oldPid && bot.pid !== undefined, { timeoutMs: 15_000, intervalMs: 20, what: 'the hand-over to the new process' });
+    // The new process polls while the old one's handler still runs: another chat's update is fetched.
+    const delivered = (await bed.sim.client.stats(token)).updatesDelivered;
+    bed.sim.users.sendMessage(token, { text: 'meanwhile', user: { id: 52, first_name: 'U' } });
+    await waitFor(async () => (await bed.sim.client.stats(token)).updatesDelivered > delivered, { timeoutMs: 5000, intervalMs: 20, what: 'the new process to fetch an update' });
+    expect(await texts(51), 'the long handler is still running in the old process').to.not.include('got slow:3000 long');
+    expect((await bed.sim.client.stats(token)).pendingPollers).to.equal(1);
+
+    expect(await reloaded).to.deep.include({ replaced: ['main'], failed: [] });
+    await waitFor(async () => (await texts(52)).length === 1, { timeoutMs: 15_000, intervalMs: 50, what: 'the other chat to be answered' });
+    await answers(token, 53, 'after');
+    expect(await texts(51)).to.deep.equal(['started slow:3000 long', 'got slow:3000 long']);
+    expect(await texts(52)).to.deep.equal(['got meanwhile']);
+    const inbox = JSON.parse(readFileSync(path.join(inst.dataDir, 'bots', 'main', 'inbox.json'), 'utf8')) as { pending: unknown[] };
+    await waitFor(() => (JSON.parse(readFileSync(path.join(inst.dataDir, 'bots', 'main', 'inbox.json'), 'utf8')) as { pending: unknown[] }).pending.length === 0, {
+      timeoutMs: 5000,
+      intervalMs: 50,
+      what: `the inbox to be empty (it had ${inbox.pending.length})`,
+    });
+    const stats = await bed.sim.client.stats(token);
+    expect(stats.maxPendingPollers).to.equal(1);
+    expect(stats.conflicts).to.equal(0);
+  });
+
+  it('an old process killed -9 with a held update: the new process hands it out marked redelivered', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    writeBots(inst, [fixtureBot('main', token, { module: moduleFile(inst, 'main') })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    const oldPid = bot.pid as number;
+    const texts = async (user: number): Promise<string[]> => (await bed.sim.client.transcript(token, user)).entries.filter((e) => e.kind === 'sent').map((e) => String(e.text));
+    bed.sim.users.sendMessage(token, { text: 'slow:3000 doomed', user: { id: 61, first_name: 'U' } });
+    await waitFor(async () => (await texts(61)).includes('started slow:3000 doomed'), { timeoutMs: 15_000, intervalMs: 50, what: 'the long handler to start' });
+
+    const reloaded = sup.reload('main');
+    await waitFor(() => bot.pid !== oldPid && bot.pid !== undefined, { timeoutMs: 15_000, intervalMs: 20, what: 'the hand-over to the new process' });
+    // The same chat's next message waits behind the held update.
+    bed.sim.users.sendMessage(token, { text: 'next', user: { id: 61, first_name: 'U' } });
+    process.kill(oldPid, 'SIGKILL');
+    expect(await reloaded).to.deep.include({ replaced: ['main'], failed: [] });
+    await waitFor(async () => (await texts(61)).length >= 4, { timeoutMs: 20_000, intervalMs: 50, what: 'the redelivered update and the next one to be answered' });
+    expect(await texts(61)).to.deep.equal(['started slow:3000 doomed', 'started again slow:3000 doomed', 'got again slow:3000 doomed', 'got next']);
+    expect((await bed.sim.client.stats(token)).maxPendingPollers).to.equal(1);
+  });
+
+  it('a restart by hand-over (the dashboard, a bot\'s own request): a ready bot hands over and keeps its old process if the new one does not load; a stopped bot simply starts', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], FAST);
+    const mod = moduleFile(inst, 'main');
+    writeBots(inst, [fixtureBot('main', token, { module: mod })]);
+    const sup = await start(inst);
+    const bot = sup.bots.get('main') as ManagedBot;
+    const watch = watchPollGaps(bed.sim, token);
+    const first = bot.pid;
+    const from = performance.now();
+    await bot.restartByHandOver('restart requested for main');
+    await waitFor(() => bot.state === 'ready', { timeoutMs: 15_000, what: 'the new process to be ready' });
+    expect(bot.pid).to.not.equal(first);
+    expect(watch.longestGap(from, performance.now()), 'the poll gap of a restart by hand-over, ms').to.be.below(2000);
+    expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.message.includes('restart requested for main'))).to.equal(true);
+    await answers(token, 71, 'after the restart');
+
+    const second = bot.pid;
+    writeFileSync(mod, "throw new Error('broken on purpose');\n");
+    const err = await bot.restartByHandOver('restart requested for main').catch((e: unknown) => e as Error);
+    expect((err as Error).message).to.match(/rolled back: .*broken on purpose.*; the old process \(pid \d+\) keeps running$/);
+    expect(bot.pid).to.equal(second);
+    await answers(token, 71, 'still the old process');
+
+    moduleFile(inst, 'main');
+    await bot.stop('a person stopped it');
+    const reloads = sup.events.recent().filter((e) => e.kind === 'reloaded').length;
+    await bot.restartByHandOver('restart requested for main');
+    await waitFor(() => bot.state === 'ready', { timeoutMs: 15_000, what: 'the stopped bot to start' });
+    expect(sup.events.recent().filter((e) => e.kind === 'reloaded').length, 'a stopped bot is started, not handed over').to.equal(reloads);
+    await answers(token, 71, 'started again');
   });
 });

@@ -3,8 +3,10 @@
  * union with a schema. Anything that does not match is dropped with a WARNING by `parseIpcMessage`
  * — a malformed message can never crash its receiver.
  *
- * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply, operator-stop, take-over
- *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem, standby
+ * Direction:  supervisor → bot: hello, ping, shutdown, event (sent to bots that subscribed), status-reply, operator-stop, take-over,
+ *                               hand-over, settled, stores-released (the last two relayed from the old process of a hand-over)
+ *             bot → supervisor: ready, pong, child-spawned, child-exited, subscribe-events, event, status-request, problem, standby,
+ *                               inbox-released, settled, stores-released, reload-request
  *
  * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
  */
@@ -33,8 +35,30 @@ const hello = z.object({
  */
 const standby = z.object({ type: z.literal('standby') });
 
-/** To a process in standby: the old process has exited and closed the bot's files; start up for real. */
-const takeOver = z.object({ type: z.literal('take-over') });
+/**
+ * To a process in standby: the old process has closed the inbox (or exited); start up for real.
+ * `held`: update ids the old process is still handling — kept in the inbox, not dispatched, until
+ * a relayed `settled` (it finished them) or `stores-released` (it let go of them: redelivered).
+ */
+const takeOver = z.object({ type: z.literal('take-over'), held: z.array(z.number().int()).optional() });
+
+/** To the old process of a hand-over: stop fetching at a batch boundary, close the inbox, say inbox-released, then stop as at shutdown. */
+const handOver = z.object({ type: z.literal('hand-over'), graceMs: z.number().int().nonnegative().optional(), reason: z.string().optional() });
+
+/** The old process has closed its inbox (last batch and offset on disk); `running`: the update ids still in its handlers. */
+const inboxReleased = z.object({ type: z.literal('inbox-released'), running: z.array(z.number().int()) });
+
+/** A handler of the old process settled a held update (old → supervisor → new process, which settles it in its inbox). */
+const settled = z.object({ type: z.literal('settled'), updateId: z.number().int() });
+
+/**
+ * The old process has closed state.json and jobs.json (sent by it, or by the supervisor when it
+ * exited): the new process may open them; what it still holds was let go of and is redelivered.
+ */
+const storesReleased = z.object({ type: z.literal('stores-released') });
+
+/** The bot asks to be replaced by a fresh process through a hand-over (the bridge's /restart); without a supervisor it exits EXIT_RESTART. */
+const reloadRequest = z.object({ type: z.literal('reload-request'), reason: z.string().max(500) });
 
 const ready = z.object({ type: z.literal('ready'), username: z.string().optional() });
 
@@ -126,6 +150,11 @@ export const ipcMessageSchema = z.discriminatedUnion('type', [
   hello,
   standby,
   takeOver,
+  handOver,
+  inboxReleased,
+  settled,
+  storesReleased,
+  reloadRequest,
   ready,
   ping,
   pong,

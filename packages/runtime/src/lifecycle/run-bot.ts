@@ -9,7 +9,7 @@
  * pipeline.ts.
  */
 import path from 'node:path';
-import { ConfigError, createLogger, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
+import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
@@ -30,7 +30,9 @@ import { describeApiError } from '../telegram/describe-api-error.js';
 import { guardEnvelope } from '../telegram/envelope-guard.js';
 import { installCrashHandlers } from './crash-handlers.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
+import { HandOffLedger } from './hand-off-ledger.js';
 import { LockRefusedError, lockHandshake, type PollingMode } from './lock-handshake.js';
+import { releaseInbox } from './release-inbox.js';
 import { Shutdown } from './shutdown.js';
 import { awaitTakeOver } from './standby.js';
 import { StartupError, step } from './startup-step.js';
@@ -75,9 +77,21 @@ export async function runBot(options: RunBotOptions): Promise<void> {
   let queuedJobs = (): number => 0;
   let pipeline: Pipeline | undefined;
   let mode: PollingMode | undefined;
+  let outboxRef: { stop: (graceMs: number) => Promise<void> } | undefined;
 
   const shutdown = new Shutdown({ logger, forceExitAfterMs: grace + 5000, exit: (code) => process.exit(code) });
   const exit = (code: number, why: string): Promise<never> => shutdown.run(code, why);
+  // Under a supervisor, a fresh process by a hand-over (no poll gap; a new process that does not
+  // load is rolled back); run by hand, a restart by exit 42.
+  let reloadAsked = false;
+  const requestRestart = (reason: string): void => {
+    if (link.connected && !reloadAsked) {
+      reloadAsked = true;
+      link.send({ type: 'reload-request', reason: reason.slice(0, 500) });
+      return;
+    }
+    if (!link.connected) void exit(EXIT_RESTART, `restart requested: ${reason}`);
+  };
   shutdown.push('health probe stopped', () => probe.stop());
   // Pushed before the stores open so it runs after they close: nothing else may poll this token
   // or open this bot's files until they are.
@@ -102,33 +116,47 @@ export async function runBot(options: RunBotOptions): Promise<void> {
   try {
     // The token's numeric prefix is the Telegram bot's id: another bot's token means a fresh inbox.
     const botId = botConfig.token.split(':', 1)[0] as string;
-    // A reload's replacement waits here until the old process has closed the bot's files (standby.ts).
-    await awaitTakeOver(link, env);
+    // A reload's replacement waits here until the old process has closed the inbox (standby.ts);
+    // `hold` then has the updates the old one is still handling.
+    const hold = await awaitTakeOver(link, env, logger);
     const inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger, botId }), exitCodeFor);
-    shutdown.push('inbox closed', () => inbox.close());
+    let inboxHandedOver = false;
+    shutdown.push('inbox closed', () => (inboxHandedOver ? undefined : inbox.close()));
+    // Closed after the handlers and the bot's services, before the outbox drains: a reload's new
+    // process waits for these two files, not for the old one's last replies.
+    let handedOver = false;
+    shutdown.push('outbox drained', () => outboxRef?.stop(Math.min(grace, 3000)));
+    shutdown.push('stores released', () => void (handedOver && link.send({ type: 'stores-released' })));
+    let state: DurableStore<object> | undefined;
+    let jobsStore: DurableStore<JobsFile> | undefined;
+    shutdown.push('state closed', () => state?.close());
+    shutdown.push('jobs closed', () => jobsStore?.close());
     const stateOptions = definition.options.state;
-    const state = await step(
-      'store opened',
-      () =>
-        openStore<object>({
-          file: path.join(botDir, 'state.json'),
-          defaults: stateOptions?.defaults ?? (() => ({})),
-          ...(stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {}),
-          logger,
-          backupDir,
-          role: 'bot',
-        }),
-      exitCodeFor,
-    );
-    shutdown.push('state closed', () => state.close());
-    // Job records live in their own file: independent of the bot's state schema, and their own
-    // corruption domain (see jobs/pool/job-record.ts).
-    const jobsStore = await step(
-      'store opened',
-      () => openStore<JobsFile>({ file: path.join(botDir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, logger, backupDir, role: 'bot' }),
-      exitCodeFor,
-    );
-    shutdown.push('jobs closed', () => jobsStore.close());
+    const openStores = async (): Promise<{ state: DurableStore<object>; jobsStore: DurableStore<JobsFile> }> => {
+      state = await step(
+        'store opened',
+        () =>
+          openStore<object>({
+            file: path.join(botDir, 'state.json'),
+            defaults: stateOptions?.defaults ?? (() => ({})),
+            ...(stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {}),
+            logger,
+            backupDir,
+            role: 'bot',
+          }),
+        exitCodeFor,
+      );
+      // Job records live in their own file: independent of the bot's state schema, and their own
+      // corruption domain (see jobs/pool/job-record.ts).
+      jobsStore = await step(
+        'store opened',
+        () => openStore<JobsFile>({ file: path.join(botDir, 'jobs.json'), defaults: emptyJobsFile, schema: jobsFileSchema, logger, backupDir, role: 'bot' }),
+        exitCodeFor,
+      );
+      return { state, jobsStore };
+    };
+    // A reload's new process opens them once the old one has closed them (see below).
+    const early = hold === undefined ? await openStores() : undefined;
 
     // The supervisor sends hello right after fork; it matters when it holds the lock for us.
     const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
@@ -155,29 +183,12 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     // Every call of bot.api — ctx.reply included — goes through the outbox (rate limits, 429s,
     // splitting, the duplicate-send policy); see outbox/routed-api.ts.
     const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000, fetch: guardEnvelope() }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
+    outboxRef = outbox;
     const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
     installApi(bot, api);
-    const pool = new JobPool(
-      {
-        book: new JobBook(jobsStore),
-        api,
-        commands: botConfig.commands,
-        admins: botConfig.admins,
-        spoolDir: path.join(botDir, 'tmp'),
-        logger,
-        report: (message) => void link.send(message),
-      },
-      definition.options.jobs,
-    );
-    // Stopped in reverse order: the bot's own services, then the pool (its last words), then the outbox.
-    services.push({ name: 'outbox', stop: (g) => outbox.stop(Math.min(g, 3000)) });
-    services.push({ name: 'job pool', start: () => pool.start(), stop: (g) => pool.stop(g), runningJobs: () => pool.runningCount });
-    queuedJobs = () => pool.queuedCount;
-    shutdown.push('services stopped', async () => {
-      for (const s of [...services].reverse()) await s.stop?.(grace);
-    });
 
     // Its hand-over middleware goes first on the bot, before anything the bot registers.
+    const ledger = new HandOffLedger(inbox);
     const updates = new Pipeline({
       inbox,
       bot,
@@ -189,37 +200,37 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       onHandled: (outcome, ms) => {
         if (outcome !== 'skipped') counters.handled(outcome, ms / 1000);
       },
+      ledger,
+      hold,
     });
     pipeline = updates;
+    hold?.attach({ settle: (id) => inbox.settle(id), enqueue: (item) => updates.enqueue(item) });
+    shutdown.push('services stopped', async () => {
+      for (const s of [...services].reverse()) await s.stop?.(grace);
+    });
     shutdown.push('handlers finished', async () => {
       if (!(await updates.drain(grace))) logger.warning('handlers still running after the grace period; their updates stay in the inbox', { graceMs: grace });
     });
-    // The pool's Retry and Stop buttons work whatever the bot registers.
-    bot.on('callback_query', retryButtonHandler(pool, api));
-    bot.on('callback_query', stopButtonHandler(pool));
-    link.on('operator-stop', (m) => void pool.stoppedByOperator(m.pid));
-    const runtime: BotRuntime<object> = {
-      config: botConfig,
-      logger,
-      state,
-      polling,
-      requestRestart: (reason) => void exit(EXIT_RESTART, `restart requested: ${reason}`),
-      onSupervisorEvent: (handler) => link.onEvent(handler),
-      fleetStatus: () => link.fleetStatus(),
-      addService: (s) => void services.push(s),
-      jobs: pool,
-      outbox,
-    };
-    await step('bot setup', () => definition.setup(bot, runtime), exitCodeFor);
-    await updates.recover();
+    // A reload: hand the inbox over at a batch boundary, then stop as at any shutdown (release-inbox.ts).
+    link.on('hand-over', (m) => {
+      if (inboxHandedOver || shutdown.started) return;
+      inboxHandedOver = true;
+      handedOver = true;
+      void releaseInbox({ stopPolling: () => updates.stopPolling(), stopDispatching: () => updates.stopDispatching(), ledger, inbox, send: (msg) => void link.send(msg) }).then(
+        (running) => {
+          logger.info('handed the inbox over to the new process', { stillRunning: running.length });
+          return exit(EXIT_OK, `handed over: ${m.reason ?? 'reload'}`);
+        },
+        (err: unknown) => {
+          logger.error('the hand-over of the inbox failed', { err });
+          return exit(EXIT_FAILURE, 'hand-over failed');
+        },
+      );
+    });
 
     const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, fetch: guardEnvelope(), maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
-    if (polling) await step('deleteWebhook', () => pollApi.deleteWebhook({ drop_pending_updates: false }), exitCodeFor);
-    const me = await step('getMe', () => bot.api.getMe(), exitCodeFor);
-
-    // Polling starts now, so updates flow into the durable inbox while services start; the
-    // dispatch barrier keeps them waiting until ready.
-    if (polling) {
+    // Polling starts into the durable inbox; the dispatch barrier keeps its updates waiting until ready.
+    const startPolling = (): void => {
       // The poll loop's trouble, as the bot's problem: the supervisor shows it (status, /health, alerts).
       const health = new PollHealth({ apiRoot: config.apiRoot, report: (text) => void link.send({ type: 'problem', text }) });
       shutdown.push('polling stopped', async () => {
@@ -242,7 +253,58 @@ export async function runBot(options: RunBotOptions): Promise<void> {
           logger.error('the polling loop failed', { err });
           void exit(EXIT_FAILURE, 'polling loop failed');
         });
+    };
+    if (hold !== undefined) {
+      // A reload's take-over: the poll gap is the hand-over only. The old process's leftovers go to
+      // the dispatcher first (its running updates and their chats held), then polling resumes at
+      // once, before the old process has finished; the rest of start-up waits for its stores.
+      await updates.recover();
+      if (polling) startPolling();
+      logger.info('took the inbox over from the old process: polling', { held: hold.count });
+      await hold.released;
     }
+    const stores = early ?? (await openStores());
+    const pool = new JobPool(
+      {
+        book: new JobBook(stores.jobsStore),
+        api,
+        commands: botConfig.commands,
+        admins: botConfig.admins,
+        spoolDir: path.join(botDir, 'tmp'),
+        logger,
+        report: (message) => void link.send(message),
+      },
+      definition.options.jobs,
+    );
+    // Stopped in reverse order: the bot's own services, then the pool (its last words); the outbox after the stores.
+    services.push({ name: 'job pool', start: () => pool.start(), stop: (g) => pool.stop(g), runningJobs: () => pool.runningCount });
+    queuedJobs = () => pool.queuedCount;
+
+    // The pool's Retry and Stop buttons work whatever the bot registers.
+    bot.on('callback_query', retryButtonHandler(pool, api));
+    bot.on('callback_query', stopButtonHandler(pool));
+    link.on('operator-stop', (m) => void pool.stoppedByOperator(m.pid));
+    const runtime: BotRuntime<object> = {
+      config: botConfig,
+      logger,
+      state: stores.state,
+      polling,
+      requestRestart: (reason) => requestRestart(reason),
+      onSupervisorEvent: (handler) => link.onEvent(handler),
+      fleetStatus: () => link.fleetStatus(),
+      addService: (s) => void services.push(s),
+      jobs: pool,
+      outbox,
+    };
+    await step('bot setup', () => definition.setup(bot, runtime), exitCodeFor);
+    if (hold === undefined) await updates.recover();
+
+    if (polling && hold === undefined) await step('deleteWebhook', () => pollApi.deleteWebhook({ drop_pending_updates: false }), exitCodeFor);
+    const me = await step('getMe', () => bot.api.getMe(), exitCodeFor);
+
+    // Polling starts now, so updates flow into the durable inbox while services start; the
+    // dispatch barrier keeps them waiting until ready.
+    if (polling && hold === undefined) startPolling();
     for (const s of services) await step(`${s.name} started`, async () => s.start?.(), exitCodeFor);
     updates.reportQuarantined();
     // Ready first: a handler may run synchronously the moment dispatch opens.

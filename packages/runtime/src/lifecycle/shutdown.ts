@@ -30,6 +30,11 @@ export class Shutdown {
     this.closers.push({ name, close });
   }
 
+  /** True once shutdown has begun. */
+  get started(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Runs the closers once and exits with `code` (a failure code if a closer failed); later calls join the first. */
   run(code: number, why: string): Promise<never> {
     this.running ??= this.closeAll(code, why);

@@ -5,14 +5,36 @@
  * (each store has a single writer) and still polls the token. A module that does not load never
  * gets here, so the supervisor keeps the old process (its rollback). Without the variable, or
  * without a supervisor, this is a no-op.
+ *
+ * The hand-over's relayed messages (`settled`, `stores-released`) are listened for from the moment
+ * of standby, so none is missed while the inbox opens (held-updates.ts keeps them).
  */
-import { STANDBY_VAR } from '@botvisor/core';
+import { type Logger, STANDBY_VAR } from '@botvisor/core';
 import type { SupervisorLink } from '../ipc/supervisor-link.js';
+import { HeldUpdates } from './held-updates.js';
 
-/** Resolves at once unless this process is a standby replacement; then once the supervisor says take-over. */
-export function awaitTakeOver(link: SupervisorLink, env: NodeJS.ProcessEnv): Promise<void> {
-  if (env[STANDBY_VAR] !== '1' || !link.connected) return Promise.resolve();
-  const taken = new Promise<void>((resolve) => link.on('take-over', () => resolve()));
+/**
+ * Resolves at once with undefined unless this process is a standby replacement; then, once the
+ * supervisor says take-over, with the updates the old process is still handling.
+ */
+export function awaitTakeOver(link: SupervisorLink, env: NodeJS.ProcessEnv, logger: Logger): Promise<HeldUpdates | undefined> {
+  if (env[STANDBY_VAR] !== '1' || !link.connected) return Promise.resolve(undefined);
+  let hold: HeldUpdates | undefined;
+  const early: Array<(h: HeldUpdates) => void> = [];
+  const whenHeld = (act: (h: HeldUpdates) => void): void => {
+    if (hold !== undefined) act(hold);
+    else early.push(act);
+  };
+  link.on('settled', (m) => whenHeld((h) => h.settle(m.updateId)));
+  link.on('stores-released', () => whenHeld((h) => h.release()));
+  const taken = new Promise<HeldUpdates>((resolve) =>
+    link.on('take-over', (m) => {
+      if (hold !== undefined) return;
+      hold = new HeldUpdates(m.held ?? [], logger);
+      for (const act of early.splice(0)) act(hold);
+      resolve(hold);
+    }),
+  );
   link.send({ type: 'standby' });
   return taken;
 }

@@ -5,7 +5,19 @@
  */
 import { type IpcMessageOf, type Logger, parseIpcMessage } from '@botvisor/core';
 
-export type BotMessageType = 'ready' | 'pong' | 'child-spawned' | 'child-exited' | 'subscribe-events' | 'event' | 'status-request' | 'problem';
+export type BotMessageType =
+  | 'ready'
+  | 'pong'
+  | 'child-spawned'
+  | 'child-exited'
+  | 'subscribe-events'
+  | 'event'
+  | 'status-request'
+  | 'problem'
+  | 'inbox-released'
+  | 'settled'
+  | 'stores-released'
+  | 'reload-request';
 
 export type BotMessageHandlers = { [T in BotMessageType]: (message: IpcMessageOf<T>) => void };
 

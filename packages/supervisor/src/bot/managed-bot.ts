@@ -27,6 +27,7 @@ import {
 import type { EventStream } from '../events.js';
 import type { PollingLockGate } from '../polling-lock-slot.js';
 import type { Registry, TrackedProcess } from '../registry.js';
+import { HandOverRelay } from '../reload/hand-over-relay.js';
 import { waitForStandby } from '../reload/standby-wait.js';
 import { BotProcess, type ForkBot, forkDetached, type ProcessExit } from './bot-process.js';
 import { type BotState, BotStateMachine, type StateChange } from './bot-state.js';
@@ -94,6 +95,9 @@ export interface ManagedBotOptions {
   onRestart?: (cause: string) => void;
 }
 
+/** How long the old process of a hand-over has to say `inbox-released` (it stops its poll and closes one file); past it, it is stopped as at any stop. */
+export const INBOX_RELEASE_TIMEOUT_MS = 5000;
+
 export interface BotStatus {
   name: string;
   kind: string;
@@ -123,6 +127,10 @@ interface Run {
   subscribed: boolean;
   /** Set when the supervisor is killing this process itself; becomes the exit's cause. */
   killCause: 'hung' | 'start-timeout' | undefined;
+  /** The tree cookie this process and its children carry. */
+  readonly cookie: string;
+  /** Handed over: a newer run is the bot now; this one finishes its handlers and exits, and its exit changes no state. */
+  outgoing: boolean;
 }
 
 /** Each state with the data that exists only while the bot is in it. */
@@ -167,6 +175,8 @@ export class ManagedBot {
   /** Stops asked for so far: a hand-over that saw one while the old process stopped does not start the new one. */
   private stopsAsked = 0;
   private readonly baseCookie: string;
+  /** The old run of the last hand-over, while it finishes its handlers. */
+  private outgoing: Run | undefined;
 
   constructor(private o: ManagedBotOptions) {
     this.baseCookie = o.cookie;
@@ -296,6 +306,12 @@ export class ManagedBot {
 
   /** Graceful stop: IPC shutdown + SIGTERM, the grace period, then a tree kill. Resolves once the bot and its tree are gone. */
   stop(reason: string): Promise<void> {
+    const outgoing = this.outgoing?.ended;
+    const stopped = this.stopPhase(reason);
+    return outgoing === undefined ? stopped : Promise.all([stopped, outgoing]).then(() => undefined);
+  }
+
+  private stopPhase(reason: string): Promise<void> {
     this.stopsAsked++;
     const phase = this.machine.phase;
     switch (phase.kind) {
@@ -395,9 +411,36 @@ export class ManagedBot {
       this.o.events.emit('reload-failed', sentence, this.name, { why, pid: old.proc.pid });
       throw new ReloadRolledBackError(sentence);
     }
-    this.o.logger.info('the new process is in standby: stopping the old one to hand over', { old: old.proc.pid, new: proc.pid });
+    this.o.logger.info('the new process is in standby: the old one hands the inbox over', { old: old.proc.pid, new: proc.pid });
     const stopsBefore = this.stopsAsked;
-    await this.stopCurrentRun(reason, 'stopped');
+    const relay = new HandOverRelay(old.proc);
+    this.watchdog.stop(); // the old process is judged by its deadline now, the new one once ready
+    const graceMs = this.o.settings.stopGraceMs;
+    const done = this.retire(old, graceMs);
+    this.machine.to({ kind: 'stopping', run: old, done, after: 'stopped' }, `${reason}: handing over`);
+    const release = await relay.begin(reason, graceMs, INBOX_RELEASE_TIMEOUT_MS);
+    if (release.released && this.stopsAsked === stopsBefore && this.machine.phase.kind === 'stopping' && this.run === old) {
+      // Synchronously from the inbox-released message on: the old process's exit, whenever it
+      // comes, must find it outgoing (see onExit).
+      old.outgoing = true;
+      this.outgoing = old;
+      void old.ended.then(() => {
+        if (this.outgoing === old) this.outgoing = undefined;
+      });
+      this.o = candidate;
+      this.policy.reset();
+      this.startFailures = 0;
+      this.spawn(reason, 'reload', proc, release.running);
+      relay.relayTo(proc);
+      this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid, held: release.running.length });
+      return;
+    }
+    if (!release.released) {
+      this.o.logger.warning(`no inbox hand-over: ${release.why}; stopping the old process first`, { old: old.proc.pid });
+      old.proc.send({ type: 'shutdown', graceMs, reason });
+      old.proc.signal('SIGTERM');
+    }
+    await done;
     if (this.stopsAsked !== stopsBefore || this.machine.state !== 'stopped') {
       // Stopped by a person (or the supervisor) meanwhile: that wins; the new process has opened nothing.
       if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
@@ -407,8 +450,31 @@ export class ManagedBot {
     this.o = candidate;
     this.policy.reset();
     this.startFailures = 0;
-    this.spawn(reason, 'reload', proc);
-    this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid });
+    this.spawn(reason, 'reload', proc, []);
+    relay.relayTo(proc);
+    this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid} after the old one stopped: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid });
+  }
+
+  /**
+   * A person's restart that keeps the bot answering (the dashboard's Restart, a bot's own
+   * requestRestart): a ready bot gets a fresh process by a hand-over — the same config entry, its
+   * code as on disk, no poll gap, rolled back if the new process does not load; any other bot is
+   * restarted as by `restart`.
+   */
+  async restartByHandOver(reason: string): Promise<void> {
+    if (this.machine.state !== 'ready') return this.restart(reason);
+    this.policy.reset();
+    this.startFailures = 0;
+    await this.replace(this.definition, reason);
+  }
+
+  /** The old run of a hand-over: given its grace to finish its handlers and exit, then its tree is killed. Resolves once its exit is handled. */
+  private async retire(run: Run, graceMs: number): Promise<void> {
+    if (!(await settlesWithin(run.proc.exited, graceMs)) && run.proc.ref !== undefined) {
+      this.o.logger.warning('the old process did not finish within the grace period; killing its tree', { graceMs, pid: run.proc.pid });
+      await killTree(run.proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: run.cookie });
+    }
+    await run.ended;
   }
 
   /** The config entry and implementation this bot runs with now. */
@@ -434,7 +500,7 @@ export class ManagedBot {
   }
 
   /** Forks a new run (or adopts `prepared`, a reload's replacement in standby); the caller knows the previous one has ended (or there was none). */
-  private spawn(reason: string, restartCause: string, prepared?: BotProcess): void {
+  private spawn(reason: string, restartCause: string, prepared?: BotProcess, held?: number[]): void {
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
       // Nothing changes this until a reinstall and a restart: no retry.
       prepared?.signal('SIGKILL');
@@ -460,7 +526,7 @@ export class ManagedBot {
       if (proc.ref !== undefined) this.tracker.rescan(proc.ref, this.o.cookie);
     }, this.o.settings.scanIntervalMs);
     scanTimer.unref();
-    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined };
+    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined, cookie: this.o.cookie, outgoing: false };
     const startTimer = setTimeout(() => this.onStartTimeout(run), this.o.settings.startTimeoutMs);
     this.machine.to({ kind: 'starting', run, startTimer }, reason);
     if (proc.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...proc.ref, command: 'node' });
@@ -475,8 +541,8 @@ export class ManagedBot {
       polling: this.o.bot.polling,
       ...(lock !== undefined ? { lock } : {}),
     });
-    // The old process has exited and closed the bot's files: the replacement may open them and poll.
-    if (prepared !== undefined) proc.send({ type: 'take-over' });
+    // The old process has closed the inbox (or exited): the replacement may open it and poll.
+    if (prepared !== undefined) proc.send({ type: 'take-over', held: held ?? [] });
     this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts, cause: restartCause });
   }
 
@@ -520,6 +586,15 @@ export class ManagedBot {
         if (msg.text === null) this.problems.clear('polling');
         else this.problems.raise('polling', msg.text);
       },
+      // The relay of a hand-over (reload/hand-over-relay.ts) listens for these itself.
+      'inbox-released': () => undefined,
+      settled: () => undefined,
+      'stores-released': () => undefined,
+      'reload-request': (msg) => {
+        if (this.run !== run || run.outgoing) return;
+        this.o.logger.info('the bot asked for a fresh process: handing over', { reason: msg.reason });
+        void this.restartByHandOver(`asked by the bot: ${msg.reason}`).catch((err: unknown) => this.o.logger.warning('the hand-over the bot asked for did not happen', { err }));
+      },
       'status-request': (msg) => {
         const summary = this.o.fleetStatus?.();
         if (summary !== undefined) run.proc.send({ type: 'status-reply', id: msg.id, ...summary });
@@ -550,6 +625,14 @@ export class ManagedBot {
 
   private async onExit(run: Run, { code, signal }: ProcessExit): Promise<void> {
     clearInterval(run.scanTimer);
+    if (run.outgoing) {
+      // A handed-over run: its successor is the bot now. Sweep what it left by its own cookie only.
+      this.o.logger.info('the old process of a hand-over has exited', { pid: run.proc.pid, code, signal });
+      await killLeftovers(run.cookie, [], this.o.logger);
+      await settlesWithin(run.proc.outputEnded, 1000);
+      run.end();
+      return;
+    }
     this.watchdog.stop();
     this.problems.clear('polling'); // the bot's own report lasts as long as the process that made it
     const atExit = this.machine.phase;
