@@ -123,6 +123,8 @@ interface Run {
   subscribed: boolean;
   /** Set when the supervisor is killing this process itself; becomes the exit's cause. */
   killCause: 'hung' | 'start-timeout' | undefined;
+  /** Cluster mode: the lease epoch this run writes the shared inbox under (its hello said so). */
+  readonly epoch: number | undefined;
 }
 
 /** Each state with the data that exists only while the bot is in it. */
@@ -338,6 +340,13 @@ export class ManagedBot {
     if (gate.held() !== undefined) {
       this.problems.clear('lock');
       if (this.machine.state === 'waiting') this.spawn('the polling lock is free: taking over', 'lock');
+      // A run lives within one lease epoch: a new one means the lease lapsed meanwhile (someone may
+      // have polled), so the run's writes would be refused anyway. A fresh run reads the shared inbox anew.
+      const run = this.run;
+      const epoch = gate.clusterGrant?.()?.epoch;
+      if (run?.epoch !== undefined && epoch !== undefined && epoch !== run.epoch && this.machine.state !== 'stopping') {
+        void this.stopCurrentRun(`the cluster lease's epoch changed (${run.epoch} → ${epoch})`, 'waiting');
+      }
       return;
     }
     this.problems.raise('lock', gate.problem() ?? 'the polling lock for this token is not held');
@@ -442,6 +451,7 @@ export class ManagedBot {
       return;
     }
     const lock = this.o.lock?.held();
+    const cluster = this.o.lock?.clusterGrant?.();
     if (this.o.lock !== undefined && lock === undefined) {
       prepared?.signal('SIGKILL'); // it has opened nothing yet
       this.enterWaiting(reason);
@@ -460,7 +470,7 @@ export class ManagedBot {
       if (proc.ref !== undefined) this.tracker.rescan(proc.ref, this.o.cookie);
     }, this.o.settings.scanIntervalMs);
     scanTimer.unref();
-    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined };
+    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined, epoch: cluster?.epoch };
     const startTimer = setTimeout(() => this.onStartTimeout(run), this.o.settings.startTimeoutMs);
     this.machine.to({ kind: 'starting', run, startTimer }, reason);
     if (proc.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...proc.ref, command: 'node' });
@@ -474,6 +484,7 @@ export class ManagedBot {
       skipTelegramLock: lock !== undefined,
       polling: this.o.bot.polling,
       ...(lock !== undefined ? { lock } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
     });
     // The old process has exited and closed the bot's files: the replacement may open them and poll.
     if (prepared !== undefined) proc.send({ type: 'take-over' });

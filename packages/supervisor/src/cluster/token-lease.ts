@@ -77,6 +77,15 @@ export class TokenLease {
     return this.state.kind === 'active';
   }
 
+  /** The epoch of the lease while this node holds it. */
+  heldEpoch(): number | undefined {
+    return this.state.kind === 'active' ? this.state.epoch : undefined;
+  }
+
+  get tokenHash(): string {
+    return this.o.tokenHash;
+  }
+
   problem(): string | undefined {
     const s = this.state;
     if (s.kind !== 'standby') return undefined;
