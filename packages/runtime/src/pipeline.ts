@@ -25,11 +25,11 @@ import { IncomingRateLimit, type RateWindow } from './dispatch/incoming-rate-lim
 import { priorityMatcher } from './dispatch/priority.js';
 import { createUpdatePipeline, POISON_UPDATE_TEXT } from './dispatch/update-pipeline.js';
 import { chatIdOf, orderingKeyOf } from './dispatch/update-shape.js';
-import type { Inbox } from './inbox/inbox.js';
+import type { UpdateInbox } from './inbox/update-inbox.js';
 import { PollLoop, type PollLoopOptions } from './polling/poll-loop.js';
 
 export interface PipelineOptions {
-  inbox: Inbox;
+  inbox: UpdateInbox;
   /** The bot whose middleware chain handles updates; the pipeline's first middleware is installed on it at once. */
   bot: Bot;
   logger: Logger;

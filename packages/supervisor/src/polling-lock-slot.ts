@@ -31,6 +31,18 @@ export interface PollingLockGate {
    * cluster lease's margin). Undefined: no such deadline, the usual stop grace applies.
    */
   stopWithinMs?(): number | undefined;
+  /**
+   * Cluster mode, while held: what the bot's run needs for the token's shared inbox — the
+   * connection string and the lease epoch it writes under. Undefined on one machine.
+   */
+  clusterGrant?(): ClusterGrant | undefined;
+}
+
+/** The hello's `cluster` field: the shared inbox's database and the epoch a bot's run is fenced by. */
+export interface ClusterGrant {
+  postgres: string;
+  tokenHash: string;
+  epoch: number;
 }
 
 type SlotState =

@@ -126,7 +126,7 @@ export class Supervisor {
         const c = config.cluster;
         leases = new LeaseStore({ connectionString: c.postgres, queryTimeoutMs: c.renewMs });
         const store = leases;
-        cluster = { store, instance: randomUUID(), node: c.node, leaseMs: c.leaseMs, renewMs: c.renewMs, onEvent: (name: string, kind: 'taken' | 'lost', message: string) => events.emit(kind === 'taken' ? 'cluster-active' : 'cluster-standby', message, name) };
+        cluster = { store, postgres: c.postgres, instance: randomUUID(), node: c.node, leaseMs: c.leaseMs, renewMs: c.renewMs, onEvent: (name: string, kind: 'taken' | 'lost', message: string) => events.emit(kind === 'taken' ? 'cluster-active' : 'cluster-standby', message, name) };
         logger.info(`cluster mode: node ${c.node}, lease ${c.leaseMs} ms renewed every ${c.renewMs} ms`);
       }
       const fleet = new Fleet(config);

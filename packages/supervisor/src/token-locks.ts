@@ -30,7 +30,7 @@ export interface TokenLocksOptions {
   /** core's acquirePollingLock (injected for tests). */
   acquire?: typeof acquirePollingLock;
   /** Cluster mode: a lease per token in PostgreSQL besides the local lock. */
-  cluster?: { store: LeaseStore; instance: string; node: string; leaseMs: number; renewMs: number; onEvent: (bot: string, kind: 'taken' | 'lost', message: string) => void };
+  cluster?: { store: LeaseStore; postgres: string; instance: string; node: string; leaseMs: number; renewMs: number; onEvent: (bot: string, kind: 'taken' | 'lost', message: string) => void };
 }
 
 /** A polled token's gates: the local lock, and in cluster mode its lease. */
@@ -82,7 +82,7 @@ export class TokenLocks {
       logger: o.logger,
       onEvent: (kind, message) => c.onEvent(bot.name, kind, message),
     });
-    return { slot, lease, gate: new ClusterGate(slot, lease) };
+    return { slot, lease, gate: new ClusterGate(slot, lease, c.postgres) };
   }
 
   private static localSlotFor(bot: ResolvedBot, o: TokenLocksOptions): PollingLockSlot {

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, loadConfig } from '@botvisor/core';
+import { createLogger, loadConfig, tokenHash } from '@botvisor/core';
 import { exited, startPostgres, type TestPostgres, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import pg from 'pg';
 import { type ManagedBot, Supervisor } from '../src/index.js';
 import { DAEMON, fixtureBot, type Installation, install, newToken } from './support/installation.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
@@ -160,6 +161,27 @@ describe('cluster: two nodes, one token, a lease in PostgreSQL', function () {
     // Its last renewal was sent before the cut: the lease can lapse in PostgreSQL no sooner than cut + leaseMs.
     expect(Date.now() - cutAt, 'the hung bot was killed before the lease could lapse').to.be.below(LEASE_MS);
     await waitFor(() => botA.state === 'waiting', { timeoutMs: 10_000, what: 'host-a to wait for the lease' });
+  });
+
+  it("a new lease epoch under a running bot (its lease lapsed and was taken again) ends the run: the next run writes the shared inbox under the new epoch", async () => {
+    const token = newToken();
+    const sup = await startNode(node('host-a', token), db.url());
+    const bot = sup.bots.get('main') as ManagedBot;
+    await waitFor(() => bot.state === 'ready', { timeoutMs: 20_000, what: 'host-a to poll' });
+    await echoes(token, 'under epoch 1');
+    const before = bot.pid as number;
+    const admin = new pg.Pool({ connectionString: db.url(), max: 1 });
+    bed.onCleanup(() => admin.end());
+    // No write of the bot in flight (its coalesced settle has landed): only the supervisor can notice the new epoch.
+    await waitFor(async () => (await admin.query('SELECT 1 FROM botvisor_inbox_entry WHERE token_hash = $1', [tokenHash(token)])).rowCount === 0, { what: 'the settle to land' });
+    // What a renewal sees after its lease lapsed and this node took it again: the same holder, a higher epoch.
+    await admin.query('UPDATE botvisor_lease SET epoch = epoch + 1 WHERE token_hash = $1', [tokenHash(token)]);
+    await waitFor(async () => (await lease(sup))?.epoch === 2, { timeoutMs: 5000, what: 'the supervisor to renew into epoch 2' });
+    await waitFor(() => bot.state === 'ready' && bot.pid !== before, { timeoutMs: 15_000, what: 'a new run of the bot' });
+    expect(bot.stateHistory().some((c) => /the cluster lease's epoch changed \(1 → 2\)/.test(c.reason))).to.equal(true);
+    await echoes(token, 'under epoch 2');
+    const written = await admin.query<{ written_epoch: string }>('SELECT written_epoch FROM botvisor_inbox WHERE token_hash = $1', [tokenHash(token)]);
+    expect(Number(written.rows[0]?.written_epoch)).to.equal(2);
   });
 
   it('a clean stop of the active node ends its lease at once: the standby polls within a renewal, not a whole lease', async () => {

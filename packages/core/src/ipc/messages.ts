@@ -27,6 +27,12 @@ const hello = z.object({
   /** Whether this bot is the one that polls its token; false = send-only. */
   polling: z.boolean(),
   lock: z.object({ path: z.string(), owner: lockOwner }).optional(),
+  /**
+   * Cluster mode: the token's shared inbox in PostgreSQL and the lease epoch this run writes it
+   * under (every write is fenced by it). Fixed for the run's life: the supervisor ends the run
+   * when its lease's epoch changes. Carries a password: never logged, never in argv.
+   */
+  cluster: z.object({ postgres: z.string(), tokenHash: z.string(), epoch: z.number().int().positive() }).optional(),
 });
 
 /**

@@ -19,6 +19,7 @@ import type { Update } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import type { HandlingLedger } from '../dispatch/dispatcher.js';
 import { fingerprintOf, remember } from './recent-updates.js';
+import type { UpdateInbox } from './update-inbox.js';
 
 const entrySchema = z.object({
   update: z.looseObject({ update_id: z.number().int() }),
@@ -78,7 +79,7 @@ export interface InboxOptions {
 }
 
 /** The dispatcher's ledger: a handler's start and settle are recorded here. */
-export class Inbox implements HandlingLedger {
+export class Inbox implements HandlingLedger, UpdateInbox {
   /**
    * After the file was lost (restored from an older backup, or unreadable with none), the previous
    * run's last batch may have been handled without a trace here; the server still holds it (its

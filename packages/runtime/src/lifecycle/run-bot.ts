@@ -1,6 +1,7 @@
 /**
  * A bot process from start to exit, as named steps. Start-up, in this order, and only then IPC
- * `ready` and the dispatch barrier opens: (a reload's standby, lifecycle/standby.ts) → store opened → lock handshake → bot setup →
+ * `ready` and the dispatch barrier opens: (a reload's standby, lifecycle/standby.ts) → hello (cluster mode: the
+ * shared inbox and the lease epoch) → store opened → lock handshake → bot setup →
  * deleteWebhook → getMe → (polling begins, into the inbox) → services (job pool) started. Each
  * step pushes the closer of what it opened onto the shutdown stack (lifecycle/shutdown.ts), which
  * runs once, in reverse, whatever asks for it (SIGTERM, SIGINT, IPC shutdown, IPC disconnect,
@@ -9,10 +10,12 @@
  * pipeline.ts.
  */
 import path from 'node:path';
-import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
+import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, registerPostgresSecret, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
+import { InboxFencedError, PostgresInbox } from '../inbox/postgres-inbox.js';
+import type { UpdateInbox } from '../inbox/update-inbox.js';
 import { BotCountersCollector } from '../ipc/bot-counters.js';
 import { HealthProbe } from '../ipc/health-probe.js';
 import { answerPings } from '../ipc/pong-responder.js';
@@ -119,7 +122,31 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     // A reload's replacement waits here until the old process has closed the inbox (standby.ts);
     // `hold` then has the updates the old one is still handling.
     const hold = await awaitTakeOver(link, env, logger);
-    const inbox = await step('store opened', () => Inbox.open({ botDir, backupDir, logger, botId }), exitCodeFor);
+    // The supervisor sends hello right after fork; it matters when it holds the lock for us, and
+    // in cluster mode it names the shared inbox and the lease epoch this run writes it under.
+    const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
+    const cluster = hello?.cluster;
+    if (cluster !== undefined) registerPostgresSecret(cluster.postgres);
+    const inbox = await step<UpdateInbox>(
+      'store opened',
+      () =>
+        cluster === undefined
+          ? Inbox.open({ botDir, backupDir, logger, botId })
+          : PostgresInbox.open({
+              connectionString: cluster.postgres,
+              tokenHash: cluster.tokenHash,
+              epoch: cluster.epoch,
+              botId,
+              logger,
+              // Another node holds the token now: nothing this run writes counts; stop before anything else happens.
+              onFenced: (err) => {
+                logger.warning('this node lost the token: a write to the cluster inbox was refused for an older lease epoch; stopping', { epoch: err.epoch, currentEpoch: err.currentEpoch });
+                void exit(EXIT_FAILURE, 'fenced out of the cluster inbox');
+              },
+            }),
+      exitCodeFor,
+    );
+    if (cluster !== undefined) logger.info('cluster mode: the inbox is shared in PostgreSQL', { epoch: cluster.epoch });
     let inboxHandedOver = false;
     shutdown.push('inbox closed', () => (inboxHandedOver ? undefined : inbox.close()));
     // Closed after the handlers and the bot's services, before the outbox drains: a reload's new
@@ -158,8 +185,6 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     // A reload's new process opens them once the old one has closed them (see below).
     const early = hold === undefined ? await openStores() : undefined;
 
-    // The supervisor sends hello right after fork; it matters when it holds the lock for us.
-    const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
     mode = await step(
       'lock handshake',
       () =>
@@ -250,6 +275,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
           onApiError: (code) => counters.apiError(code),
         })
         .catch((err: unknown) => {
+          if (err instanceof InboxFencedError) return; // onFenced is stopping the bot
           logger.error('the polling loop failed', { err });
           void exit(EXIT_FAILURE, 'polling loop failed');
         });

@@ -14,8 +14,9 @@
 import type { Logger } from '@botvisor/core';
 import { type Api, TelegramApiError, type Update } from 'node-telegram-bot-api';
 import { hasUpdateId } from '../dispatch/update-shape.js';
-import type { AcceptedUpdate, Inbox } from '../inbox/inbox.js';
+import type { AcceptedUpdate } from '../inbox/inbox.js';
 import { fingerprintOf } from '../inbox/recent-updates.js';
+import type { UpdateInbox } from '../inbox/update-inbox.js';
 import { Backoff } from './backoff.js';
 import { pauseAfterEmptyAnswer } from './empty-answer-pace.js';
 import { classifyPollError } from './error-policy.js';
@@ -46,7 +47,7 @@ const MAX_BATCH = 100;
 export interface PollLoopOptions {
   api: Pick<Api, 'getUpdates'>;
   /** Where a batch is durable before its offset is confirmed. */
-  inbox: Pick<Inbox, 'offset' | 'accept'>;
+  inbox: Pick<UpdateInbox, 'offset' | 'accept'>;
   logger: Logger;
   /** New updates, already durable in the inbox. */
   deliver: (updates: AcceptedUpdate[]) => void;

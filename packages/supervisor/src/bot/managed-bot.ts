@@ -131,6 +131,8 @@ interface Run {
   readonly cookie: string;
   /** Handed over: a newer run is the bot now; this one finishes its handlers and exits, and its exit changes no state. */
   outgoing: boolean;
+  /** Cluster mode: the lease epoch this run writes the shared inbox under (its hello said so). */
+  readonly epoch: number | undefined;
 }
 
 /** Each state with the data that exists only while the bot is in it. */
@@ -354,6 +356,13 @@ export class ManagedBot {
     if (gate.held() !== undefined) {
       this.problems.clear('lock');
       if (this.machine.state === 'waiting') this.spawn('the polling lock is free: taking over', 'lock');
+      // A run lives within one lease epoch: a new one means the lease lapsed meanwhile (someone may
+      // have polled), so the run's writes would be refused anyway. A fresh run reads the shared inbox anew.
+      const run = this.run;
+      const epoch = gate.clusterGrant?.()?.epoch;
+      if (run?.epoch !== undefined && epoch !== undefined && epoch !== run.epoch && this.machine.state !== 'stopping') {
+        void this.stopCurrentRun(`the cluster lease's epoch changed (${run.epoch} → ${epoch})`, 'waiting');
+      }
       return;
     }
     this.problems.raise('lock', gate.problem() ?? 'the polling lock for this token is not held');
@@ -508,6 +517,7 @@ export class ManagedBot {
       return;
     }
     const lock = this.o.lock?.held();
+    const cluster = this.o.lock?.clusterGrant?.();
     if (this.o.lock !== undefined && lock === undefined) {
       prepared?.signal('SIGKILL'); // it has opened nothing yet
       this.enterWaiting(reason);
@@ -526,7 +536,7 @@ export class ManagedBot {
       if (proc.ref !== undefined) this.tracker.rescan(proc.ref, this.o.cookie);
     }, this.o.settings.scanIntervalMs);
     scanTimer.unref();
-    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined, cookie: this.o.cookie, outgoing: false };
+    const run: Run = { proc, scanTimer, ended, end, subscribed: false, killCause: undefined, cookie: this.o.cookie, outgoing: false, epoch: cluster?.epoch };
     const startTimer = setTimeout(() => this.onStartTimeout(run), this.o.settings.startTimeoutMs);
     this.machine.to({ kind: 'starting', run, startTimer }, reason);
     if (proc.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...proc.ref, command: 'node' });
@@ -540,6 +550,7 @@ export class ManagedBot {
       skipTelegramLock: lock !== undefined,
       polling: this.o.bot.polling,
       ...(lock !== undefined ? { lock } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
     });
     // The old process has closed the inbox (or exited): the replacement may open it and poll.
     if (prepared !== undefined) proc.send({ type: 'take-over', held: held ?? [] });

@@ -77,6 +77,15 @@ export class TokenLease {
     return this.state.kind === 'active';
   }
 
+  /** The epoch of the lease while this node holds it. */
+  heldEpoch(): number | undefined {
+    return this.state.kind === 'active' ? this.state.epoch : undefined;
+  }
+
+  get tokenHash(): string {
+    return this.o.tokenHash;
+  }
+
   problem(): string | undefined {
     const s = this.state;
     if (s.kind !== 'standby') return undefined;
@@ -125,9 +134,11 @@ export class TokenLease {
   }
 
   private set(next: LeaseState): void {
-    const was = this.state.kind;
+    const was = this.state;
     this.state = next;
-    if (was !== next.kind || next.kind === 'standby') for (const listener of [...this.listeners]) listener();
+    // A new epoch while active matters too: the bot's run writes the shared inbox under the old one.
+    const newEpoch = was.kind === 'active' && next.kind === 'active' && was.epoch !== next.epoch;
+    if (was.kind !== next.kind || next.kind === 'standby' || newEpoch) for (const listener of [...this.listeners]) listener();
   }
 
   private tryOnce(): Promise<void> {
