@@ -70,7 +70,7 @@ describe('polling a server that answers at once', () => {
       inbox,
       logger,
       timeoutSec: 30,
-      deliver: (updates) => delivered.push(...updates.map((u) => (u as { message?: { text?: string } }).message?.text ?? '?')),
+      deliver: (updates) => delivered.push(...updates.map(({ update }) => (update as { message?: { text?: string } }).message?.text ?? "?")),
       onBadToken: () => expect.fail('no bad token here'),
     });
     void loop.start();

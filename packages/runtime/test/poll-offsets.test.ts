@@ -152,7 +152,7 @@ describe('poll loop: offsets and update ids', () => {
       logger,
       timeoutSec: 1,
       backoff: new Backoff({ initialMs: 50, maxMs: 100 }),
-      deliver: (updates) => delivered.push(...updates.map((u) => (u as { message?: { text?: string } }).message?.text ?? '?')),
+      deliver: (updates) => delivered.push(...updates.map(({ update }) => (update as { message?: { text?: string } }).message?.text ?? "?")),
       onBadToken: () => expect.fail('no bad token here'),
     });
     void loop.start();

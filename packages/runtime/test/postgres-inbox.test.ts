@@ -81,7 +81,7 @@ describe('cluster inbox in PostgreSQL, fenced by the lease epoch', function () {
     ]);
     expect(recovery.quarantined).to.deep.equal([]);
     // The server hands the last batch out again (its offset was never confirmed): recognised across nodes.
-    expect(await b.accept([message(10, 1), message(11, 2), message(12, 1), message(13, 3)])).to.deep.equal([message(13, 3)]);
+    expect(await b.accept([message(10, 1), message(11, 2), message(12, 1), message(13, 3)])).to.deep.equal([{ update: message(13, 3), redelivered: false }]);
     expect(b.offset).to.equal(14);
   });
 
