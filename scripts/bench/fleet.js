@@ -23,7 +23,7 @@ const SAMPLES = 5;
 async function steadyRss(pids) {
   const reads = pids.map(() => []);
   for (let i = 0; i < SAMPLES; i++) {
-    pids.forEach((p, k) => reads[k].push(rssMb(p)));
+    for (const [k, p] of pids.entries()) reads[k].push(rssMb(p));
     await sleep(300);
   }
   return reads.map(median);
