@@ -327,11 +327,11 @@ function report(contestants, results) {
   }
   console.log('notes:');
   console.log('- idle RSS: VmRSS after the 20 warm-up round trips and 1 s idle, before the throughput run.');
-  console.log('- CPU per reply at default limits includes the inbox rewrite (fsync) as each paced handler settles; at');
-  console.log('  lifted limits many settle at once and share one write (BENCHMARKS.md, "Profile").');
+  console.log('- CPU per reply at default limits: 300 updates paced over ~9 s against 5000 at once when lifted, so it also');
+  console.log('  carries the bot\'s per-second costs and less-warmed code (BENCHMARKS.md, issue 18, "Profile").');
   console.log("- bot side: from the sim's getUpdates answer carrying the /fast to the reply (the bot's own share of the latency).");
-  console.log('- botvisor writes every fetched batch to its durable inbox (temp file + fdatasync + rename + dir fsync) before');
-  console.log('  the next getUpdates confirms the offset, and rewrites it as handlers settle; the peers keep nothing on disk');
+  console.log('- botvisor appends every fetched batch to its durable inbox journal (fdatasync) before the next getUpdates');
+  console.log('  confirms the offset, and appends starts and settles without a sync; the peers keep nothing on disk');
   console.log('  (a crash loses what they fetched). The tmpfs row shows what is left when fsync costs nothing.');
   console.log('- the botvisor rows lift its outbox flood control and per-user incoming limit, which the peers do not have;');
   console.log(`  the default-limits row (${DEFAULTS_UPDATES} updates) shows them at work: replies paced at Telegram's 30 messages/s.`);

@@ -325,6 +325,11 @@ function report(results) {
     const v = pick(ours, 'total', 50) / pick(theirs, 'total', 50);
     console.log(`goal: restart no slower than PM2 (≤ 1.0×): ${v.toFixed(2)}× ${v <= 1 ? 'met' : 'MISSED'} (median, backoff 250 ms)`);
   }
+  if (ours !== undefined && theirs !== undefined) {
+    const v = ours.rss / theirs.rss;
+    console.log('goals (issue 18), each a ratio from this run:');
+    printTable([['goal', 'ratio', 'target', ''], ['supervisor idle RSS, 3 bots ÷ PM2 daemon', `${v.toFixed(2)}×`, '≤ 1.0×', v <= 1 ? 'PASS' : 'MISS']], '  ');
+  }
   if (ours !== undefined) console.log(`goal: supervisor RSS ≤ 48 MB: ${ours.rss.toFixed(1)} MB ${ours.rss <= 48 ? 'met' : 'MISSED'}`);
   console.log('notes:');
   console.log(`- ours: supervisor ${JSON.stringify(SUPERVISOR_SETTINGS)} (250 ms is the production default; the`);

@@ -137,6 +137,10 @@ describe('sandbox simulator: first update id', () => {
     inbox('other', JSON.stringify({ offset: 7, pending: [] }));
     inbox('broken', '{"offset": 99');
     expect(firstUpdateIdFor(dataDir)).to.equal(35);
+    // A bot killed before compacting its journal: the newest offset is in the journal, a torn line counts as none.
+    const journal = path.join(dataDir, 'bots', 'other', 'inbox.json.journal.000000000001.jsonl');
+    writeFileSync(journal, `${JSON.stringify({ n: 1, accepted: [], receivedAt: '', offset: 41 })}\n{"n":2,"settled":40}\n{"n":3,"accepted":[],"offset": 90`);
+    expect(firstUpdateIdFor(dataDir)).to.equal(41);
   });
 });
 

@@ -10,6 +10,7 @@ import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { type BotUnderTest, install, newToken, startBot } from './support/bot-harness.js';
+import { readStoredInbox } from './support/stored-inbox.js';
 
 const USER = { id: 1001, first_name: 'Ada' };
 
@@ -45,8 +46,10 @@ async function sentTexts(sim: SimHandle, token: string, after = 0): Promise<Arra
   return (await sim.client.transcript(token, USER.id, after)).entries.filter((e) => e.kind === 'sent').map((e) => e.text);
 }
 
-function storedInbox(bot: BotUnderTest): { botId: string; offset: number } {
-  return JSON.parse(readFileSync(path.join(bot.installation.dataDir, 'bots', bot.name, 'inbox.json'), 'utf8')) as { botId: string; offset: number };
+/** The inbox on disk: the snapshot and its journal (a running bot's offset is in the journal until it compacts). */
+function storedInbox(bot: BotUnderTest): { botId: string | null; offset: number } {
+  const { botId, offset } = readStoredInbox(path.join(bot.installation.dataDir, 'bots', bot.name));
+  return { botId, offset };
 }
 
 describe('update ids across a restarted simulator and a changed token (real bot processes)', function () {

@@ -63,6 +63,12 @@ export interface DurableStore<T extends object> {
    * changed (and is written), so check first, then change.
    */
   update<R>(fn: (draft: T) => R): R;
+  /**
+   * Runs `fn` on the live data like `update`, but schedules no write: for a change the caller has
+   * made durable by other means (a journal beside the file, journal.ts). The next write of the
+   * file — after any `update`, or a backup — carries it.
+   */
+  amend<R>(fn: (draft: T) => R): R;
   /** Resolves once every update made before the call is on disk (fsync'd); rejects if that write failed. */
   flush(): Promise<void>;
   /** Takes a backup of the current data now. */
@@ -163,6 +169,12 @@ class OpenStore<T extends object> implements DurableStore<T> {
       throw new TypeError(`${this.file}: store.update(fn) needs a synchronous fn; changes made after an await are not saved reliably`);
     }
     return result;
+  }
+
+  amend<R>(fn: (draft: T) => R): R {
+    if (this.closing !== undefined) throw new StoreClosedError(this.file);
+    this.changedSinceBackup = true;
+    return fn(this.low.data);
   }
 
   flush(): Promise<void> {

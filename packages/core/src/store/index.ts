@@ -8,5 +8,6 @@ export type { BackupInfo } from './backups.js';
 export { type Clock, systemClock } from './clock.js';
 export { type DeepReadonly, type DurableStore, openStore, StoreClosedError, type StoreOptions } from './durable-store.js';
 export { writeFileDurably } from './durable-write.js';
+export { Journal, type JournalOptions, listSegments, type Numbered, type ReadJournalOptions, readJournal } from './journal.js';
 export type { LoadResult, LoadSource } from './recovery.js';
 export { StoreInUseError, StoreLockLostError } from './writer-lock.js';

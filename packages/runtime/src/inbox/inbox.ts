@@ -9,6 +9,10 @@
  * inbox belongs to one Telegram bot (the token's numeric prefix, which survives a token revoke):
  * opened for another bot, it starts fresh with a WARNING.
  *
+ * Changes are appended to a journal and folded into `inbox.json` from time to time (see
+ * inbox-journal.ts): an accepted batch is fdatasync'd before `accept` resolves; a handler's start
+ * and settle are not waited for (a settle lost to a crash only makes a redelivery, marked).
+ *
  * An entry leaves the inbox when its handler settles. Entries found at start are the previous
  * run's unfinished work; they are handed out again, marked `redelivered` if a handler may have
  * seen them (any entry after a crash; only started ones after a clean shutdown).
@@ -18,7 +22,8 @@ import { type DurableStore, type Logger, openStore } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import type { HandlingLedger } from '../dispatch/dispatcher.js';
-import { fingerprintOf, remember } from './recent-updates.js';
+import { InboxJournal } from './inbox-journal.js';
+import { fingerprintOf } from './recent-updates.js';
 import type { UpdateInbox } from './update-inbox.js';
 
 const entrySchema = z.object({
@@ -40,9 +45,11 @@ const inboxSchema = z.object({
   recent: z.array(z.tuple([z.number().int(), z.string()])).default([]),
   /** True only while no process has the inbox open, after a clean close. */
   cleanShutdown: z.boolean(),
+  /** The number of the last journal record this state holds (inbox-records.ts). */
+  journalSeq: z.number().int().nonnegative().default(0),
 });
 
-type InboxState = z.infer<typeof inboxSchema>;
+export type InboxState = z.infer<typeof inboxSchema>;
 
 export interface RecoveredUpdate {
   update: Update;
@@ -91,6 +98,7 @@ export class Inbox implements HandlingLedger, UpdateInbox {
 
   private constructor(
     private readonly store: DurableStore<InboxState>,
+    private readonly journal: InboxJournal,
     private readonly logger: Logger,
   ) {
     const lost = store.loaded.source === 'backup' || store.loaded.source === 'defaults';
@@ -101,13 +109,20 @@ export class Inbox implements HandlingLedger, UpdateInbox {
   static async open(options: InboxOptions): Promise<Inbox> {
     const store = await openStore<InboxState>({
       file: path.join(options.botDir, 'inbox.json'),
-      defaults: () => ({ botId: options.botId, offset: 0, pending: [], recent: [], cleanShutdown: true }),
+      defaults: () => ({ botId: options.botId, offset: 0, pending: [], recent: [], cleanShutdown: true, journalSeq: 0 }),
       schema: inboxSchema,
       logger: options.logger,
       backupDir: options.backupDir,
       role: 'bot',
     });
-    const inbox = new Inbox(store, options.logger);
+    let journal: InboxJournal;
+    try {
+      journal = await InboxJournal.open(store, options.logger);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    const inbox = new Inbox(store, journal, options.logger);
     await inbox.claimFor(options.botId);
     return inbox;
   }
@@ -195,64 +210,56 @@ export class Inbox implements HandlingLedger, UpdateInbox {
    */
   async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
-    const result = this.store.update((d) => {
-      const seen = new Map<number, Set<string>>();
-      for (const [id, fingerprint] of d.recent) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
-      const pendingIds = new Set(d.pending.map((e) => e.update.update_id));
-      const out: AcceptedUpdate[] = [];
-      const again: number[] = [];
-      let wentBack: { updateId: number; storedOffset: number } | undefined;
-      const now = new Date().toISOString();
-      for (const u of updates) {
-        // Counts every position of the server's queue, duplicates too: the lost batch was a prefix of it.
-        const unsure = this.unsureLeft > 0;
-        if (unsure) this.unsureLeft--;
-        const fingerprint = fingerprintOf(u);
-        const seenIds = seen.get(u.update_id);
-        // A pending update older than the recent window is known by its id alone.
-        const duplicate = seenIds !== undefined ? seenIds.has(fingerprint) : pendingIds.has(u.update_id);
-        if (duplicate) {
-          again.push(u.update_id);
-          continue;
-        }
-        if (u.update_id < d.offset) wentBack ??= { updateId: u.update_id, storedOffset: d.offset };
-        seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
-        pendingIds.add(u.update_id);
-        remember(d.recent, [u.update_id, fingerprint]);
-        out.push({ update: u, redelivered: unsure });
-        d.pending.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], receivedAt: now, started: false, crashes: 0 });
+    const d = this.store.data;
+    const seen = new Map<number, Set<string>>();
+    for (const [id, fingerprint] of d.recent as ReadonlyArray<readonly [number, string]>) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
+    const pendingIds = new Set(d.pending.map((e) => e.update.update_id));
+    const out: AcceptedUpdate[] = [];
+    const accepted: Array<{ update: InboxState['pending'][number]['update']; fingerprint: string }> = [];
+    const again: number[] = [];
+    let wentBack: { updateId: number; storedOffset: number } | undefined;
+    for (const u of updates) {
+      // Counts every position of the server's queue, duplicates too: the lost batch was a prefix of it.
+      const unsure = this.unsureLeft > 0;
+      if (unsure) this.unsureLeft--;
+      const fingerprint = fingerprintOf(u);
+      const seenIds = seen.get(u.update_id);
+      // A pending update older than the recent window is known by its id alone.
+      const duplicate = seenIds !== undefined ? seenIds.has(fingerprint) : pendingIds.has(u.update_id);
+      if (duplicate) {
+        again.push(u.update_id);
+        continue;
       }
-      // Confirms exactly this batch: keeping a higher offset from before a new epoch would make
-      // the server forget that epoch's next updates unseen.
-      d.offset = Math.max(...updates.map((u) => u.update_id)) + 1;
-      return { out, again, wentBack };
-    });
-    await this.store.flush();
-    if (result.wentBack !== undefined) {
-      this.logger.warning('update ids went back below the stored offset: the Bot API server numbers updates anew (it was restarted, or Telegram chose new ids after a quiet week); taking them as new updates', result.wentBack);
+      if (u.update_id < d.offset) wentBack ??= { updateId: u.update_id, storedOffset: d.offset };
+      seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
+      pendingIds.add(u.update_id);
+      out.push({ update: u, redelivered: unsure });
+      accepted.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], fingerprint });
     }
-    if (result.again.length > 0) this.logger.info('skipped updates the server handed out again (already in the inbox or handled)', { updateIds: result.again });
-    return result.out;
+    // Confirms exactly this batch: keeping a higher offset from before a new epoch would make
+    // the server forget that epoch's next updates unseen.
+    const offset = Math.max(...updates.map((u) => u.update_id)) + 1;
+    this.journal.record({ accepted, receivedAt: new Date().toISOString(), offset });
+    await this.journal.commit();
+    if (wentBack !== undefined) {
+      this.logger.warning('update ids went back below the stored offset: the Bot API server numbers updates anew (it was restarted, or Telegram chose new ids after a quiet week); taking them as new updates', wentBack);
+    }
+    if (again.length > 0) this.logger.info('skipped updates the server handed out again (already in the inbox or handled)', { updateIds: again });
+    return out;
   }
 
   /** Marks the oldest unstarted entry with that id (two share one only across an id epoch). */
   markStarted(updateId: number): void {
-    this.store.update((d) => {
-      const entry = d.pending.find((e) => e.update.update_id === updateId && !e.started);
-      if (entry !== undefined) entry.started = true;
-    });
+    if (this.store.data.pending.some((e) => e.update.update_id === updateId && !e.started)) this.journal.record({ started: updateId });
   }
 
   /** The handler settled (done, failed or skipped): the update leaves the inbox (a started entry with that id first). */
   settle(updateId: number): void {
-    this.store.update((d) => {
-      let i = d.pending.findIndex((e) => e.update.update_id === updateId && e.started);
-      if (i < 0) i = d.pending.findIndex((e) => e.update.update_id === updateId);
-      if (i >= 0) d.pending.splice(i, 1);
-    });
+    if (this.store.data.pending.some((e) => e.update.update_id === updateId)) this.journal.record({ settled: updateId });
   }
 
   async flush(): Promise<void> {
+    await this.journal.flush();
     await this.store.flush();
   }
 
@@ -261,6 +268,7 @@ export class Inbox implements HandlingLedger, UpdateInbox {
     this.store.update((d) => {
       d.cleanShutdown = true;
     });
+    await this.journal.close();
     await this.store.close();
   }
 }
