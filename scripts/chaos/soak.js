@@ -5,6 +5,8 @@
 // counts as tables. `runSoak()` is what the mocha spec calls; run by hand:
 //   npm run build && node scripts/chaos/soak.js [--minutes N | --seconds N] [--seed S]
 // Exit code 0 when every invariant holds, 1 otherwise.
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +46,10 @@ function weightedPick(weights, u) {
   return Object.keys(weights)[0];
 }
 
-const tokenFor = (id, tag) => `${id}:${`chaos_${tag}_`.padEnd(35, 'Z')}`;
+// A fresh secret per run: the polling lock is machine-wide per token, so two soaks (or a soak and
+// `npm test`'s short one) on one machine must not share tokens, or one waits for the other's lock.
+const runTag = randomBytes(6).toString('hex');
+const tokenFor = (id, tag) => `${id}:${`chaos_${tag}_${runTag}_`.padEnd(35, 'Z')}`;
 
 /** Tracks pending getUpdates per token, ignoring arrivals while a rogue poller is active. */
 function watchPollers(sim, tokens, rogueActive) {
