@@ -12,6 +12,7 @@ export { type BotDefinition, type BotJobs, type BotOptions, type BotOutbox, type
 export { DEFAULT_INCOMING_LIMITS, IncomingRateLimit, type RateWindow } from './dispatch/incoming-rate-limit.js';
 export { DEFAULT_PRIORITY_COMMANDS } from './dispatch/priority.js';
 export { HANDLER_ERROR_TEXT, NOT_AUTHORIZED_TEXT, POISON_UPDATE_TEXT } from './dispatch/update-pipeline.js';
+export { readStoredInbox } from './inbox/stored-inbox.js';
 export { ArgumentError, fillArgv, matchesInFull, valuesFromText } from './jobs/arguments/fill-argv.js';
 export { LiveOutput, type LiveOutputOptions } from './jobs/chat/live-output.js';
 export { DEFAULT_ENV_ALLOW, JOB_MARKER_VAR } from './jobs/environment/job-env.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { type SimHandle, startSim } from '@botvisor/bot-api-sim';
 import { useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
+import { readStoredInbox } from '../src/inbox/stored-inbox.js';
 import { type BotUnderTest, install, newToken, startBot } from './support/bot-harness.js';
-import { readStoredInbox } from './support/stored-inbox.js';
 
 const USER = { id: 1001, first_name: 'Ada' };
 

@@ -1,12 +1,12 @@
 /**
  * What a bot's inbox holds on disk right now, read the way the bot reads it at start: the
- * snapshot (`inbox.json`) with the journal records it lacks applied (inbox-journal.ts). For
- * tests that look at a running bot's stored offset.
+ * snapshot (`inbox.json`) with the journal records it lacks applied (inbox-journal.ts).
+ * Read-only and lock-free: for tools and tests that look at a running bot's offset or pending updates.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InboxState } from '../../src/inbox/inbox.js';
-import { applyRecord, isInboxRecord } from '../../src/inbox/inbox-records.js';
+import type { InboxState } from './inbox.js';
+import { applyRecord, isInboxRecord } from './inbox-records.js';
 
 export function readStoredInbox(botDir: string): InboxState {
   const state = JSON.parse(readFileSync(path.join(botDir, 'inbox.json'), 'utf8')) as InboxState;
