@@ -45,7 +45,7 @@ describe('a bot in cluster mode: the inbox in PostgreSQL under the epoch of its 
       bot: 'main',
       skipTelegramLock: true,
       polling: true,
-      cluster: { postgres: db.url(PASSWORD), tokenHash: tokenHash(token), epoch },
+      cluster: { postgres: db.url(PASSWORD), tokenHash: tokenHash(token), epoch, node: 'host-a' },
     });
     return bot;
   }
