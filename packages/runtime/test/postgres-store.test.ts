@@ -19,7 +19,13 @@ const counterDefaults = (): Counter => ({ count: 0, names: [] });
 /** Time for backup names, moved by hand; no timer ever fires. */
 function manualClock(start = Date.parse('2024-05-01T12:00:00Z')): Clock & { advance(ms: number): void } {
   let now = start;
-  return { now: () => now, every: () => () => undefined, advance: (ms) => void (now += ms) };
+  return {
+    now: () => now,
+    every: () => () => undefined,
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 describe('cluster document store in PostgreSQL, fenced by the lease epoch', function () {
