@@ -11,7 +11,7 @@ const LEASE_TABLE = `CREATE TABLE IF NOT EXISTS botvisor_lease (
   expires_at timestamptz NOT NULL, changed_at timestamptz NOT NULL)`;
 const PASSWORD = 'pg-secret-in-the-hello-only-4242';
 
-describe('a bot in cluster mode: the inbox in PostgreSQL under the epoch of its hello', function () {
+describe('a bot in cluster mode: the inbox and state in PostgreSQL under the epoch of its hello', function () {
   this.timeout(60_000);
   const bed = useTestbed();
   let db: TestPostgres;
@@ -45,7 +45,7 @@ describe('a bot in cluster mode: the inbox in PostgreSQL under the epoch of its 
       bot: 'main',
       skipTelegramLock: true,
       polling: true,
-      cluster: { postgres: db.url(PASSWORD), tokenHash: tokenHash(token), epoch },
+      cluster: { postgres: db.url(PASSWORD), tokenHash: tokenHash(token), epoch, node: 'host-a' },
     });
     return bot;
   }
@@ -80,5 +80,33 @@ describe('a bot in cluster mode: the inbox in PostgreSQL under the epoch of its 
     expect(second.records().filter((r) => r.id === one), 'the first update is not handled again').to.have.length(1);
     const logs = readdirSync(inst.logDir).map((f) => readFileSync(path.join(inst.logDir, f), 'utf8'));
     for (const log of logs) expect(log).not.to.include(PASSWORD);
+  });
+
+  it('a state write refused for an older epoch stops the bot; the state row keeps what its epoch wrote, and the next holder reads it', async () => {
+    const token = newToken();
+    const hash = tokenHash(token);
+    await lease(hash, 1);
+    const inst = install(bed.temp, bed.sim, { token });
+    const first = clusterBot(inst, token, 1);
+    await first.ready();
+    const user = { id: 78, first_name: 'Ada' };
+    const stateRow = async () => (await admin.query<{ body: unknown; written_epoch: string }>("SELECT body, written_epoch FROM botvisor_document WHERE token_hash = $1 AND name = 'state'", [hash])).rows[0];
+    const { cursor } = bed.sim.users.sendCommand(token, { user, command: 'note', args: '0 first' });
+    await bed.sim.client.waitForMessage(token, user.id, { after: cursor, text: 'noted' });
+    await waitFor(async () => JSON.stringify((await stateRow())?.body) === '{"notes":["first"]}', { what: 'the first note in the state row' });
+
+    // The handler of the second note sleeps; meanwhile another node takes the token, after the inbox marked it started.
+    bed.sim.users.sendCommand(token, { user, command: 'note', args: '1500 second' });
+    await waitFor(async () => (await admin.query('SELECT 1 FROM botvisor_inbox_entry WHERE token_hash = $1 AND started', [hash])).rowCount === 1, { what: 'the second note to be marked started' });
+    await lease(hash, 2);
+    expect(await first.exited()).to.equal(EXIT_FAILURE);
+    expect(first.logLines().some((l) => l.level === 'warning' && /a write to the cluster state or job records was refused for an older lease epoch/.test(l.msg))).to.equal(true);
+    expect(await stateRow(), 'the refused write changed nothing').to.deep.equal({ body: { notes: ['first'] }, written_epoch: '1' });
+
+    // The next holder starts from that state and handles the note again, marked redelivered.
+    const second = clusterBot(inst, token, 2);
+    await second.ready();
+    await waitFor(async () => JSON.stringify((await stateRow())?.body) === '{"notes":["first","second"]}', { timeoutMs: 10_000, what: 'the next holder to add the second note to the first' });
+    expect((await stateRow())?.written_epoch).to.equal('2');
   });
 });

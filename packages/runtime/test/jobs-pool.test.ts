@@ -1,6 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger, type DurableStore, openStore } from '@botvisor/core';
+import { createLogger, type DurableStore, isAlive, openStore, type ProcessRef, refOf } from '@botvisor/core';
 import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Api } from 'node-telegram-bot-api';
@@ -103,8 +104,9 @@ describe('job pool (in process, with a scripted runner)', () => {
     return new JobBook(store);
   }
 
-  async function makePool(options: JobPoolOptions = {}, admins: number[] = [], commands: Commands = COMMANDS): Promise<JobPool> {
-    const pool = new JobPool({ book: await openBook(), api: api as unknown as Api, commands, admins, spoolDir: path.join(dir, 'tmp'), logger, run: runner.run }, options);
+  /** `node`: cluster mode, as this node. */
+  async function makePool(options: JobPoolOptions = {}, admins: number[] = [], commands: Commands = COMMANDS, node?: string): Promise<JobPool> {
+    const pool = new JobPool({ book: await openBook(), api: api as unknown as Api, commands, admins, spoolDir: path.join(dir, 'tmp'), logger, run: runner.run, ...(node !== undefined ? { node } : {}) }, options);
     await pool.start();
     return pool;
   }
@@ -294,6 +296,52 @@ describe('job pool (in process, with a scripted runner)', () => {
     await waitFor(() => pool.get(1)?.status === 'failed', { what: 'job 1 failed' });
     expect(api.texts(1).at(-1)).to.match(/^❌ Job #1 \(\/echo a\), after .*: `x` failed \(exit code 1\): boom\n\(no output\)$/);
     expect(pool.get(1)?.outcome).to.include({ code: 1, failure: '`x` failed (exit code 1): boom' });
+  });
+
+  describe('cluster mode: a running job\'s record names the node its process runs on', () => {
+    const spawned: ChildProcess[] = [];
+    afterEach(() => {
+      for (const child of spawned.splice(0)) {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+
+    /**
+     * Node host-a's bot runs job 1 and dies with it recorded as running; its pid is made to name a
+     * live process here (what another host's pid may well be). The bot then starts on `takenBy`.
+     */
+    async function takenOverBy(takenBy: string): Promise<{ pool: JobPool; ref: ProcessRef }> {
+      await ask(await makePool({}, [], COMMANDS, 'host-a'), 1, 'long');
+      expect(store.data.jobs[0]?.process).to.deep.include({ node: 'host-a' });
+      const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+      spawned.push(child);
+      const ref = await waitFor(() => refOf(child.pid as number), { what: 'the stand-in process to appear' });
+      store.update((f) => {
+        const job = f.jobs[0];
+        if (job !== undefined) job.process = { pid: ref.pid, startTime: ref.startTime, marker: 'job-of-host-a', node: 'host-a' };
+      });
+      await store.close(); // host-a is gone
+      runner = new FakeRunner();
+      api = new FakeApi();
+      return { pool: await makePool({}, [], COMMANDS, takenBy), ref };
+    }
+
+    it('another node\'s running job is marked interrupted and its owner told as for a restart; its pid is never signalled here', async () => {
+      const { pool, ref } = await takenOverBy('host-b');
+      expect(pool.get(1)?.status).to.equal('interrupted');
+      await waitFor(() => api.texts(1).some((t) => /^⚠️ Job #1 \(\/echo long\) was interrupted: the bot restarted while it ran/.test(t)), { what: 'the owner to be told' });
+      expect(isAlive(ref), 'the process that pid names on this host is untouched').to.equal(true);
+    });
+
+    it('the same node\'s own leftover is stopped at start, as on one machine', async () => {
+      const { pool, ref } = await takenOverBy('host-a');
+      expect(pool.get(1)?.status).to.equal('interrupted');
+      await waitFor(() => !isAlive(ref), { what: "this node's orphaned job process to be stopped" });
+    });
   });
 
   /** A pool whose first job (`/echo <text>` by user 1) was running when the bot died: job 1 is interrupted. */

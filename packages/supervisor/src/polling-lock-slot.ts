@@ -38,11 +38,12 @@ export interface PollingLockGate {
   clusterGrant?(): ClusterGrant | undefined;
 }
 
-/** The hello's `cluster` field: the shared inbox's database and the epoch a bot's run is fenced by. */
+/** The hello's `cluster` field: the shared database, the epoch a bot's run is fenced by, and this node's name. */
 export interface ClusterGrant {
   postgres: string;
   tokenHash: string;
   epoch: number;
+  node: string;
 }
 
 type SlotState =

@@ -28,11 +28,12 @@ const hello = z.object({
   polling: z.boolean(),
   lock: z.object({ path: z.string(), owner: lockOwner }).optional(),
   /**
-   * Cluster mode: the token's shared inbox in PostgreSQL and the lease epoch this run writes it
-   * under (every write is fenced by it). Fixed for the run's life: the supervisor ends the run
+   * Cluster mode: the token's shared inbox, state and job records in PostgreSQL, the lease epoch
+   * this run writes them under (every write is fenced by it), and this node's name (job records
+   * say which host their processes run on). Fixed for the run's life: the supervisor ends the run
    * when its lease's epoch changes. Carries a password: never logged, never in argv.
    */
-  cluster: z.object({ postgres: z.string(), tokenHash: z.string(), epoch: z.number().int().positive() }).optional(),
+  cluster: z.object({ postgres: z.string(), tokenHash: z.string(), epoch: z.number().int().positive(), node: z.string().min(1) }).optional(),
 });
 
 /**

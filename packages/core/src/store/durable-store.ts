@@ -18,6 +18,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 import { removeLeftoverTemps } from './durable-write.js';
 import { stderrFallbackLogger } from './fallback-logger.js';
 import { type LoadResult, loadOrRecover, type StateValidator } from './recovery.js';
+import { validatorFor } from './state-validator.js';
 import { acquireWriterLock, StoreLockLostError } from './writer-lock.js';
 
 /** A read-only view of JSON-shaped data, all the way down. */
@@ -88,26 +89,6 @@ export class StoreClosedError extends Error {
 
 const DEFAULT_BACKUP_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEP_BACKUPS = 24;
-
-function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  const shown = issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
-  return shown.join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
-}
-
-/** Without a schema, a file must at least hold the same kind of JSON value as the defaults (object or array). */
-function validatorFor<T extends object>(schema: ZodType<T> | undefined, defaults: () => T): StateValidator<T> {
-  if (schema !== undefined) {
-    return (raw) => {
-      const result = schema.safeParse(raw);
-      return result.success ? { ok: true, data: result.data } : { ok: false, reason: describeIssues(result.error.issues) };
-    };
-  }
-  const wantArray = Array.isArray(defaults());
-  return (raw) =>
-    typeof raw === 'object' && raw !== null && Array.isArray(raw) === wantArray
-      ? { ok: true, data: raw as T }
-      : { ok: false, reason: `expected a JSON ${wantArray ? 'array' : 'object'}` };
-}
 
 function isThenable(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';

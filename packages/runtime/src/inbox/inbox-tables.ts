@@ -7,8 +7,11 @@
  * take has committed, every older write has either landed or been refused. One statement, not a
  * BEGIN … COMMIT, because the server runs it to its end without waiting for the client: a node
  * cut off mid-write cannot leave the lease row locked (and the other node's take waiting) until
- * TCP gives up. The lease table itself is the supervisor's (supervisor/src/cluster/lease-store.ts).
+ * TCP gives up. The fence itself is cluster/lease-fence.ts; the lease table is the supervisor's.
  */
+import { FENCE, FENCED } from '../cluster/lease-fence.js';
+
+export { CREATED_MEANWHILE, READ_EPOCH } from '../cluster/lease-fence.js';
 
 /** Created by the first bot that opens a cluster inbox; concurrent creation is tolerated (CREATED_MEANWHILE). */
 export const INBOX_SCHEMA = `CREATE TABLE IF NOT EXISTS botvisor_inbox (
@@ -36,13 +39,6 @@ CREATE TABLE IF NOT EXISTS botvisor_inbox_recent (
   PRIMARY KEY (token_hash, seq)
 )`;
 
-/** PostgreSQL error codes of two bots creating the tables at the same moment. */
-export const CREATED_MEANWHILE = new Set(['23505', '42P07']);
-
-/** $1 token hash, $2 the writer's epoch. Empty unless that epoch is still the lease's. */
-const FENCE = `fence AS (SELECT 1 FROM botvisor_lease WHERE token_hash = $1 AND epoch = $2 FOR SHARE)`;
-const FENCED = 'EXISTS (SELECT 1 FROM fence)';
-
 /** The token's row, made if missing (a fresh inbox: offset 0, cleanly closed). Not fenced: it changes nothing that exists. */
 export const ENSURE_ROW = `INSERT INTO botvisor_inbox (token_hash, bot_id) VALUES ($1, $2) ON CONFLICT (token_hash) DO NOTHING`;
 
@@ -52,7 +48,6 @@ export const READ_ENTRIES = `SELECT seq, body, started, crashes FROM botvisor_in
 export const READ_RECENT = `SELECT seq, update_id, fingerprint FROM (SELECT seq, update_id, fingerprint FROM botvisor_inbox_recent WHERE token_hash = $1 ORDER BY seq DESC LIMIT $2) r ORDER BY seq`;
 /** The highest sequence number used so far: new rows are numbered after it. */
 export const READ_LAST_SEQ = `SELECT greatest((SELECT max(seq) FROM botvisor_inbox_entry WHERE token_hash = $1), (SELECT max(seq) FROM botvisor_inbox_recent WHERE token_hash = $1), 0) AS seq`;
-export const READ_EPOCH = `SELECT epoch FROM botvisor_lease WHERE token_hash = $1`;
 
 /**
  * A polled batch: $3 the new entries `[{seq, update_id, body}]`, $4 the new recent ids

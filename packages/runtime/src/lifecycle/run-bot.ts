@@ -1,17 +1,20 @@
 /**
  * A bot process from start to exit, as named steps. Start-up, in this order, and only then IPC
  * `ready` and the dispatch barrier opens: (a reload's standby, lifecycle/standby.ts) → hello (cluster mode: the
- * shared inbox and the lease epoch) → store opened → lock handshake → bot setup →
+ * shared database, the lease epoch, the node) → store opened → lock handshake → bot setup →
  * deleteWebhook → getMe → (polling begins, into the inbox) → services (job pool) started. Each
  * step pushes the closer of what it opened onto the shutdown stack (lifecycle/shutdown.ts), which
  * runs once, in reverse, whatever asks for it (SIGTERM, SIGINT, IPC shutdown, IPC disconnect,
  * /restart, a crash): stop polling → let handlers finish (grace) → stop services → close the
  * stores → release the lock → exit 0 (or 42 for a restart). The update path itself is
- * pipeline.ts.
+ * pipeline.ts. The stores are files on one machine; in cluster mode the inbox, state and job
+ * records are rows in PostgreSQL, every write fenced by the hello's epoch (a refused one stops the bot).
  */
 import path from 'node:path';
-import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, registerPostgresSecret, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
+import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, makePrivateDir, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, registerPostgresSecret, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
+import { DocumentDatabase } from '../cluster/document-database.js';
+import { openPostgresStore } from '../cluster/postgres-store.js';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
 import { InboxFencedError, PostgresInbox } from '../inbox/postgres-inbox.js';
@@ -20,9 +23,10 @@ import { BotCountersCollector } from '../ipc/bot-counters.js';
 import { HealthProbe } from '../ipc/health-probe.js';
 import { answerPings } from '../ipc/pong-responder.js';
 import { SupervisorLink } from '../ipc/supervisor-link.js';
-import { JobBook } from '../jobs/pool/job-book.js';
+import { JobBook, QUOTA_LEDGER_FILE } from '../jobs/pool/job-book.js';
 import { JobPool } from '../jobs/pool/job-pool.js';
 import { emptyJobsFile, type JobsFile, jobsFileSchema } from '../jobs/pool/job-record.js';
+import { QuotaLedger } from '../jobs/pool/quota-ledger.js';
 import { retryButtonHandler } from '../jobs/pool/retry-button.js';
 import { stopButtonHandler } from '../jobs/pool/stop-button.js';
 import { createOutboxApi, installApi } from '../outbox/routed-api.js';
@@ -127,6 +131,11 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
     const cluster = hello?.cluster;
     if (cluster !== undefined) registerPostgresSecret(cluster.postgres);
+    // Another node holds the token now (a cluster write was refused): nothing this run writes counts; stop before anything else happens.
+    const fencedOut = (what: string, err: { epoch: number; currentEpoch: number | undefined }): void => {
+      logger.warning(`this node lost the token: a write to the cluster ${what} was refused for an older lease epoch; stopping`, { epoch: err.epoch, currentEpoch: err.currentEpoch });
+      void exit(EXIT_FAILURE, `fenced out of the cluster ${what}`);
+    };
     const inbox = await step<UpdateInbox>(
       'store opened',
       () =>
@@ -138,15 +147,11 @@ export async function runBot(options: RunBotOptions): Promise<void> {
               epoch: cluster.epoch,
               botId,
               logger,
-              // Another node holds the token now: nothing this run writes counts; stop before anything else happens.
-              onFenced: (err) => {
-                logger.warning('this node lost the token: a write to the cluster inbox was refused for an older lease epoch; stopping', { epoch: err.epoch, currentEpoch: err.currentEpoch });
-                void exit(EXIT_FAILURE, 'fenced out of the cluster inbox');
-              },
+              onFenced: (err) => fencedOut('inbox', err),
             }),
       exitCodeFor,
     );
-    if (cluster !== undefined) logger.info('cluster mode: the inbox is shared in PostgreSQL', { epoch: cluster.epoch });
+    if (cluster !== undefined) logger.info('cluster mode: the inbox, state and job records are shared in PostgreSQL', { epoch: cluster.epoch, node: cluster.node });
     let inboxHandedOver = false;
     shutdown.push('inbox closed', () => (inboxHandedOver ? undefined : inbox.close()));
     // Closed after the handlers and the bot's services, before the outbox drains: a reload's new
@@ -156,23 +161,29 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     shutdown.push('stores released', () => void (handedOver && link.send({ type: 'stores-released' })));
     let state: DurableStore<object> | undefined;
     let jobsStore: DurableStore<JobsFile> | undefined;
+    // Cluster mode: state and job records are rows in PostgreSQL (one connection for both), disconnected after they close.
+    let documents: DocumentDatabase | undefined;
+    shutdown.push('cluster documents disconnected', () => documents?.close());
     shutdown.push('state closed', () => state?.close());
     shutdown.push('jobs closed', () => jobsStore?.close());
     const stateOptions = definition.options.state;
+    const stateDefaults = stateOptions?.defaults ?? (() => ({}));
+    const stateSchema = stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {};
     const openStores = async (): Promise<{ state: DurableStore<object>; jobsStore: DurableStore<JobsFile> }> => {
-      state = await step(
-        'store opened',
-        () =>
-          openStore<object>({
-            file: path.join(botDir, 'state.json'),
-            defaults: stateOptions?.defaults ?? (() => ({})),
-            ...(stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {}),
-            logger,
-            backupDir,
-            role: 'bot',
-          }),
-        exitCodeFor,
-      );
+      if (cluster !== undefined) {
+        const db = await step(
+          'store opened',
+          () => DocumentDatabase.open({ connectionString: cluster.postgres, tokenHash: cluster.tokenHash, epoch: cluster.epoch, logger, onFenced: (err) => fencedOut('state or job records', err) }),
+          exitCodeFor,
+        );
+        documents = db;
+        await makePrivateDir(botDir); // the node's own files still live here: the quota ledger, job temp files
+        // Job records are their own document for the reason they are their own file (below).
+        state = await step('store opened', () => openPostgresStore<object>({ db, name: 'state', defaults: stateDefaults, ...stateSchema }), exitCodeFor);
+        jobsStore = await step('store opened', () => openPostgresStore<JobsFile>({ db, name: 'jobs', defaults: emptyJobsFile, schema: jobsFileSchema }), exitCodeFor);
+        return { state, jobsStore };
+      }
+      state = await step('store opened', () => openStore<object>({ file: path.join(botDir, 'state.json'), defaults: stateDefaults, ...stateSchema, logger, backupDir, role: 'bot' }), exitCodeFor);
       // Job records live in their own file: independent of the bot's state schema, and their own
       // corruption domain (see jobs/pool/job-record.ts).
       jobsStore = await step(
@@ -292,13 +303,15 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     const stores = early ?? (await openStores());
     const pool = new JobPool(
       {
-        book: new JobBook(stores.jobsStore),
+        // The quota ledger stays a local file where jobs.json would be, in cluster mode too (it only ever raises a count).
+        book: new JobBook(stores.jobsStore, undefined, undefined, new QuotaLedger(path.join(botDir, QUOTA_LEDGER_FILE))),
         api,
         commands: botConfig.commands,
         admins: botConfig.admins,
         spoolDir: path.join(botDir, 'tmp'),
         logger,
         report: (message) => void link.send(message),
+        ...(cluster !== undefined ? { node: cluster.node } : {}),
       },
       definition.options.jobs,
     );

@@ -33,7 +33,7 @@ export class ClusterGate implements PollingLockGate {
   clusterGrant(): ClusterGrant | undefined {
     const epoch = this.lease.heldEpoch();
     if (epoch === undefined || this.held() === undefined) return undefined;
-    return { postgres: this.postgres, tokenHash: this.lease.tokenHash, epoch };
+    return { postgres: this.postgres, tokenHash: this.lease.tokenHash, epoch, node: this.lease.node };
   }
 
   onChange(listener: () => void): () => void {

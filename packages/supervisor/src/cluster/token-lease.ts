@@ -82,6 +82,11 @@ export class TokenLease {
     return this.state.kind === 'active' ? this.state.epoch : undefined;
   }
 
+  /** This node's name, as the cluster config gives it. */
+  get node(): string {
+    return this.o.node;
+  }
+
   get tokenHash(): string {
     return this.o.tokenHash;
   }

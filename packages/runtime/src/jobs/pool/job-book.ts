@@ -110,9 +110,10 @@ export class JobBook {
     });
   }
 
-  setProcess(id: number, process: ProcessRef & { marker: string }): void {
+  /** `node`: the cluster node the process runs on (cluster mode only). */
+  setProcess(id: number, process: ProcessRef & { marker: string; node?: string }): void {
     this.change(id, (j) => {
-      j.process = { pid: process.pid, startTime: process.startTime, marker: process.marker };
+      j.process = { pid: process.pid, startTime: process.startTime, marker: process.marker, ...(process.node !== undefined ? { node: process.node } : {}) };
     });
   }
 

@@ -6,7 +6,8 @@
  * a new request checked like one: against the config of the day it is tapped.
  *
  * It is a `BotService`: `start()` (a start-up step, before the bot is ready) cleans up after a
- * crash — orphaned job processes, temp files — then resumes the queue; `stop()` stops running jobs
+ * crash — orphaned job processes (this host's only: in cluster mode a record names the node its
+ * process ran on), temp files — then resumes the queue; `stop()` stops running jobs
  * (they become `interrupted`, with a Retry button) leaving the queue for the next start.
  * Each job is one message in its chat, its "card", edited as the job moves on: queued (with a
  * Stop button that takes it off the queue) → running with live output (Stop) → done, failed,
@@ -60,6 +61,11 @@ export interface JobPoolDeps {
   logger: Logger;
   report?: (message: JobProcessReport) => void;
   run?: typeof runJob;
+  /**
+   * Cluster mode: this node's name, written into each running job's record. At start a record
+   * from another node is marked interrupted like any, but its pid (another host's) is never signalled.
+   */
+  node?: string;
 }
 
 export interface JobRequest extends CommandRequest {
@@ -248,6 +254,12 @@ export class JobPool implements JobRetrier, JobStopper {
     const removed = await removeLeftoverSpools(this.deps.spoolDir);
     if (removed > 0) logger.info('removed job temp files left by the previous run', { count: removed });
     for (const job of book.interruptRunning()) {
+      const elsewhere = job.process?.node !== undefined && job.process.node !== this.deps.node ? job.process.node : undefined;
+      if (elsewhere !== undefined) {
+        // Another host's pid: here it names an unrelated process, or nothing. That host's supervisor reaps its own.
+        logger.warning('a job was running on another cluster node when this node took the bot over; it is marked interrupted, its process there left to that node', { jobId: job.id, command: job.command, node: elsewhere });
+        continue;
+      }
       logger.warning('a job was running when the bot stopped; it is marked interrupted', { jobId: job.id, command: job.command });
       // Started by the previous run of this bot and not reaped (no supervisor, or it died too).
       if (job.process !== undefined && isAlive(job.process)) {
@@ -390,7 +402,7 @@ export class JobPool implements JobRetrier, JobStopper {
           killGraceMs: this.killGraceMs,
           spoolDir: this.deps.spoolDir,
           ...(this.deps.report !== undefined ? { report: this.deps.report } : {}),
-          onSpawn: (ref, marker) => book.setProcess(job.id, { ...ref, marker }),
+          onSpawn: (ref, marker) => book.setProcess(job.id, { ...ref, marker, ...(this.deps.node !== undefined ? { node: this.deps.node } : {}) }),
           onOutput: (chunk, stream) => live.write(chunk, stream),
           onEnded: async (result, log) => {
             const status = statusOf(flags, result);

@@ -13,7 +13,11 @@ import { z } from 'zod';
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-const jobProcess = z.object({ pid: z.number().int().positive(), startTime: z.number(), marker: z.string() });
+/**
+ * `node`: in cluster mode, the node (host) the process runs on — its pid means nothing on another
+ * host. Absent on one machine (and in older records): this host.
+ */
+const jobProcess = z.object({ pid: z.number().int().positive(), startTime: z.number(), marker: z.string(), node: z.string().optional() });
 
 const jobOutcome = z.object({
   code: z.number().int().nullable(),
