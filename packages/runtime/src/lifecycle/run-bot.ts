@@ -14,7 +14,7 @@ import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logge
 import { Api, Bot } from 'node-telegram-bot-api';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
-import { InboxFencedError, PostgresInbox } from '../inbox/postgres-inbox.js';
+import { InboxFencedError } from '../inbox/inbox-fenced-error.js';
 import type { UpdateInbox } from '../inbox/update-inbox.js';
 import { BotCountersCollector } from '../ipc/bot-counters.js';
 import { HealthProbe } from '../ipc/health-probe.js';
@@ -132,7 +132,9 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       () =>
         cluster === undefined
           ? Inbox.open({ botDir, backupDir, logger, botId })
-          : PostgresInbox.open({
+          : // Loaded only in cluster mode: the PostgreSQL client is ~50 modules a file-inbox bot never needs.
+            import('../inbox/postgres-inbox.js').then(({ PostgresInbox }) =>
+              PostgresInbox.open({
               connectionString: cluster.postgres,
               tokenHash: cluster.tokenHash,
               epoch: cluster.epoch,
@@ -144,6 +146,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
                 void exit(EXIT_FAILURE, 'fenced out of the cluster inbox');
               },
             }),
+            ),
       exitCodeFor,
     );
     if (cluster !== undefined) logger.info('cluster mode: the inbox is shared in PostgreSQL', { epoch: cluster.epoch });
