@@ -23,6 +23,7 @@ import {
   forkReady,
   loadAverage,
   machineFacts,
+  median,
   ms,
   percentile,
   printTable,
@@ -45,7 +46,7 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string' },
   },
 });
-const ROUNDS = Number(opt.rounds ?? (opt.quick ? 1 : 2));
+const ROUNDS = Number(opt.rounds ?? 3); // odd, so the goals' median ratio is one round's pair
 const SAMPLES = Number(opt.samples ?? (opt.quick ? 30 : 100));
 const UPDATES = Number(opt.updates ?? (opt.quick ? 1000 : 5000));
 const CHATS = Number(opt.chats ?? 100);
@@ -219,7 +220,7 @@ async function main() {
     await run.cleanup();
     await sim.close();
   }
-  report(contestants, Object.fromEntries(Object.entries(rounds).map(([key, list]) => [key, pool(list)])));
+  report(contestants, Object.fromEntries(Object.entries(rounds).map(([key, list]) => [key, pool(list)])), rounds);
 }
 
 /** The rounds of one contestant as one result: latency samples pooled, throughput summed (with each round's rate). */
@@ -243,7 +244,16 @@ function pool(list) {
   };
 }
 
-function report(contestants, results) {
+/**
+ * A goal's ratio as the median of its per-round ratios: each round measures botvisor and the peer
+ * back to back (the order alternating), so a neighbour's burst skews one round's pair, not the verdict.
+ */
+function medianRatio(rounds, f) {
+  const ratios = rounds.botvisor.map((r, i) => f(pool([r]), pool([rounds.grammy[i]])));
+  return { value: median(ratios), each: ratios };
+}
+
+function report(contestants, results, rounds) {
   const ours = results.botvisor;
   const bare = results.bare;
   const p = (r, q) => percentile(r.lat.latencies, q);
@@ -306,22 +316,25 @@ function report(contestants, results) {
   const cpuPer1000 = (r) => (r.tp.cpuMs / r.tp.replies) * 1000;
   const goals = [];
   if (ours !== undefined && runner !== undefined) {
-    goals.push(['throughput ÷ grammY + runner', rate(ours) / rate(runner), '≥ 1.0×', (v) => v >= 1]);
-    goals.push(['CPU per 1000 updates ÷ runner', cpuPer1000(ours) / cpuPer1000(runner), '≤ 1.0×', (v) => v <= 1]);
+    const perRound = (f) => medianRatio(rounds, f);
+    goals.push(['throughput ÷ grammY + runner', perRound((a, b) => rate(a) / rate(b)), '≥ 1.0×', (v) => v >= 1]);
+    goals.push(['CPU per 1000 updates ÷ runner', perRound((a, b) => cpuPer1000(a) / cpuPer1000(b)), '≤ 1.0×', (v) => v <= 1]);
     if (!timedOut(ours)) {
-      goals.push(['/fast p99 under load ÷ runner', p(ours, 99) / p(runner, 99), '≤ 1.5×', (v) => v <= 1.5]);
-      goals.push(['/fast p50 under load ÷ runner', p(ours, 50) / p(runner, 50), '≤ 1.5×', (v) => v <= 1.5]);
+      goals.push(['/fast p99 under load ÷ runner', perRound((a, b) => p(a, 99) / p(b, 99)), '≤ 1.5×', (v) => v <= 1.5]);
+      goals.push(['/fast p50 under load ÷ runner', perRound((a, b) => p(a, 50) / p(b, 50)), '≤ 1.5×', (v) => v <= 1.5]);
     }
-    goals.push(['idle RSS of one bot ÷ a grammY runner bot', ours.idleRss / runner.idleRss, '≤ 1.0×', (v) => v <= 1]);
+    goals.push(['idle RSS of one bot ÷ a grammY runner bot', perRound((a, b) => a.idleRss / b.idleRss), '≤ 1.0×', (v) => v <= 1]);
   }
   const defaults = results['botvisor-defaults'];
   if (ours !== undefined && defaults !== undefined) {
-    goals.push(['CPU per reply at default limits ÷ lifted', cpuPer1000(defaults) / cpuPer1000(ours), '≤ 1.3×', (v) => v <= 1.3]);
+    // Both botvisor rows; their rounds are not adjacent pairs, so the pooled figures are compared.
+    const v = cpuPer1000(defaults) / cpuPer1000(ours);
+    goals.push(['CPU per reply at default limits ÷ lifted', { value: v, each: [v] }, '≤ 1.3×', (x) => x <= 1.3]);
   }
   if (goals.length > 0) {
-    console.log('goals (issue 18), each a ratio from this run:');
+    console.log(`goals (issue 18): the median of the per-round ratios (botvisor and grammY + runner back to back in each of ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}):`);
     printTable(
-      [['goal', 'ratio', 'target', ''], ...goals.map(([what, v, target, ok]) => [what, `${v.toFixed(2)}×`, target, ok(v) ? 'PASS' : 'MISS'])],
+      [['goal', 'ratio', 'each round', 'target', ''], ...goals.map(([what, r, target, ok]) => [what, `${r.value.toFixed(2)}×`, r.each.map((x) => x.toFixed(2)).join(', '), target, ok(r.value) ? 'PASS' : 'MISS'])],
       '  ',
     );
   }

@@ -16,7 +16,8 @@
 import { parseArgs } from 'node:util';
 import { startSim } from '@botvisor/bot-api-sim';
 import { createLogger } from '@botvisor/core';
-import { createOutboxApi, emptySessionsFile, SessionManager } from '@botvisor/runtime';
+import { createOutboxApi } from '@botvisor/runtime';
+import { emptySessionsFile, SessionManager } from '@botvisor/runtime/sessions';
 import { FAKE_AGENT } from '@botvisor/testkit';
 import { machineFacts, ms, percentile, printTable, Run, rssMb, tokenFor, waitFor } from './lib/common.js';
 

@@ -2,7 +2,9 @@
  * @botvisor/runtime — what runs inside every bot process. A bot module needs only `defineBot`;
  * `runtime.jobs` and `runtime.outbox` come with it. The job runner and the outbox are exported
  * too, for tools and benchmarks that use them on their own. The path of an update through a bot
- * process is pipeline.ts; its start-up and shutdown are lifecycle/run-bot.ts.
+ * process is pipeline.ts; its start-up and shutdown are lifecycle/run-bot.ts. Sessions (long-lived
+ * CLI conversations) are `@botvisor/runtime/sessions`, not here: a bot that does not use them does
+ * not load their modules.
  */
 
 export type { FleetSummary, IpcEvent } from '@botvisor/core';
@@ -30,7 +32,6 @@ export { UncertainDeliveryError } from './outbox/send-policy.js';
 export { splitMarkup } from './outbox/split-markup.js';
 export { splitText, TELEGRAM_TEXT_LIMIT, type TextPart } from './outbox/split-text.js';
 export { Backoff } from './polling/backoff.js';
-export * from './sessions/index.js';
 export { type Decoration, type DecorationOptions, type DecorationState, decorateInBackground } from './telegram/decorate-in-background.js';
 export { describeApiError } from './telegram/describe-api-error.js';
 export { guardEnvelope, isTelegramEnvelope } from './telegram/envelope-guard.js';

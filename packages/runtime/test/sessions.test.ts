@@ -4,7 +4,7 @@ import { type DurableStore, isDeadState, openStore, readProcess, sessionSchema }
 import { TempDirs, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Api } from 'node-telegram-bot-api';
-import { emptySessionsFile, LinesProtocol, SessionManager, type SessionManagerDeps, type SessionsFile, StreamJsonProtocol, sessionsFileSchema } from '../src/index.js';
+import { emptySessionsFile, LinesProtocol, SessionManager, type SessionManagerDeps, type SessionsFile, StreamJsonProtocol, sessionsFileSchema } from '../src/sessions/index.js';
 import { RecordingLogger } from './support/recording-logger.js';
 import { agentSpec, ChatRecorder, ManualClock, memoryStore } from './support/session-fixtures.js';
 

@@ -13,7 +13,7 @@ import { BotOutputLogs } from './bot/bot-output-log.js';
 import { type ForkBot, forkDetached } from './bot/bot-process.js';
 import type { ManagedBot } from './bot/managed-bot.js';
 import { defaultBotEntry } from './bot-entry.js';
-import { LeaseStore } from './cluster/lease-store.js';
+import type { LeaseStore } from './cluster/lease-store.js';
 import { configFingerprint } from './config-fingerprint.js';
 import { treeContainment } from './containment/tree-containment.js';
 import { ControlServer } from './control/control-server.js';
@@ -124,6 +124,8 @@ export class Supervisor {
 
       if (config.cluster !== undefined) {
         const c = config.cluster;
+        // Loaded only in cluster mode: the PostgreSQL client is ~50 modules a single-node supervisor never needs.
+        const { LeaseStore } = await import('./cluster/lease-store.js');
         leases = new LeaseStore({ connectionString: c.postgres, queryTimeoutMs: c.renewMs });
         const store = leases;
         cluster = { store, postgres: c.postgres, instance: randomUUID(), node: c.node, leaseMs: c.leaseMs, renewMs: c.renewMs, onEvent: (name: string, kind: 'taken' | 'lost', message: string) => events.emit(kind === 'taken' ? 'cluster-active' : 'cluster-standby', message, name) };

@@ -5,7 +5,8 @@
  * /jobs, /stop [job|session|all], /restart (admins), /whoami. The config's `sessions` add
  * conversations with long-lived CLI agents (session-routes.ts). Written only with the runtime's public API.
  */
-import { type Decoration, decorateInBackground, defineBot, emptySessionsFile, sessionsFileSchema } from '@botvisor/runtime';
+import { type Decoration, decorateInBackground, defineBot } from '@botvisor/runtime';
+import { emptySessionsFile, sessionsFileSchema } from '@botvisor/runtime/sessions';
 import type { Context } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import { ButtonRegistry } from './button-registry.js';

@@ -7,7 +7,8 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { sendIpc } from '@botvisor/core';
-import { type BotRuntime, SessionManager, type SessionsFile } from '@botvisor/runtime';
+import type { BotRuntime } from '@botvisor/runtime';
+import { SessionManager, type SessionsFile } from '@botvisor/runtime/sessions';
 import type { Bot, Context } from 'node-telegram-bot-api';
 import type { CommandTable } from './command-table.js';
 

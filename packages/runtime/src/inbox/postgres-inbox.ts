@@ -18,23 +18,15 @@ import type { Logger } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import pg from 'pg';
 import { type AcceptedUpdate, MAX_CRASHES_PER_UPDATE, type Recovery } from './inbox.js';
+import { InboxFencedError } from './inbox-fenced-error.js';
 import { ACCEPT, CHANGE, CREATED_MEANWHILE, ENSURE_ROW, INBOX_SCHEMA, READ_ENTRIES, READ_EPOCH, READ_LAST_SEQ, READ_RECENT, READ_ROW } from './inbox-tables.js';
 import { fingerprintOf, RECENT_UPDATES_KEPT, type RecentUpdate } from './recent-updates.js';
 import type { UpdateInbox } from './update-inbox.js';
 
+export { InboxFencedError };
+
 /** How long starts and settles gather before they are written. */
 export const SETTLE_EVERY_MS = 100;
-
-/** A write was refused: the token's lease has a newer epoch than this run's. */
-export class InboxFencedError extends Error {
-  override readonly name = 'InboxFencedError';
-  constructor(
-    readonly epoch: number,
-    readonly currentEpoch: number | undefined,
-  ) {
-    super(`the token's cluster lease moved on (this run writes under epoch ${epoch}, the lease is at ${currentEpoch ?? 'none'}): another node polls it now`);
-  }
-}
 
 export interface PostgresInboxOptions {
   /** Carries a password: registered with the log redaction by the caller, never logged here. */

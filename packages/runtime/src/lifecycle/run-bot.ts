@@ -17,7 +17,7 @@ import { DocumentDatabase } from '../cluster/document-database.js';
 import { openPostgresStore } from '../cluster/postgres-store.js';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
-import { InboxFencedError, PostgresInbox } from '../inbox/postgres-inbox.js';
+import { InboxFencedError } from '../inbox/inbox-fenced-error.js';
 import type { UpdateInbox } from '../inbox/update-inbox.js';
 import { BotCountersCollector } from '../ipc/bot-counters.js';
 import { HealthProbe } from '../ipc/health-probe.js';
@@ -141,7 +141,9 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       () =>
         cluster === undefined
           ? Inbox.open({ botDir, backupDir, logger, botId })
-          : PostgresInbox.open({
+          : // Loaded only in cluster mode: the PostgreSQL client is ~50 modules a file-inbox bot never needs.
+            import('../inbox/postgres-inbox.js').then(({ PostgresInbox }) =>
+              PostgresInbox.open({
               connectionString: cluster.postgres,
               tokenHash: cluster.tokenHash,
               epoch: cluster.epoch,
@@ -149,6 +151,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
               logger,
               onFenced: (err) => fencedOut('inbox', err),
             }),
+            ),
       exitCodeFor,
     );
     if (cluster !== undefined) logger.info('cluster mode: the inbox, state and job records are shared in PostgreSQL', { epoch: cluster.epoch, node: cluster.node });

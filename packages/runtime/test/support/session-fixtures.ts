@@ -5,8 +5,8 @@
  */
 
 import { FAKE_AGENT } from '@botvisor/testkit';
-import type { SessionClock, SessionSpec, SessionsFile, SessionsStore } from '../../src/index.js';
-import { emptySessionsFile } from '../../src/index.js';
+import type { SessionClock, SessionSpec, SessionsFile, SessionsStore } from '../../src/sessions/index.js';
+import { emptySessionsFile } from '../../src/sessions/index.js';
 
 export interface ShownMessage {
   id: number;

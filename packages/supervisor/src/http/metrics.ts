@@ -4,10 +4,18 @@
  * cumulative counters each bot sends in its `pong` (updates, handler durations, Bot API errors,
  * jobs, event-loop delay). A bot's counters restart at 0 with the process, so only the increase
  * since the last pong of the same process is added.
+ *
+ * The series are counted from the start in plain numbers (tally-metric.ts); prom-client (with
+ * OpenTelemetry's API, ~160 modules and ~8 MB of the supervisor's RSS) is loaded on the first
+ * scrape, when its registry is built with the process metrics and these series.
  */
 import { type BotCounters, HANDLER_SECONDS_BUCKETS, type PongMessage } from '@botvisor/core';
-import client from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import { BOT_STATES, type BotState } from '../bot/bot-state.js';
+import { TallyMetric } from './tally-metric.js';
+
+/** prom-client's `Registry.PROMETHEUS_CONTENT_TYPE`, the registry's default. */
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 interface SeenCounters {
   pid: number;
@@ -50,38 +58,24 @@ class ForwardedHistogram {
 }
 
 export class SupervisorMetrics {
-  readonly registry = new client.Registry();
+  private registry: Promise<Registry> | undefined;
   private readonly seen = new Map<string, SeenCounters>();
-  private readonly restarts: client.Counter;
-  private readonly updates: client.Counter;
-  private readonly telegramErrors: client.Counter;
-  private readonly conflicts: client.Counter;
-  private readonly jobsRunning: client.Gauge;
-  private readonly jobsQueued: client.Gauge;
-  private readonly loopDelay: client.Gauge;
+  private readonly series: TallyMetric[];
+  private readonly restarts = new TallyMetric('botvisor_restarts_total', 'Restarts of each bot, by cause.', 'counter');
+  private readonly updates = new TallyMetric('botvisor_updates_total', 'Updates handled by each bot.', 'counter');
+  private readonly telegramErrors = new TallyMetric('botvisor_telegram_errors_total', 'Bot API error answers seen by each bot, by code.', 'counter');
+  private readonly conflicts = new TallyMetric('botvisor_conflicts_total', '409 Conflicts seen by each polling bot (another process polls its token).', 'counter');
+  private readonly jobsRunning = new TallyMetric('botvisor_jobs_running', 'CLI jobs running in each bot.', 'gauge');
+  private readonly jobsQueued = new TallyMetric('botvisor_jobs_queued', 'CLI jobs queued in each bot.', 'gauge');
+  private readonly loopDelay = new TallyMetric('botvisor_event_loop_delay_seconds', 'p99 event-loop delay of each bot since its previous pong.', 'gauge');
   private readonly handlerSeconds = new ForwardedHistogram('botvisor_handler_seconds', 'Time handlers took per update, in seconds.');
 
   constructor(states: () => Array<{ name: string; state: BotState }>) {
-    const registers = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry });
     // Set on every scrape from the bots' current states.
-    new client.Gauge({
-      name: 'botvisor_bot_state',
-      help: 'The state of each bot: 1 for its current state, 0 for the others.',
-      labelNames: ['bot', 'state'],
-      registers,
-      collect() {
-        for (const b of states()) for (const s of BOT_STATES) this.set({ bot: b.name, state: s }, b.state === s ? 1 : 0);
-      },
+    const botState = new TallyMetric('botvisor_bot_state', 'The state of each bot: 1 for its current state, 0 for the others.', 'gauge', (m) => {
+      for (const b of states()) for (const s of BOT_STATES) m.set({ bot: b.name, state: s }, b.state === s ? 1 : 0);
     });
-    this.restarts = new client.Counter({ name: 'botvisor_restarts_total', help: 'Restarts of each bot, by cause.', labelNames: ['bot', 'cause'], registers });
-    this.updates = new client.Counter({ name: 'botvisor_updates_total', help: 'Updates handled by each bot.', labelNames: ['bot'], registers });
-    this.telegramErrors = new client.Counter({ name: 'botvisor_telegram_errors_total', help: 'Bot API error answers seen by each bot, by code.', labelNames: ['bot', 'code'], registers });
-    this.conflicts = new client.Counter({ name: 'botvisor_conflicts_total', help: '409 Conflicts seen by each polling bot (another process polls its token).', labelNames: ['bot'], registers });
-    this.jobsRunning = new client.Gauge({ name: 'botvisor_jobs_running', help: 'CLI jobs running in each bot.', labelNames: ['bot'], registers });
-    this.jobsQueued = new client.Gauge({ name: 'botvisor_jobs_queued', help: 'CLI jobs queued in each bot.', labelNames: ['bot'], registers });
-    this.loopDelay = new client.Gauge({ name: 'botvisor_event_loop_delay_seconds', help: 'p99 event-loop delay of each bot since its previous pong.', labelNames: ['bot'], registers });
-    this.registry.registerMetric(this.handlerSeconds as unknown as client.Metric);
+    this.series = [botState, this.restarts, this.updates, this.telegramErrors, this.conflicts, this.jobsRunning, this.jobsQueued, this.loopDelay];
   }
 
   onRestart(bot: string, cause: string): void {
@@ -119,11 +113,20 @@ export class SupervisorMetrics {
     return this.seen.get(bot);
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    this.registry ??= this.buildRegistry();
+    return (await this.registry).metrics();
+  }
+
+  private async buildRegistry(): Promise<Registry> {
+    const { default: client } = await import('prom-client');
+    const registry = new client.Registry();
+    client.collectDefaultMetrics({ register: registry });
+    for (const m of [...this.series, this.handlerSeconds]) registry.registerMetric(m as unknown as Metric);
+    return registry;
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return PROMETHEUS_CONTENT_TYPE;
   }
 }

@@ -1,0 +1,55 @@
+/**
+ * What the supervisor does not load at start (issue 18, idle RSS): prom-client (with OpenTelemetry's
+ * API) waits for the first /metrics scrape, and the PostgreSQL client for cluster mode. Each case
+ * imports in a fresh Node process and lists the CommonJS packages in `require.cache` (an ESM
+ * import of a CommonJS package lands there too). Also: the counts made before that first scrape
+ * are in it, in Prometheus text.
+ */
+import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import { SupervisorMetrics } from '../src/http/metrics.js';
+
+const DIST = new URL('../src/', import.meta.url).href;
+
+/** Runs `body` (an ESM snippet) in a fresh process and returns the packages it had loaded from node_modules, by name. */
+function loadedPackages(body: string): string[] {
+  const script = `${body}
+import { createRequire } from 'node:module';
+const names = new Set(Object.keys(createRequire(import.meta.url).cache).map((f) => f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/)?.[1]).filter(Boolean));
+process.stdout.write(JSON.stringify([...names]));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('supervisor start-up imports', () => {
+  it('loads neither prom-client nor pg with the supervisor, and prom-client on the first scrape', function () {
+    this.timeout(20_000);
+    const atStart = loadedPackages(`import '${DIST}supervisor.js';
+import { SupervisorMetrics } from '${DIST}http/metrics.js';
+const m = new SupervisorMetrics(() => []);
+m.onRestart('main', 'crash');`);
+    expect(atStart).to.include('winston'); // the probe sees what is loaded
+    expect(atStart).not.to.include('prom-client');
+    expect(atStart).not.to.include('@opentelemetry/api');
+    expect(atStart).not.to.include('pg');
+    const afterScrape = loadedPackages(`import { SupervisorMetrics } from '${DIST}http/metrics.js';
+await new SupervisorMetrics(() => []).text();`);
+    expect(afterScrape).to.include('prom-client');
+  });
+
+  it('serves what was counted before the first scrape, with the process metrics', async () => {
+    const m = new SupervisorMetrics(() => [{ name: 'main', state: 'ready' }]);
+    m.onRestart('main', 'crash');
+    m.onRestart('main', 'crash');
+    m.onConflict('main');
+    const text = await m.text();
+    expect(text).to.match(/^# TYPE botvisor_restarts_total counter$/m);
+    expect(text).to.match(/^botvisor_restarts_total\{bot="main",cause="crash"\} 2$/m);
+    expect(text).to.match(/^botvisor_conflicts_total\{bot="main"\} 1$/m);
+    expect(text).to.match(/^# TYPE botvisor_bot_state gauge$/m);
+    expect(text).to.match(/^botvisor_bot_state\{bot="main",state="ready"\} 1$/m);
+    expect(text).to.match(/^process_cpu_user_seconds_total /m);
+    m.onRestart('main', 'crash');
+    expect(await m.text()).to.match(/^botvisor_restarts_total\{bot="main",cause="crash"\} 3$/m);
+    expect(m.contentType).to.equal('text/plain; version=0.0.4; charset=utf-8');
+  });
+});
