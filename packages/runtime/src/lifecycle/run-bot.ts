@@ -13,8 +13,7 @@
 import path from 'node:path';
 import { ConfigError, createLogger, type DurableStore, LockHeldError, type Logger, makePrivateDir, openStore, REASON_LINE_PREFIX, type ResolvedBot, type ResolvedConfig, redact, registerPostgresSecret, SKIP_TELEGRAM_LOCK_VAR } from '@botvisor/core';
 import { Api, Bot } from 'node-telegram-bot-api';
-import { DocumentDatabase } from '../cluster/document-database.js';
-import { openPostgresStore } from '../cluster/postgres-store.js';
+import type { DocumentDatabase } from '../cluster/document-database.js';
 import type { BotDefinition, BotRuntime, BotService } from '../define-bot.js';
 import { Inbox } from '../inbox/inbox.js';
 import { InboxFencedError } from '../inbox/inbox-fenced-error.js';
@@ -174,6 +173,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     const stateSchema = stateOptions?.schema !== undefined ? { schema: stateOptions.schema } : {};
     const openStores = async (): Promise<{ state: DurableStore<object>; jobsStore: DurableStore<JobsFile> }> => {
       if (cluster !== undefined) {
+        // Loaded only in cluster mode, like the PostgreSQL inbox above.
+        const [{ DocumentDatabase }, { openPostgresStore }] = await Promise.all([import('../cluster/document-database.js'), import('../cluster/postgres-store.js')]);
         const db = await step(
           'store opened',
           () => DocumentDatabase.open({ connectionString: cluster.postgres, tokenHash: cluster.tokenHash, epoch: cluster.epoch, logger, onFenced: (err) => fencedOut('state or job records', err) }),
