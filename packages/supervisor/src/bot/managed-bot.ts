@@ -427,7 +427,9 @@ export class ManagedBot {
     const graceMs = this.o.settings.stopGraceMs;
     const done = this.retire(old, graceMs);
     this.machine.to({ kind: 'stopping', run: old, done, after: 'stopped' }, `${reason}: handing over`);
+    const askedAt = performance.now();
     const release = await relay.begin(reason, graceMs, INBOX_RELEASE_TIMEOUT_MS);
+    const releasedMs = Math.round(performance.now() - askedAt);
     if (release.released && this.stopsAsked === stopsBefore && this.machine.phase.kind === 'stopping' && this.run === old) {
       // Synchronously from the inbox-released message on: the old process's exit, whenever it
       // comes, must find it outgoing (see onExit).
@@ -441,7 +443,7 @@ export class ManagedBot {
       this.startFailures = 0;
       this.spawn(reason, 'reload', proc, release.running);
       relay.relayTo(proc);
-      this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid, held: release.running.length });
+      this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid, held: release.running.length, releasedMs });
       return;
     }
     if (!release.released) {
