@@ -233,7 +233,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       hold,
     });
     pipeline = updates;
-    hold?.attach({ settle: (id) => inbox.settle(id), enqueue: (item) => updates.enqueue(item) });
+    hold?.attach({ settle: (id) => inbox.settle(id), enqueue: (item) => updates.enqueue(item), kept: (count) => updates.holdOutside(count) });
     shutdown.push('services stopped', async () => {
       for (const s of [...services].reverse()) await s.stop?.(grace);
     });
