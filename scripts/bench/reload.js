@@ -10,7 +10,7 @@
 //   - maxPendingPollers: the most getUpdates open at once on the token.
 //
 // Run: `npm run bench:reload` (or `node scripts/bench/reload.js [--quick] [--reloads N]` after `npm run build`).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -62,6 +62,7 @@ async function startBotvisor(run, sim, token) {
   const socket = controlSocketPath(dataDir);
   return {
     key: 'botvisor',
+    steps: () => handOverSteps(path.join(dir, 'logs')),
     reload: async () => {
       const r = await controlRequest(socket, { cmd: 'reload', bot: NAME }, 120_000);
       if (r.failed.length > 0) throw new Error(`botvisor reload failed: ${JSON.stringify(r.failed)}`);
@@ -69,6 +70,43 @@ async function startBotvisor(run, sim, token) {
   };
 }
 
+/** Every JSON log line of the files in `logDir` whose message starts with `prefix`. */
+function logLines(logDir, prefix) {
+  const out = [];
+  for (const name of readdirSync(logDir).filter((n) => n.endsWith('.log')).sort()) {
+    for (const line of readFileSync(path.join(logDir, name), 'utf8').split('\n')) {
+      if (!line.includes(prefix)) continue;
+      try {
+        const record = JSON.parse(line);
+        if (String(record.msg).startsWith(prefix)) out.push(record);
+      } catch {
+        // a torn line
+      }
+    }
+  }
+  // A line can be in two files (the runtime's log and the copy a rotation leaves): once is enough.
+  const seen = new Set();
+  return out.filter((r) => !seen.has(`${r.pid}:${r.ts}:${r.msg}`) && seen.add(`${r.pid}:${r.ts}:${r.msg}`)).sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+}
+
+/**
+ * The hand-over's steps per reload, from what the three processes log: the old process's poll
+ * stop and inbox close, the supervisor's wait for `inbox-released` (those two plus the IPC), the
+ * new process's inbox open and recovery, and its take-over to its first poll.
+ */
+function handOverSteps(logDir) {
+  const old = logLines(logDir, 'handed the inbox over to the new process');
+  const next = logLines(logDir, 'took the inbox over from the old process');
+  const sup = logLines(logDir, 'bot bench handed over from pid');
+  return old.map((o, i) => ({
+    pollStop: o.pollStopMs,
+    inboxClose: o.inboxCloseMs,
+    released: sup[i]?.releasedMs ?? sup[i]?.data?.releasedMs,
+    inboxOpen: next[i]?.inboxOpenMs,
+    recover: next[i]?.recoverMs,
+    takeOverToPoll: next[i]?.takeOverToPollMs,
+  }));
+}
 
 async function startPm2(run, sim, token) {
   const dir = run.tempDir('botvisor-bench-reload-pm2-');
@@ -164,6 +202,7 @@ async function measure(run, sim, start, token, firstChat) {
     await sleep(RELOAD_EVERY_MS - 500);
   }
   t.stop();
+  const steps = sys.steps?.().map((s, i) => ({ gap: gaps[i], ...s }));
   const total = [...t.sentAt.values()].reduce((a, l) => a + l.length, 0);
   const replies = async () => {
     const out = new Map();
@@ -203,6 +242,7 @@ async function measure(run, sim, start, token, firstChat) {
     steadyP99: percentile(steadyLatency, 99),
     reloadP50: median(reloadLatency),
     reloadP99: percentile(reloadLatency, 99),
+    steps,
   };
 }
 
@@ -241,6 +281,11 @@ async function main() {
     row('reply latency p50, during reloads', (r) => r.reloadP50),
     row('reply latency p99, during reloads', (r) => r.reloadP99),
   ]);
+  if (ours?.steps !== undefined && ours.steps.length > 0) {
+    const keys = Object.keys(ours.steps[0]);
+    console.log('\nbotvisor hand-over steps per reload (ms; gap: at the sim; released: the supervisor from hand-over to inbox-released)');
+    printTable([['', ...keys], ...ours.steps.map((s, i) => [String(i + 1), ...keys.map((k) => (typeof s[k] === 'number' ? s[k].toFixed(0) : '-'))])]);
+  }
   const failed = ours !== undefined && (ours.lost > 0 || ours.duplicated > 0 || ours.maxPendingPollers > 1);
   if (failed) {
     console.error('botvisor lost, repeated or overlapped an update');

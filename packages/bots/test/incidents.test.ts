@@ -76,6 +76,25 @@ describe('alert incidents', () => {
     expect(sends(incidents.add(ev('ready', 'bot main is ready')))[0]?.text).to.equal('🔄 bot main restarted on request; back up after 2.0 s');
   });
 
+  it('a hand-over the bot or a person asked for (no exit 42, no stop) says polling did not pause; a reload\'s hand-over says nothing', () => {
+    // The bridge's /restart of a ready bot: a hand-over, cause restart-request.
+    expect(incidents.add(ev('restarted', 'bot main restarted (pid 11): asked by the bot: /restart', { cause: 'restart-request', handOver: true }))).to.deep.equal([]);
+    now += 1500;
+    expect(incidents.add(ev('ready', 'bot main is ready'))).to.deep.equal([
+      { type: 'send', key: 'main:restart', text: '🔄 bot main restarted on request: a fresh process took over without a pause in polling, ready after 1.5 s', quiet: true },
+    ]);
+    // The dashboard's Restart: the same, cause manual; an old stop is not what it is timed from.
+    incidents.add(ev('stopped', 'bot main stopped (code 0)'));
+    now += 5000;
+    incidents.add(ev('restarted', 'bot main restarted (pid 12): restart requested for main', { cause: 'manual', handOver: true }));
+    now += 700;
+    expect(sends(incidents.add(ev('ready', 'bot main is ready')))[0]?.text).to.equal('🔄 bot main restarted on request: a fresh process took over without a pause in polling, ready after 0.7 s');
+    // A reload's hand-over: its summary is the reload's; nothing here.
+    incidents.add(ev('restarted', 'bot main restarted (pid 13): reload', { cause: 'reload', handOver: true }));
+    now += 900;
+    expect(incidents.add(ev('ready', 'bot main is ready'))).to.deep.equal([]);
+  });
+
   it('a problem raised is a new message, the same again an edit, another one a new message; cleared is a quiet note', () => {
     const raised = sends(incidents.add(ev('problem', 'bot main: 409 conflicts', { problem: '409 conflicts' })));
     expect(raised[0]).to.include({ quiet: false });

@@ -90,6 +90,11 @@ export class Pipeline {
     this.dispatcher.enqueue(item);
   }
 
+  /** Updates held for the dispatcher outside it (a reload's held chats): they count against its capacity. */
+  holdOutside(count: number): void {
+    this.dispatcher.setHeldOutside(count);
+  }
+
   /** Updates waiting for a handler (for pong). */
   get queued(): number {
     return this.dispatcher.queued;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Update } from 'node-telegram-bot-api';
-import type { DispatchItem } from '../src/dispatch/dispatcher.js';
+import { Dispatcher, type DispatchItem } from '../src/dispatch/dispatcher.js';
 import { HandOffLedger } from '../src/lifecycle/hand-off-ledger.js';
 import { HeldUpdates } from '../src/lifecycle/held-updates.js';
 import { recordingLogger } from './support/record-logger.js';
@@ -64,6 +64,30 @@ describe('a reload\'s hand-over: the updates the old process still runs', () => 
     hold.recovered();
     expect(settled).to.deep.equal([5]);
     expect(dispatched).to.deep.equal([]);
+  });
+
+  it('what it keeps counts against the dispatcher\'s capacity: a chat flooding behind a held update makes polling wait', async () => {
+    const dispatcher = new Dispatcher({ capacity: 4, concurrency: 1, handle: async () => undefined });
+    const hold = new HeldUpdates([5], logger);
+    hold.attach({ settle: () => undefined, enqueue: (item) => dispatcher.enqueue(item), kept: (n) => dispatcher.setHeldOutside(n) });
+    const pass = (item: DispatchItem): void => void (hold.keep(item) || dispatcher.enqueue(item));
+    pass({ ...msg(5, 1), redelivered: true });
+    hold.recovered();
+    pass(msg(6, 2)); // another chat: queued in the dispatcher (not open yet)
+    pass(msg(7, 1));
+    pass(msg(8, 1)); // waiting behind 5
+    expect(hold.keptCount).to.equal(3);
+    expect(dispatcher.spare, 'the held update and the two behind it fill the capacity with the queued one').to.equal(0);
+    let roomy = false;
+    const waiting = dispatcher.whenSpare(new AbortController().signal, 1).then(() => {
+      roomy = true;
+    });
+    await Promise.resolve();
+    expect(roomy).to.equal(false);
+    hold.settle(5); // 7 and 8 move to the dispatcher; 5 leaves: one slot free
+    await waiting;
+    expect(dispatcher.spare).to.equal(1);
+    expect(hold.keptCount).to.equal(0);
   });
 
   it('the old process\'s ledger: settles after the hand-off are reported, not written to the closed inbox', () => {

@@ -100,6 +100,43 @@ describe('inbox journal', () => {
     expect(logger.at('error').map((r) => r.msg)).to.include('store file was corrupt: moved it aside and restored the newest valid backup');
   });
 
+  it('a hand-over closes without rewriting inbox.json; the next opener replays the journal as a clean close and deletes it once its snapshot is written', async () => {
+    const botDir = path.join(dir, 'bot');
+    const inbox = await Inbox.open(optionsIn(dir));
+    await inbox.recover(byChat);
+    await inbox.accept([message(1, 10), message(2, 20), message(3, 30)]);
+    inbox.markStarted(1);
+    inbox.settle(1);
+    inbox.markStarted(2); // still in a handler of the old process at the hand-over
+    const snapshot = path.join(botDir, 'inbox.json');
+    const text = readFileSync(snapshot, 'utf8');
+    await inbox.handOver();
+    expect(readFileSync(snapshot, 'utf8'), 'no rewrite of inbox.json at the hand-over').to.equal(text);
+    const segments = journalFiles(botDir);
+    expect(segments).to.have.length(1);
+
+    const next = await Inbox.open(optionsIn(dir));
+    expect(next.offset).to.equal(4);
+    expect(journalFiles(botDir), 'the replayed segment stays until a snapshot holds it').to.include(segments[0]);
+    // What a kill -9 of the new process before its first snapshot leaves still opens as the same state.
+    const copy = await crashCopy();
+    const recovered = await next.recover(byChat);
+    // A clean close: only the update a handler had started is marked.
+    expect(recovered.updates.map((u) => [u.update.update_id, u.redelivered])).to.deep.equal([
+      [2, true],
+      [3, false],
+    ]);
+    expect(journalFiles(botDir), 'folded into the snapshot recover wrote').to.not.include(segments[0]);
+    await next.close();
+    expect(journalFiles(botDir)).to.deep.equal([]);
+
+    const again = await Inbox.open(optionsIn(copy));
+    expect(again.offset).to.equal(4);
+    expect(again.pendingCount).to.equal(2);
+    await again.close();
+    expect(logger.at('error')).to.deep.equal([]);
+  });
+
   it(`compacts the journal into inbox.json after ${COMPACT_AFTER_RECORDS} records, keeping one segment, and deletes it at close`, async function () {
     this.timeout(60_000);
     const botDir = path.join(dir, 'bot');

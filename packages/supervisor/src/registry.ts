@@ -1,7 +1,9 @@
 /**
  * The registry of every process this supervisor run manages, by bot: its process, its
  * descendants (CLI jobs reported over IPC, anything found by the periodic rescan) with start
- * times, command names, its tree cookie. Written through the core store, so it survives a
+ * times, command names, its tree cookie — and, during a reload's hand-over, the bot's other
+ * runs: the replacement forked in standby, and the old process finishing its handlers after it
+ * handed over, each with its own cookie. Written through the core store, so it survives a
  * kill -9 of the supervisor: the next run reads it and reaps what is left.
  */
 import path from 'node:path';
@@ -20,6 +22,8 @@ const registrySchema = z.object({
       cookie: z.string(),
       process: trackedSchema.nullable(),
       children: z.array(trackedSchema),
+      /** Runs of the bot besides the current one (a hand-over's standby replacement or outgoing old process), each with its own tree cookie. */
+      otherRuns: z.array(z.object({ cookie: z.string(), process: trackedSchema })).default([]),
     }),
   ),
 });
@@ -57,9 +61,19 @@ export class Registry {
 
   setBot(name: string, cookie: string, proc: (ProcessRef & { command: string }) | null): void {
     this.store.update((d) => {
-      const entry = d.bots[name] ?? { cookie, process: null, children: [] };
+      const entry = d.bots[name] ?? { cookie, process: null, children: [], otherRuns: [] };
       entry.cookie = cookie;
       entry.process = proc === null ? null : { pid: proc.pid, startTime: proc.startTime, command: proc.command };
+      d.bots[name] = entry;
+    });
+  }
+
+  /** Records (or, with null, forgets) a run of the bot other than its current one, by its own cookie. */
+  setOtherRun(name: string, cookie: string, proc: (ProcessRef & { command: string }) | null): void {
+    this.store.update((d) => {
+      const entry = d.bots[name] ?? { cookie: '', process: null, children: [], otherRuns: [] };
+      entry.otherRuns = entry.otherRuns.filter((r) => r.cookie !== cookie);
+      if (proc !== null) entry.otherRuns.push({ cookie, process: { pid: proc.pid, startTime: proc.startTime, command: proc.command } });
       d.bots[name] = entry;
     });
   }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfig } from '@botvisor/core';
+import { createLogger, isAlive, loadConfig, type ProcessRef, refOf } from '@botvisor/core';
 import { readStoredInbox } from '@botvisor/runtime';
 import { exited, useTestbed, waitFor } from '@botvisor/testkit';
 import { expect } from 'chai';
@@ -284,6 +284,9 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     const stats = await bed.sim.client.stats(token);
     expect(stats.maxPendingPollers).to.equal(1);
     expect(stats.conflicts).to.equal(0);
+    // A settle is a journal record; a clean stop folds the journal into inbox.json, which then has nothing pending.
+    await sup.stop();
+    expect((JSON.parse(readFileSync(path.join(inst.dataDir, 'bots', 'main', 'inbox.json'), 'utf8')) as { pending: unknown[] }).pending).to.deep.equal([]);
   });
 
   it('an old process killed -9 with a held update: the new process hands it out marked redelivered', async () => {
@@ -308,6 +311,53 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     expect((await bed.sim.client.stats(token)).maxPendingPollers).to.equal(1);
   });
 
+  it('a supervisor killed -9 while the old process of a hand-over drains: the next start reaps it and its CLI job, and the bot starts', async () => {
+    const token = newToken();
+    const inst = install(bed.temp, bed.sim, [], { ...FAST, stopGraceMs: 60_000 });
+    const nap = { argv: ['sleep', '{secs}'], args: { secs: '^[0-9]+$' } };
+    const entry = (commands: object): object => fixtureBot('main', token, { module: moduleFile(inst, 'main'), commands, allow: 'anyone' });
+    writeBots(inst, [entry({ nap })]);
+    // The old process's drain outlives the supervisor: its handler takes a minute, and so does its grace.
+    const env = { ...process.env, RELOAD_BOT_GRACE_MS: '60000' };
+    const socket = controlSocketPath(inst.dataDir);
+    const status = async (): Promise<StatusReport | undefined> => controlRequest<StatusReport>(socket, { cmd: 'status' }).catch(() => undefined);
+    const main = async () => (await status())?.bots.find((b) => b.name === 'main');
+    const first = bed.tracker.spawn(process.execPath, [DAEMON, '--config', inst.configFile], { stdio: 'ignore', env });
+    await waitFor(async () => (await main())?.state === 'ready', { timeoutMs: 30_000, what: 'the first daemon to be ready' });
+    const texts = async (user: number): Promise<string[]> => (await bed.sim.client.transcript(token, user)).entries.filter((e) => e.kind === 'sent').map((e) => String(e.text));
+
+    bed.sim.users.sendMessage(token, { text: '/nap 120', user: { id: 81, first_name: 'U' } });
+    const job = await waitFor(async () => (await main())?.children.find((c) => c.command === 'sleep'), { timeoutMs: 15_000, intervalMs: 100, what: 'the job to run' });
+    const jobRef = refOf(job.pid) as ProcessRef;
+    bed.sim.users.sendMessage(token, { text: 'slow:120000 long', user: { id: 82, first_name: 'U' } });
+    await waitFor(async () => (await texts(82)).includes('started slow:120000 long'), { timeoutMs: 15_000, intervalMs: 50, what: 'the long handler to start' });
+    const oldRef = refOf((await main())?.pid as number) as ProcessRef;
+
+    // A changed command: the hand-over does not wait for the job, and the old process drains its handler.
+    writeBots(inst, [entry({ nap: { ...nap, timeoutSec: 300 } })]);
+    void controlRequest(socket, { cmd: 'reload', bot: 'main' }, 120_000).catch(() => undefined);
+    await waitFor(async () => {
+      const now = await main();
+      return now?.pid !== undefined && now.pid !== null && now.pid !== oldRef.pid;
+    }, { timeoutMs: 15_000, intervalMs: 50, what: 'the hand-over to the new process' });
+    const registry = JSON.parse(readFileSync(path.join(inst.dataDir, 'supervisor', 'registry.json'), 'utf8')) as { bots: Record<string, { otherRuns: Array<{ process: { pid: number } }> }> };
+    expect(registry.bots.main?.otherRuns.map((r) => r.process.pid), 'the draining old process is in the registry').to.deep.equal([oldRef.pid]);
+
+    first.kill('SIGKILL');
+    await exited(first);
+    expect(isAlive(oldRef), 'the old process drains on without its supervisor').to.equal(true);
+    expect(isAlive(jobRef)).to.equal(true);
+
+    // The long update is handed out again (redelivered) by the next run: a short grace there, so the test's stop is quick.
+    const second = bed.tracker.spawn(process.execPath, [DAEMON, '--config', inst.configFile], { stdio: 'ignore' });
+    await waitFor(async () => (await main())?.state === 'ready', { timeoutMs: 30_000, what: 'the second daemon\'s bot to be ready' });
+    expect(isAlive(oldRef), 'the old process of the hand-over is reaped').to.equal(false);
+    expect(isAlive(jobRef), 'its CLI job is reaped').to.equal(false);
+    await answers(token, 83, 'after the second start');
+    second.kill('SIGTERM');
+    expect(await exited(second)).to.equal(0);
+  });
+
   it('a restart by hand-over (the dashboard, a bot\'s own request): a ready bot hands over and keeps its old process if the new one does not load; a stopped bot simply starts', async () => {
     const token = newToken();
     const inst = install(bed.temp, bed.sim, [], FAST);
@@ -323,7 +373,15 @@ describe('botvisor reload: a changed config and new code without losing, repeati
     expect(bot.pid).to.not.equal(first);
     expect(watch.longestGap(from, performance.now()), 'the poll gap of a restart by hand-over, ms').to.be.below(2000);
     expect(sup.events.recent().some((e) => e.kind === 'reloaded' && e.message.includes('restart requested for main'))).to.equal(true);
+    // What the alerts bot words as a requested restart without a pause in polling.
+    expect(sup.events.recent().findLast((e) => e.kind === 'restarted')?.data).to.include({ cause: 'manual', handOver: true });
     await answers(token, 71, 'after the restart');
+    // The bot's own request (the bridge's /restart): a hand-over too, cause restart-request, no exit 42.
+    const own = bot.pid;
+    await answers(token, 72, 'restart me');
+    await waitFor(() => bot.pid !== own && bot.state === 'ready', { timeoutMs: 15_000, what: 'the hand-over the bot asked for' });
+    expect(sup.events.recent().findLast((e) => e.kind === 'restarted')?.data).to.include({ cause: 'restart-request', handOver: true });
+    expect(bot.status().lastExit, 'no exit 42: the old process was handed over, not restarted').to.equal(null);
 
     const second = bot.pid;
     writeFileSync(mod, "throw new Error('broken on purpose');\n");

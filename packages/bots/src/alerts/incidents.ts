@@ -9,7 +9,10 @@
  *   - a recovery is a short new message, sent quietly: "back up after 3.2 s" once the bot has
  *     stayed ready for `healthyMs` (a crash before that is the same incident), "problem cleared";
  *   - a restart somebody asked for (`/restart`, `botvisor restart`, the dashboard) is one quiet
- *     message once the bot is ready again.
+ *     message once the bot is ready again: "back up after" when it was down, or, for a hand-over
+ *     to a fresh process (a ready bot's `/restart` and the dashboard's Restart; the `restarted`
+ *     event's `handOver`), that polling did not pause. A reload's hand-over is not a restart
+ *     anyone asked for of this bot (cause `reload`): the reload's own summary says it.
  *
  * Per bot an explicit state: `healthy` → `down` (crash incident open) → `recovering` (ready,
  * waiting out `healthyMs`) → `healthy`; a problem incident runs beside it. Pure logic with an
@@ -54,8 +57,8 @@ type Health = { kind: 'healthy' } | { kind: 'down'; thread: Thread } | { kind: '
 interface BotIncidents {
   health: Health;
   problem: (Thread & { text: string }) | undefined;
-  /** A restart a person asked for, waiting for the bot to be ready: since when. */
-  requested: number | undefined;
+  /** A restart a person asked for, waiting for the bot to be ready: since when, and whether it was a hand-over (no pause in polling). */
+  requested: { since: number; handOver: boolean } | undefined;
   /** The last `stopped` event: a requested restart measured from the stop. */
   stoppedAt: number | undefined;
 }
@@ -110,7 +113,11 @@ export class Incidents {
       case 'ready':
         if (bot.health.kind === 'down') bot.health = { kind: 'recovering', thread: bot.health.thread, readyAt: now, dueAt: now + this.healthyMs };
         else if (bot.requested !== undefined) {
-          out.push(this.send(`${name}:restart`, `🔄 bot ${name} restarted on request; back up after ${seconds(now - bot.requested)}`, true));
+          const after = seconds(now - bot.requested.since);
+          const text = bot.requested.handOver
+            ? `🔄 bot ${name} restarted on request: a fresh process took over without a pause in polling, ready after ${after}`
+            : `🔄 bot ${name} restarted on request; back up after ${after}`;
+          out.push(this.send(`${name}:restart`, text, true));
           bot.requested = undefined;
         }
         break;
@@ -118,7 +125,10 @@ export class Incidents {
         bot.stoppedAt = now;
         break;
       case 'restarted':
-        if (REQUESTED.has(String(event.data?.cause ?? ''))) bot.requested = bot.stoppedAt !== undefined && now - bot.stoppedAt < 60_000 ? bot.stoppedAt : now;
+        if (REQUESTED.has(String(event.data?.cause ?? ''))) {
+          const handOver = event.data?.handOver === true;
+          bot.requested = { since: !handOver && bot.stoppedAt !== undefined && now - bot.stoppedAt < 60_000 ? bot.stoppedAt : now, handOver };
+        }
         bot.stoppedAt = undefined;
         break;
       case 'problem':

@@ -3,7 +3,8 @@
  * concurrently up to a bound, nothing runs before the start-up barrier opens, and priority
  * updates (control commands such as /stop) skip their chat's queue so they never wait behind
  * the job they are meant to stop. It holds at most `capacity` updates and says how much room is
- * left, so the poll loop fetches no more than fits (backpressure). What "handling" means is the
+ * left, so the poll loop fetches no more than fits (backpressure); updates held for it elsewhere
+ * (a reload's held chats) count against that capacity too. What "handling" means is the
  * pipeline's business, not this.
  */
 import { settlesWithin } from '@botvisor/core';
@@ -56,6 +57,8 @@ export class Dispatcher {
   private spareWaiters: Array<{ enough: () => boolean; done: () => void }> = [];
   private isOpen = false;
   private isStopped = false;
+  /** Updates held for this dispatcher outside it (setHeldOutside). */
+  private heldOutside = 0;
   private readonly concurrency: number;
   private readonly capacity: number;
 
@@ -77,7 +80,18 @@ export class Dispatcher {
 
   /** Updates it can take before it holds `capacity` (0 when full; leftovers of a previous run may overfill it). */
   get spare(): number {
-    return Math.max(0, this.capacity - this.queued - this.running);
+    return Math.max(0, this.capacity - this.queued - this.running - this.heldOutside);
+  }
+
+  /**
+   * How many updates are held for this dispatcher outside it — a reload's new process keeps the
+   * updates of the chats the old one still runs (lifecycle/held-updates.ts) — so they count
+   * against the capacity, and a chat flooding behind a held update makes polling wait as a chat
+   * flooding here does. Fewer of them may be the room a waiting poll needs.
+   */
+  setHeldOutside(count: number): void {
+    this.heldOutside = count;
+    this.wakeSpareWaiters();
   }
 
   /**
@@ -159,8 +173,12 @@ export class Dispatcher {
         if (this.queues.has(key)) this.readyKeys.push(key);
         this.pump();
       }
-      for (const waiter of [...this.spareWaiters]) if (waiter.enough()) waiter.done();
+      this.wakeSpareWaiters();
     });
     this.inFlight.add(run);
+  }
+
+  private wakeSpareWaiters(): void {
+    for (const waiter of [...this.spareWaiters]) if (waiter.enough()) waiter.done();
   }
 }

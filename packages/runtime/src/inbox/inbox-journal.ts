@@ -9,7 +9,11 @@
  *
  * At open the records the snapshot does not hold yet (by number: see inbox-records.ts) are
  * replayed onto it — also onto a backup restored over a corrupt snapshot, which gets back what
- * the journal still has of the changes since that backup.
+ * the journal still has of the changes since that backup. The replayed segments stay until the
+ * next snapshot is written (`save()`, which the inbox's recovery calls anyway): writing one at
+ * open as well would only add a rewrite and its fsyncs to a reload's poll gap.
+ *
+ * A reload's hand-over closes without folding (`release()`): the new process replays instead.
  */
 import { rm } from 'node:fs/promises';
 import { type DurableStore, Journal, type Logger, listSegments, readJournal } from '@botvisor/core';
@@ -28,6 +32,8 @@ export class InboxJournal {
     private readonly store: DurableStore<InboxState>,
     private readonly journal: Journal<InboxRecord>,
     private readonly logger: Logger,
+    /** Segments of earlier runs, replayed at open: deleted once a snapshot holding them is written. */
+    private replayed: string[],
   ) {}
 
   /** Replays what the snapshot lacks, writes it as the new snapshot and opens a fresh journal. */
@@ -41,17 +47,17 @@ export class InboxJournal {
     }
     const older = await listSegments(store.file);
     const journal = new Journal<InboxRecord>({ file: store.file, nextSeq: store.data.journalSeq + 1, logger });
-    // The older segments, replayed or not, are all folded into this snapshot. (A fresh segment
-    // with an old one's name holds no record the snapshot lacks: it was truncated on opening.)
-    try {
-      store.update(() => undefined);
-      await store.flush();
-    } catch (err) {
-      await journal.close({ remove: false });
-      throw err;
-    }
-    for (const segment of older) if (segment !== journal.path) await rm(segment, { force: true });
-    return new InboxJournal(store, journal, logger);
+    // The older segments, replayed or not, are all held by the state now and go once it is the
+    // snapshot. (A fresh segment with an old one's name holds no record the state lacks: it was
+    // truncated on opening.)
+    return new InboxJournal(store, journal, logger, older.filter((segment) => segment !== journal.path));
+  }
+
+  /** Writes the state as the snapshot (durably); the segments replayed at open can go then. */
+  async save(): Promise<void> {
+    this.store.update(() => undefined);
+    await this.store.flush();
+    await this.dropReplayed();
   }
 
   /** Appends the change and applies it to the state; durable at the next `commit()` (or within a second). */
@@ -81,8 +87,26 @@ export class InboxJournal {
   /** Folds the journal into the snapshot (the caller then closes the store); deletes the journal. */
   async close(): Promise<void> {
     await this.compacting;
+    this.store.update(() => undefined);
     await this.store.flush();
     await this.journal.close({ remove: true });
+    await this.dropReplayed();
+  }
+
+  /**
+   * Makes every record durable and closes without folding: the segments stay for the next opener
+   * to replay (a reload's hand-over, where that opener is waiting). The caller closes the store,
+   * which then has nothing to write.
+   */
+  async release(): Promise<void> {
+    await this.compacting;
+    await this.journal.close({ remove: false });
+  }
+
+  private async dropReplayed(): Promise<void> {
+    const replayed = this.replayed;
+    this.replayed = [];
+    for (const segment of replayed) await rm(segment, { force: true });
   }
 
   /**
@@ -94,5 +118,6 @@ export class InboxJournal {
     this.store.update(() => undefined);
     await this.store.flush();
     await this.journal.dropRetired();
+    await this.dropReplayed();
   }
 }

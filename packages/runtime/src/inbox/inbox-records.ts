@@ -28,7 +28,15 @@ export interface SettledRecord extends Numbered {
   settled: number;
 }
 
-export type InboxRecord = AcceptedRecord | StartedRecord | SettledRecord;
+/**
+ * The inbox was closed cleanly without folding its journal into the snapshot (a reload's
+ * hand-over: the new process replays the journal instead of waiting for that rewrite).
+ */
+export interface ClosedRecord extends Numbered {
+  closed: true;
+}
+
+export type InboxRecord = AcceptedRecord | StartedRecord | SettledRecord | ClosedRecord;
 
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 
@@ -39,6 +47,7 @@ export function isInboxRecord(raw: unknown): raw is InboxRecord {
   if (!isInt(r.n)) return false;
   if ('started' in r) return isInt(r.started);
   if ('settled' in r) return isInt(r.settled);
+  if ('closed' in r) return r.closed === true;
   return (
     Array.isArray(r.accepted) &&
     typeof r.receivedAt === 'string' &&
@@ -63,6 +72,8 @@ export function applyRecord(d: InboxState, r: InboxRecord): void {
     if (entry !== undefined) entry.started = true;
   } else if ('settled' in r) {
     removeSettled(d, r.settled);
+  } else if ('closed' in r) {
+    d.cleanShutdown = true;
   } else {
     for (const { update, fingerprint } of r.accepted) {
       remember(d.recent, [update.update_id, fingerprint]);

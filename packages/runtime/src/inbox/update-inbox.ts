@@ -20,4 +20,6 @@ export interface UpdateInbox extends HandlingLedger {
   flush(): Promise<void>;
   /** Records a clean shutdown and closes. */
   close(): Promise<void>;
+  /** `close`, for a reload's new process that opens it next, at once (inside the poll gap): may leave work to that opener. */
+  handOver(): Promise<void>;
 }

@@ -5,8 +5,9 @@
  * per-chat order holds across the two processes. A relayed `settled` settles one in this process's
  * inbox and lets its chat go on; `stores-released` (the old process closed its stores, or exited —
  * killed, crashed, its grace ended) hands out whatever is still held, marked `redelivered`: a
- * handler may have seen it. Only the gate between the inbox and the dispatcher; the relaying is
- * the supervisor's (reload/hand-over-relay.ts).
+ * handler may have seen it. What it keeps counts against the dispatcher's capacity (`kept`), so
+ * polling waits for room as it would if they were queued there. Only the gate between the inbox
+ * and the dispatcher; the relaying is the supervisor's (reload/hand-over-relay.ts).
  */
 import type { Logger } from '@botvisor/core';
 import type { DispatchItem } from '../dispatch/dispatcher.js';
@@ -17,6 +18,8 @@ export interface HeldUpdatesTarget {
   settle: (updateId: number) => void;
   /** Hands an update to the dispatcher (after everything of its chat that was ahead of it). */
   enqueue: (item: DispatchItem) => void;
+  /** How many updates are kept here now (held ones found in the inbox, and those waiting behind them), after each change. */
+  kept?: (count: number) => void;
 }
 
 export class HeldUpdates {
@@ -48,6 +51,13 @@ export class HeldUpdates {
     return this.open.size;
   }
 
+  /** Updates kept here now: the held ones found in the inbox and those waiting behind them. */
+  get keptCount(): number {
+    let n = this.found.size;
+    for (const queue of this.waiting.values()) n += queue.length;
+    return n;
+  }
+
   /** Where settles and released updates go, once the inbox is open and the dispatcher exists. */
   attach(target: HeldUpdatesTarget): void {
     this.target = target;
@@ -69,15 +79,18 @@ export class HeldUpdates {
     const key = orderingKeyOf(item.update);
     if (this.open.has(id) && !this.found.has(id)) {
       this.found.set(id, { item, key });
+      this.reportKept();
       return true;
     }
     const queue = this.waiting.get(key);
     if (queue !== undefined) {
       queue.push(item);
+      this.reportKept();
       return true;
     }
     if (this.heldKeys().has(key)) {
       this.waiting.set(key, [item]);
+      this.reportKept();
       return true;
     }
     return false;
@@ -104,6 +117,7 @@ export class HeldUpdates {
     this.found.delete(updateId);
     this.target.settle(updateId);
     if (!this.heldKeys().has(held.key)) this.letGo(held.key);
+    this.reportKept();
   }
 
   /** The old process let go of its stores: what it did not settle is handed out here, marked redelivered. */
@@ -120,7 +134,13 @@ export class HeldUpdates {
     this.open.clear();
     this.found.clear();
     for (const key of [...this.waiting.keys()]) this.letGo(key);
+    this.reportKept();
     this.onReleased();
+  }
+
+  /** After the dispatcher has what was let go of: a smaller count is room for it. */
+  private reportKept(): void {
+    this.target?.kept?.(this.keptCount);
   }
 
   private heldKeys(): Set<string> {

@@ -15,16 +15,25 @@ export interface ReleaseInboxParts {
   /** Starts no new handler; running ones go on. */
   stopDispatching: () => void;
   ledger: HandOffLedger;
-  inbox: { close: () => Promise<void> };
+  /** Closed for the new process (UpdateInbox.handOver). */
+  inbox: { handOver: () => Promise<void> };
   send: (message: IpcMessage) => void;
 }
 
-/** Returns the update ids still in a handler when the inbox was handed over. */
-export async function releaseInbox(p: ReleaseInboxParts): Promise<number[]> {
+/** What the hand-over did: the updates still in a handler, and how long its two steps took (they are the poll gap's share of this process). */
+export interface InboxReleased {
+  running: number[];
+  pollStopMs: number;
+  inboxCloseMs: number;
+}
+
+export async function releaseInbox(p: ReleaseInboxParts): Promise<InboxReleased> {
+  const began = performance.now();
   await p.stopPolling();
+  const polled = performance.now();
   p.stopDispatching();
   const running = p.ledger.handOff((updateId) => p.send({ type: 'settled', updateId }));
-  await p.inbox.close();
+  await p.inbox.handOver();
   p.send({ type: 'inbox-released', running });
-  return running;
+  return { running, pollStopMs: Math.round(polled - began), inboxCloseMs: Math.round(performance.now() - polled) };
 }

@@ -41,6 +41,7 @@ import { LockRefusedError, lockHandshake, type PollingMode } from './lock-handsh
 import { releaseInbox } from './release-inbox.js';
 import { Shutdown } from './shutdown.js';
 import { awaitTakeOver } from './standby.js';
+import { warmUpForTakeOver } from './standby-warm-up.js';
 import { StartupError, step } from './startup-step.js';
 
 export interface RunBotOptions {
@@ -124,7 +125,9 @@ export async function runBot(options: RunBotOptions): Promise<void> {
     const botId = botConfig.token.split(':', 1)[0] as string;
     // A reload's replacement waits here until the old process has closed the inbox (standby.ts);
     // `hold` then has the updates the old one is still handling.
-    const hold = await awaitTakeOver(link, env, logger);
+    const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, fetch: guardEnvelope(), maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
+    const hold = await awaitTakeOver(link, env, logger, () => warmUpForTakeOver({ botDir, botId, pollApi, logger }));
+    const takenOverAt = performance.now();
     // The supervisor sends hello right after fork; it matters when it holds the lock for us, and
     // in cluster mode it names the shared inbox and the lease epoch this run writes it under.
     const hello = env[SKIP_TELEGRAM_LOCK_VAR] === '1' && link.connected ? await link.waitForHello(5000) : undefined;
@@ -154,6 +157,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       exitCodeFor,
     );
     if (cluster !== undefined) logger.info('cluster mode: the inbox, state and job records are shared in PostgreSQL', { epoch: cluster.epoch, node: cluster.node });
+    const inboxOpenMs = Math.round(performance.now() - takenOverAt);
     let inboxHandedOver = false;
     shutdown.push('inbox closed', () => (inboxHandedOver ? undefined : inbox.close()));
     // Closed after the handlers and the bot's services, before the outbox drains: a reload's new
@@ -244,7 +248,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       hold,
     });
     pipeline = updates;
-    hold?.attach({ settle: (id) => inbox.settle(id), enqueue: (item) => updates.enqueue(item) });
+    hold?.attach({ settle: (id) => inbox.settle(id), enqueue: (item) => updates.enqueue(item), kept: (count) => updates.holdOutside(count) });
     shutdown.push('services stopped', async () => {
       for (const s of [...services].reverse()) await s.stop?.(grace);
     });
@@ -257,8 +261,8 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       inboxHandedOver = true;
       handedOver = true;
       void releaseInbox({ stopPolling: () => updates.stopPolling(), stopDispatching: () => updates.stopDispatching(), ledger, inbox, send: (msg) => void link.send(msg) }).then(
-        (running) => {
-          logger.info('handed the inbox over to the new process', { stillRunning: running.length });
+        (released) => {
+          logger.info('handed the inbox over to the new process', { stillRunning: released.running.length, pollStopMs: released.pollStopMs, inboxCloseMs: released.inboxCloseMs });
           return exit(EXIT_OK, `handed over: ${m.reason ?? 'reload'}`);
         },
         (err: unknown) => {
@@ -268,7 +272,6 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       );
     });
 
-    const pollApi = new Api(botConfig.token, { apiRoot: config.apiRoot, fetch: guardEnvelope(), maxRetries: 0, timeoutMs: ((definition.options.pollTimeoutSec ?? 30) + 15) * 1000 });
     // Polling starts into the durable inbox; the dispatch barrier keeps its updates waiting until ready.
     const startPolling = (): void => {
       // The poll loop's trouble, as the bot's problem: the supervisor shows it (status, /health, alerts).
@@ -299,9 +302,11 @@ export async function runBot(options: RunBotOptions): Promise<void> {
       // A reload's take-over: the poll gap is the hand-over only. The old process's leftovers go to
       // the dispatcher first (its running updates and their chats held), then polling resumes at
       // once, before the old process has finished; the rest of start-up waits for its stores.
+      const recoverFrom = performance.now();
       await updates.recover();
+      const recoverMs = Math.round(performance.now() - recoverFrom);
       if (polling) startPolling();
-      logger.info('took the inbox over from the old process: polling', { held: hold.count });
+      logger.info('took the inbox over from the old process: polling', { held: hold.count, inboxOpenMs, recoverMs, takeOverToPollMs: Math.round(performance.now() - takenOverAt) });
       await hold.released;
     }
     const stores = early ?? (await openStores());

@@ -6,6 +6,9 @@
  * gets here, so the supervisor keeps the old process (its rollback). Without the variable, or
  * without a supervisor, this is a no-op.
  *
+ * Before it says `standby` it runs `prepare` (the inbox rehearsal, inbox-rehearsal.ts): work that
+ * shortens the hand-over and must therefore be done before it starts.
+ *
  * The hand-over's relayed messages (`settled`, `stores-released`) are listened for from the moment
  * of standby, so none is missed while the inbox opens (held-updates.ts keeps them).
  */
@@ -17,8 +20,8 @@ import { HeldUpdates } from './held-updates.js';
  * Resolves at once with undefined unless this process is a standby replacement; then, once the
  * supervisor says take-over, with the updates the old process is still handling.
  */
-export function awaitTakeOver(link: SupervisorLink, env: NodeJS.ProcessEnv, logger: Logger): Promise<HeldUpdates | undefined> {
-  if (env[STANDBY_VAR] !== '1' || !link.connected) return Promise.resolve(undefined);
+export async function awaitTakeOver(link: SupervisorLink, env: NodeJS.ProcessEnv, logger: Logger, prepare: () => Promise<void> = () => Promise.resolve()): Promise<HeldUpdates | undefined> {
+  if (env[STANDBY_VAR] !== '1' || !link.connected) return undefined;
   let hold: HeldUpdates | undefined;
   const early: Array<(h: HeldUpdates) => void> = [];
   const whenHeld = (act: (h: HeldUpdates) => void): void => {
@@ -35,6 +38,7 @@ export function awaitTakeOver(link: SupervisorLink, env: NodeJS.ProcessEnv, logg
       resolve(hold);
     }),
   );
+  await prepare();
   link.send({ type: 'standby' });
   return taken;
 }

@@ -46,6 +46,9 @@ export class ReloadRolledBackError extends Error {
   override readonly name = 'ReloadRolledBackError';
 }
 
+/** Why a ready bot is handed over to a new process: a reload, a person's restart (the dashboard), the bot's own request. The `restarted` event's cause. */
+export type HandOverCause = 'reload' | 'manual' | 'restart-request';
+
 /** What a reload may change of a bot: its config entry and its implementation. */
 export interface BotDefinitionRef {
   bot: ResolvedBot;
@@ -91,7 +94,7 @@ export interface ManagedBotOptions {
   onPong?: (pid: number, pong: PongMessage) => void;
   /** A bot asked for the fleet's state (status-request). */
   fleetStatus?: () => FleetSummary;
-  /** Every restart, with its cause: `exit`, `signal`, `hung`, `start-timeout`, `restart-request` (exit 42) or `manual`. */
+  /** Every restart, with its cause: `exit`, `signal`, `hung`, `start-timeout`, `restart-request` (exit 42, or a hand-over the bot asked for), `manual` or `reload`. */
   onRestart?: (cause: string) => void;
 }
 
@@ -399,7 +402,7 @@ export class ManagedBot {
    * ReloadRolledBackError. A bot that is not ready has nothing to keep running: it is restarted.
    * Resolves once the new run is starting; the caller waits for ready.
    */
-  async replace(next: BotDefinitionRef, reason: string): Promise<void> {
+  async replace(next: BotDefinitionRef, reason: string, cause: HandOverCause = 'reload'): Promise<void> {
     const phase = this.machine.phase;
     if (phase.kind !== 'ready') {
       await this.stop(reason);
@@ -411,10 +414,13 @@ export class ManagedBot {
     this.generation++;
     const candidate: ManagedBotOptions = { ...this.o, ...next, cookie: `${this.baseCookie}.r${this.generation}` };
     const proc = this.forkProcess(candidate, true);
+    // Registered at once: a supervisor killed -9 from here on leaves it to the next one's reaper.
+    this.trackOtherRun(candidate.cookie, proc);
     const outcome = await waitForStandby(proc, this.o.settings.startTimeoutMs);
     const still = this.machine.phase;
     if (!outcome.reached || still.kind !== 'ready' || still.run !== old) {
       if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
+      this.trackOtherRun(candidate.cookie, undefined);
       const why = outcome.reached ? `the bot left ready (${still.kind}) while the new process loaded` : outcome.why;
       const sentence = `the reload of ${this.name} was rolled back: ${why}; the old process (pid ${old.proc.pid}) keeps running`;
       this.o.events.emit('reload-failed', sentence, this.name, { why, pid: old.proc.pid });
@@ -427,21 +433,24 @@ export class ManagedBot {
     const graceMs = this.o.settings.stopGraceMs;
     const done = this.retire(old, graceMs);
     this.machine.to({ kind: 'stopping', run: old, done, after: 'stopped' }, `${reason}: handing over`);
+    const askedAt = performance.now();
     const release = await relay.begin(reason, graceMs, INBOX_RELEASE_TIMEOUT_MS);
+    const releasedMs = Math.round(performance.now() - askedAt);
     if (release.released && this.stopsAsked === stopsBefore && this.machine.phase.kind === 'stopping' && this.run === old) {
       // Synchronously from the inbox-released message on: the old process's exit, whenever it
       // comes, must find it outgoing (see onExit).
       old.outgoing = true;
       this.outgoing = old;
+      this.trackOtherRun(old.cookie, old.proc);
       void old.ended.then(() => {
         if (this.outgoing === old) this.outgoing = undefined;
       });
       this.o = candidate;
       this.policy.reset();
       this.startFailures = 0;
-      this.spawn(reason, 'reload', proc, release.running);
+      this.spawn(reason, cause, proc, { held: release.running, gapless: true });
       relay.relayTo(proc);
-      this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid, held: release.running.length });
+      this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid}: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid, held: release.running.length, releasedMs });
       return;
     }
     if (!release.released) {
@@ -453,13 +462,14 @@ export class ManagedBot {
     if (this.stopsAsked !== stopsBefore || this.machine.state !== 'stopped') {
       // Stopped by a person (or the supervisor) meanwhile: that wins; the new process has opened nothing.
       if (proc.ref !== undefined) await killTree(proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: candidate.cookie });
+      this.trackOtherRun(candidate.cookie, undefined);
       const why = this.stopsAsked !== stopsBefore ? 'the bot was stopped during the hand-over' : `its old process ended as ${this.machine.state} during the hand-over`;
       throw new ReloadRolledBackError(`the reload of ${this.name} was abandoned: ${why}`);
     }
     this.o = candidate;
     this.policy.reset();
     this.startFailures = 0;
-    this.spawn(reason, 'reload', proc, []);
+    this.spawn(reason, cause, proc, { held: [], gapless: false });
     relay.relayTo(proc);
     this.o.events.emit('reloaded', `bot ${this.name} handed over from pid ${old.proc.pid} to pid ${proc.pid} after the old one stopped: ${reason}`, this.name, { from: old.proc.pid, to: proc.pid });
   }
@@ -470,11 +480,11 @@ export class ManagedBot {
    * code as on disk, no poll gap, rolled back if the new process does not load; any other bot is
    * restarted as by `restart`.
    */
-  async restartByHandOver(reason: string): Promise<void> {
+  async restartByHandOver(reason: string, cause: 'manual' | 'restart-request' = 'manual'): Promise<void> {
     if (this.machine.state !== 'ready') return this.restart(reason);
     this.policy.reset();
     this.startFailures = 0;
-    await this.replace(this.definition, reason);
+    await this.replace(this.definition, reason, cause);
   }
 
   /** The old run of a hand-over: given its grace to finish its handlers and exit, then its tree is killed. Resolves once its exit is handled. */
@@ -484,6 +494,12 @@ export class ManagedBot {
       await killTree(run.proc.ref, { graceMs: 500, deadlineMs: 5000, cookie: run.cookie });
     }
     await run.ended;
+  }
+
+  /** Records in the registry (or, without `proc`, forgets) a run of this bot other than its current one: a standby replacement, an outgoing old process. */
+  private trackOtherRun(cookie: string, proc: BotProcess | undefined): void {
+    if (proc === undefined) this.o.registry.setOtherRun(this.name, cookie, null);
+    else if (proc.ref !== undefined) this.o.registry.setOtherRun(this.name, cookie, { ...proc.ref, command: 'node' });
   }
 
   /** The config entry and implementation this bot runs with now. */
@@ -509,7 +525,7 @@ export class ManagedBot {
   }
 
   /** Forks a new run (or adopts `prepared`, a reload's replacement in standby); the caller knows the previous one has ended (or there was none). */
-  private spawn(reason: string, restartCause: string, prepared?: BotProcess, held?: number[]): void {
+  private spawn(reason: string, restartCause: string, prepared?: BotProcess, takeOver?: { held: number[]; gapless: boolean }): void {
     if (this.o.bot.kind !== 'custom' && this.o.module === undefined) {
       // Nothing changes this until a reinstall and a restart: no retry.
       prepared?.signal('SIGKILL');
@@ -540,6 +556,7 @@ export class ManagedBot {
     const startTimer = setTimeout(() => this.onStartTimeout(run), this.o.settings.startTimeoutMs);
     this.machine.to({ kind: 'starting', run, startTimer }, reason);
     if (proc.ref !== undefined) this.o.registry.setBot(this.name, this.o.cookie, { ...proc.ref, command: 'node' });
+    if (prepared !== undefined) this.trackOtherRun(this.o.cookie, undefined); // the replacement is the bot's run now
 
     proc.onMessage(routeBotMessages(this.messageHandlers(run), this.o.logger));
     void proc.exited.then((exit) => this.onExit(run, exit));
@@ -553,8 +570,14 @@ export class ManagedBot {
       ...(cluster !== undefined ? { cluster } : {}),
     });
     // The old process has closed the inbox (or exited): the replacement may open it and poll.
-    if (prepared !== undefined) proc.send({ type: 'take-over', held: held ?? [] });
-    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, { pid: proc.pid, restarts: this.restarts, cause: restartCause });
+    if (prepared !== undefined) proc.send({ type: 'take-over', held: takeOver?.held ?? [] });
+    // `handOver`: the old process handed its inbox over and still runs, so polling did not pause (the alerts bot words it so).
+    this.o.events.emit(restarted ? 'restarted' : 'started', `bot ${this.name} ${restarted ? 'restarted' : 'started'} (pid ${proc.pid}): ${reason}`, this.name, {
+      pid: proc.pid,
+      restarts: this.restarts,
+      cause: restartCause,
+      ...(takeOver?.gapless === true ? { handOver: true } : {}),
+    });
   }
 
   private async stopRun(run: Run, reason: string, graceMs = this.o.settings.stopGraceMs): Promise<void> {
@@ -604,7 +627,7 @@ export class ManagedBot {
       'reload-request': (msg) => {
         if (this.run !== run || run.outgoing) return;
         this.o.logger.info('the bot asked for a fresh process: handing over', { reason: msg.reason });
-        void this.restartByHandOver(`asked by the bot: ${msg.reason}`).catch((err: unknown) => this.o.logger.warning('the hand-over the bot asked for did not happen', { err }));
+        void this.restartByHandOver(`asked by the bot: ${msg.reason}`, 'restart-request').catch((err: unknown) => this.o.logger.warning('the hand-over the bot asked for did not happen', { err }));
       },
       'status-request': (msg) => {
         const summary = this.o.fleetStatus?.();
@@ -640,6 +663,7 @@ export class ManagedBot {
       // A handed-over run: its successor is the bot now. Sweep what it left by its own cookie only.
       this.o.logger.info('the old process of a hand-over has exited', { pid: run.proc.pid, code, signal });
       await killLeftovers(run.cookie, [], this.o.logger);
+      this.trackOtherRun(run.cookie, undefined);
       await settlesWithin(run.proc.outputEnded, 1000);
       run.end();
       return;
