@@ -2,15 +2,17 @@
  * The inbox never drops an update silently (issue 14, item 1): ids below the stored offset that
  * it has not seen are a new id epoch (WARNING, accepted, offset rebased); the same update handed
  * out again is recognised by id and content, also across a restart; another bot's inbox starts
- * fresh; and the memory of recent updates stays bounded.
+ * fresh; and the memory of recent updates stays bounded. Fingerprints stay what earlier versions
+ * stored, so an inbox written before an upgrade still recognises its updates.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TempDirs } from '@botvisor/testkit';
 import { expect } from 'chai';
 import type { Update } from 'node-telegram-bot-api';
 import { type AcceptedUpdate, Inbox } from '../src/inbox/inbox.js';
-import { RECENT_UPDATES_KEPT } from '../src/inbox/recent-updates.js';
+import { canonicalJson, fingerprintOf, RECENT_UPDATES_KEPT } from '../src/inbox/recent-updates.js';
 import { RecordingLogger } from './support/recording-logger.js';
 
 const message = (id: number, text = `m${id}`, chat = 10): Update => ({ update_id: id, message: { message_id: id, date: 0, chat: { id: chat, type: 'private' }, text } }) as unknown as Update;
@@ -118,5 +120,32 @@ describe('inbox: update ids', () => {
     expect(ids(await inbox.accept([message(34), message(35)])), 'the pending one is known by its id').to.deep.equal([35]);
     expect(logger.at('warning')).to.deep.equal([]);
     await inbox.close();
+  });
+  it('fingerprints as the sorted-copy JSON did (what inbox files hold), with keys in any order and any JSON value', () => {
+    // The earlier implementation, kept here as the reference: a deep copy with sorted keys, stringified.
+    const sortedCopy = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(sortedCopy);
+      if (typeof v !== 'object' || v === null) return v;
+      const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return Object.fromEntries(entries.map(([k, x]) => [k, sortedCopy(x)]));
+    };
+    const reference = (v: unknown): string => createHash('sha256').update(JSON.stringify(sortedCopy(v))).digest('hex').slice(0, 16);
+    const samples: unknown[] = [
+      message(7, 'héllo "quoted" \\ \n', -100),
+      { message: { text: 'x', chat: { type: 'private', id: 5 }, entities: [{ type: 'bot_command', offset: 0, length: 5 }], date: 1 }, update_id: 9 },
+      { update_id: 1, callback_query: { id: 'q', data: null, from: { id: 2, is_bot: false }, extra: [1, 'two', true, null, { b: 1, a: [] }] } },
+      { update_id: 2, weird: { 10: 'ten', 9: 'nine', b: 'b', a: 'a' }, n: -0.5e-7, big: 1e21 },
+      [],
+      'text',
+      0,
+      null,
+    ];
+    for (const sample of samples) {
+      expect(canonicalJson(sample)).to.equal(JSON.stringify(sortedCopy(sample)));
+      expect(fingerprintOf(sample)).to.equal(reference(sample));
+    }
+    expect(fingerprintOf({ b: 1, a: 2 })).to.equal(fingerprintOf({ a: 2, b: 1 }));
+    // A fixed value: the fingerprint of this update must never change across versions.
+    expect(fingerprintOf(message(1))).to.equal('7ceb398c5fd4a61f');
   });
 });

@@ -74,6 +74,38 @@ describe('keep-alive fetch for the Bot API', () => {
     expect(err).to.be.instanceOf(TimeoutError);
   });
 
+  it("its own deadline (`timeoutMs`, the client's off) fails a silent call as the client's TimeoutError, and an answered call is not cut later", async () => {
+    let answer = false;
+    handler = (_req, _body, res) => {
+      if (answer) res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"result":{"id":1}}');
+    };
+    const api = new Api('123:abc', { apiRoot: root, maxRetries: 0, timeoutMs: 0, fetch: guardEnvelope(keepAliveFetch({ timeoutMs: 150 })) });
+    const started = performance.now();
+    const err = await api.getMe().then(
+      () => expect.fail('getMe should time out'),
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(TimeoutError);
+    expect(performance.now() - started).to.be.within(100, 2000);
+    answer = true;
+    expect(await api.getMe()).to.deep.equal({ id: 1 });
+    await new Promise((r) => setTimeout(r, 250)); // past the deadline: the kept-alive socket is still fine
+    expect(await api.getMe()).to.deep.equal({ id: 1 });
+  });
+
+  it('a body it sends through the fallback gets the deadline too', async () => {
+    let seen: AbortSignal | undefined;
+    const fallback = ((_input: unknown, init?: RequestInit) => {
+      seen = init?.signal ?? undefined;
+      return new Promise<Response>((_resolve, reject) => seen?.addEventListener('abort', () => reject(seen?.reason)));
+    }) as typeof fetch;
+    const err = (await keepAliveFetch({ fallback, timeoutMs: 100 })(`${root}/x`, { method: 'POST', body: new Blob(['x']) }).then(
+      () => expect.fail('should time out'),
+      (e: unknown) => e,
+    )) as Error;
+    expect(err.name).to.equal('TimeoutError');
+  });
+
   it("a caller's abort rejects with the abort, and an already aborted signal sends nothing", async () => {
     handler = () => undefined;
     const fetchImpl = keepAliveFetch();

@@ -154,6 +154,28 @@ describe('outbox: rate gate', () => {
   });
 });
 
+describe('outbox: rate gate without awaits', () => {
+  it('takes a free slot at once (tryMessage), refuses without taking when a tier is empty, and never passes a send waiting for the bot-wide slot', async () => {
+    let now = 0;
+    const gate = new RateGate({ globalPerSec: 2, perChatPerSec: 1, perGroupPerMin: 6, groupBurst: 1 }, () => now);
+    expect(gate.tryMessage(1), 'a token in every tier').to.equal(true);
+    expect(gate.tryMessage(1), 'the chat tier is empty').to.equal(false);
+    expect(gate.tryMessage(2), 'the last bot-wide token').to.equal(true);
+    expect(gate.tryMessage(3), 'the bot-wide tier is empty').to.equal(false);
+    expect(gate.tryGlobal()).to.equal(false);
+    now = 500; // one bot-wide token back, chat 3's never used
+    const waiting = gate.global(); // first in the queue: it gets that token
+    expect(gate.tryMessage(3), 'a send is waiting for the bot-wide slot: no one passes it').to.equal(false);
+    await waiting;
+    now = 1500;
+    expect(gate.tryMessage(3), 'queue empty, tokens back').to.equal(true);
+    expect(gate.tryMessage(-5), 'a group: its own tier has a token too').to.equal(true);
+    now = 2500;
+    expect(gate.tryMessage(-5), 'the group tier (6/min) is empty').to.equal(false);
+    expect(gate.tryGlobal(), 'refused above without taking the bot-wide token').to.equal(true);
+  });
+});
+
 describe('outbox against the simulator', function () {
   this.timeout(120_000);
   let sim: SimHandle;

@@ -228,3 +228,39 @@ describe('poll loop: offsets and update ids', () => {
     expect(logger.at('error')).to.deep.equal([]);
   });
 });
+
+describe('poll loop: order of a reply and the next poll', () => {
+  it("a handler's first send, a chain of promise steps, goes out before the next getUpdates is made", async () => {
+    const events: string[] = [];
+    let polls = 0;
+    const controller = new AbortController();
+    const api = {
+      getUpdates: async (): Promise<never[]> => {
+        polls++;
+        events.push(`poll ${polls}`);
+        if (polls === 1) return [{ update_id: 1, message: { message_id: 1, date: 0, chat: { id: 1, type: 'private' }, text: 'hi' } }] as never[];
+        controller.abort();
+        return [];
+      },
+    };
+    const inbox = { offset: 0, accept: async (updates: readonly unknown[]) => updates.map((update) => ({ update, redelivered: false })) };
+    const loop = new PollLoop({
+      api: api as never,
+      inbox: inbox as never,
+      logger: new RecordingLogger(),
+      deliver: () => {
+        // Like ctx.reply through the outbox and the client: many awaited steps, no I/O, up to the socket write.
+        void (async () => {
+          for (let i = 0; i < 50; i++) await Promise.resolve();
+          events.push('reply written');
+        })();
+      },
+      onBadToken: () => expect.fail('no bad token here'),
+    });
+    const running = loop.start();
+    await waitFor(() => polls >= 2, { timeoutMs: 2000, what: 'the second poll' });
+    await loop.stop();
+    await running;
+    expect(events.slice(0, 3)).to.deep.equal(['poll 1', 'reply written', 'poll 2']);
+  });
+});

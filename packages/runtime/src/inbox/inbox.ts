@@ -211,9 +211,13 @@ export class Inbox implements HandlingLedger, UpdateInbox {
   async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
     const d = this.store.data;
+    // Only the batch's ids are looked up: indexing all of `recent` and `pending` per batch was most
+    // of accept's own cost for a batch of one (the latency case).
+    const batchIds = new Set(updates.map((u) => u.update_id));
     const seen = new Map<number, Set<string>>();
-    for (const [id, fingerprint] of d.recent as ReadonlyArray<readonly [number, string]>) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
-    const pendingIds = new Set(d.pending.map((e) => e.update.update_id));
+    for (const [id, fingerprint] of d.recent as ReadonlyArray<readonly [number, string]>) if (batchIds.has(id)) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
+    const pendingIds = new Set<number>();
+    for (const e of d.pending) if (batchIds.has(e.update.update_id)) pendingIds.add(e.update.update_id);
     const out: AcceptedUpdate[] = [];
     const accepted: Array<{ update: InboxState['pending'][number]['update']; fingerprint: string }> = [];
     const again: number[] = [];

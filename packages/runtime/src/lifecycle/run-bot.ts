@@ -34,6 +34,7 @@ import { isBadTokenError } from '../polling/error-policy.js';
 import { PollHealth } from '../polling/poll-health.js';
 import { describeApiError } from '../telegram/describe-api-error.js';
 import { guardEnvelope } from '../telegram/envelope-guard.js';
+import { keepAliveFetch } from '../telegram/keep-alive-fetch.js';
 import { installCrashHandlers } from './crash-handlers.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_RESTART } from './exit-codes.js';
 import { HandOffLedger } from './hand-off-ledger.js';
@@ -43,6 +44,12 @@ import { Shutdown } from './shutdown.js';
 import { awaitTakeOver } from './standby.js';
 import { warmUpForTakeOver } from './standby-warm-up.js';
 import { StartupError, step } from './startup-step.js';
+
+/**
+ * The deadline of one Bot API call through the outbox. Kept by the transport as one timer
+ * (keep-alive-fetch.ts), not by the client's per-call `AbortSignal.timeout`, whose cost showed per send.
+ */
+const SEND_TIMEOUT_MS = 120_000;
 
 export interface RunBotOptions {
   definition: BotDefinition<object>;
@@ -226,7 +233,7 @@ export async function runBot(options: RunBotOptions): Promise<void> {
 
     // Every call of bot.api — ctx.reply included — goes through the outbox (rate limits, 429s,
     // splitting, the duplicate-send policy); see outbox/routed-api.ts.
-    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 120_000, fetch: guardEnvelope() }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
+    const { api, outbox } = createOutboxApi(botConfig.token, { apiRoot: config.apiRoot, timeoutMs: 0, fetch: guardEnvelope(keepAliveFetch({ timeoutMs: SEND_TIMEOUT_MS })) }, { logger, onApiError: (code) => counters.apiError(code), ...definition.options.outbox });
     outboxRef = outbox;
     const bot = new Bot(botConfig.token, { apiRoot: config.apiRoot, maxRetries: 0 });
     installApi(bot, api);

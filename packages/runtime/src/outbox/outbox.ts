@@ -225,8 +225,12 @@ export class Outbox {
     let attempts = 0;
     for (;;) {
       for (let wait = this.pauses.waitMs(key); wait > 0; wait = this.pauses.waitMs(key)) await sleep(wait, undefined, { signal });
-      if (kind === 'message' && chatId !== undefined) await this.gate.message(chatId, signal);
-      else if (kind === 'callback' || kind === 'chat-action') await this.gate.global(signal);
+      // A free slot is taken without an await: the send goes out before other queued work runs.
+      if (kind === 'message' && chatId !== undefined) {
+        if (!this.gate.tryMessage(chatId)) await this.gate.message(chatId, signal);
+      } else if (kind === 'callback' || kind === 'chat-action') {
+        if (!this.gate.tryGlobal()) await this.gate.global(signal);
+      }
       if (this.pauses.waitMs(key) > 0) continue; // a 429 arrived while we waited for a slot
       try {
         const result = await this.transport(method, params, signal);

@@ -8,6 +8,10 @@
  * answer here is a small `TextResponse` with the body already read, not a web-streams `Response`.
  * Bodies other than a string or `URLSearchParams` (multipart uploads: streams, blobs) go to
  * `fallback` (the global fetch), which handles them as before.
+ *
+ * `timeoutMs` is the whole call's deadline as one plain timer, so the client can be built with
+ * `timeoutMs: 0`: its own deadline is an `AbortSignal.timeout` plus a combining `AbortController`
+ * per call, the largest per-send cost left in a profile (BENCHMARKS.md, issue 18, "latency pass").
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -29,6 +33,12 @@ export interface KeepAliveFetchOptions {
   maxSockets?: number;
   /** For bodies this transport does not send itself. Default: the global fetch. */
   fallback?: typeof fetch;
+  /**
+   * The deadline of one call, from send to the end of the body; past it the call fails with a
+   * `TimeoutError` as `AbortSignal.timeout` reports it (the client raises its TimeoutError).
+   * Default none: the caller's signal is the only limit.
+   */
+  timeoutMs?: number;
 }
 
 export function textResponse(status: number, statusText: string, headers: { get(name: string): string | null }, body: string): TextResponse {
@@ -66,6 +76,33 @@ function bodyText(body: RequestInit['body']): string | undefined {
   return undefined;
 }
 
+/** As `AbortSignal.timeout`'s reason reads, so the client classifies it the same way. */
+function timeoutReason(): Error {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+/** What `http.request` needs of a URL, parsed once per distinct URL (a bot calls a handful of method URLs). */
+interface Target {
+  secure: boolean;
+  options: { protocol: string; hostname: string; port?: number; path: string; auth?: string };
+}
+
+/** Past this many distinct URLs the cache starts over: bounded memory whatever the caller passes. */
+const MAX_TARGETS = 256;
+
+function targetOf(cache: Map<string, Target>, input: string | URL): Target {
+  const key = typeof input === 'string' ? input : input.href;
+  let target = cache.get(key);
+  if (target !== undefined) return target;
+  const url = typeof input === 'string' ? new URL(input) : input;
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const auth = url.username !== '' || url.password !== '' ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  target = { secure: url.protocol === 'https:', options: { protocol: url.protocol, hostname, ...(url.port !== '' ? { port: Number(url.port) } : {}), path: `${url.pathname}${url.search}`, ...(auth !== undefined ? { auth } : {}) } };
+  if (cache.size >= MAX_TARGETS) cache.clear();
+  cache.set(key, target);
+  return target;
+}
+
 function headerRecord(headers: RequestInit['headers']): OutgoingHttpHeaders {
   if (headers === undefined) return {};
   if (headers instanceof Headers) return Object.fromEntries(headers.entries());
@@ -83,27 +120,41 @@ export function keepAliveFetch(options: KeepAliveFetchOptions = {}): TextFetch {
   // server has just closed fails a call that never reached it, and a send is not blindly repeated.
   const agentOptions = { keepAlive: true, maxSockets, timeout: FREE_SOCKET_IDLE_MS };
   const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+  const targets = new Map<string, Target>();
+  const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
   return (input, init = {}) => {
     const body = bodyText(init.body);
-    if (body === undefined || input instanceof Request) return fallback(input, init);
-    const url = typeof input === 'string' ? new URL(input) : input;
-    const secure = url.protocol === 'https:';
+    if (body === undefined || input instanceof Request) {
+      if (timeoutMs === undefined) return fallback(input, init);
+      const deadline = AbortSignal.timeout(timeoutMs);
+      return fallback(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    }
+    const { secure, options: target } = targetOf(targets, input);
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<TextResponse>((resolve, reject) => {
       const headers = headerRecord(init.headers);
       headers['content-length'] = String(Buffer.byteLength(body));
-      const request = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http });
+      const request = (secure ? httpsRequest : httpRequest)({ ...target, method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http });
       const onAbort = (): void => {
         request.destroy(abortReason(signal as AbortSignal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      let timedOut = false;
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              request.destroy(timeoutReason());
+            }, timeoutMs);
       let settled = false;
       const fail = (error: Error): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        reject(signal?.aborted ? abortReason(signal) : error);
+        reject(signal?.aborted ? abortReason(signal) : timedOut ? timeoutReason() : error);
       };
       request.once('error', fail);
       request.once('response', (res) => {
@@ -113,6 +164,7 @@ export function keepAliveFetch(options: KeepAliveFetchOptions = {}): TextFetch {
         res.once('end', () => {
           if (settled) return;
           settled = true;
+          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           resolve(textResponse(res.statusCode ?? 0, res.statusMessage ?? '', headerOf(res), Buffer.concat(chunks).toString('utf8')));
         });
