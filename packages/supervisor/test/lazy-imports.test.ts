@@ -48,6 +48,9 @@ await new SupervisorMetrics(() => []).text();`);
     expect(text).to.match(/^# TYPE botvisor_bot_state gauge$/m);
     expect(text).to.match(/^botvisor_bot_state\{bot="main",state="ready"\} 1$/m);
     expect(text).to.match(/^process_cpu_user_seconds_total /m);
+    // The event-loop monitor starts with the registry: without a sample yet its mean is the format's NaN (prom-client writes `Nan`).
+    expect(text).to.match(/^nodejs_eventloop_lag_mean_seconds (NaN|[0-9.e+-]+)$/m);
+    expect(text).not.to.match(/ Nan$/m);
     m.onRestart('main', 'crash');
     expect(await m.text()).to.match(/^botvisor_restarts_total\{bot="main",cause="crash"\} 3$/m);
     expect(m.contentType).to.equal('text/plain; version=0.0.4; charset=utf-8');

@@ -115,7 +115,9 @@ export class SupervisorMetrics {
 
   async text(): Promise<string> {
     this.registry ??= this.buildRegistry();
-    return (await this.registry).metrics();
+    // prom-client writes a NaN sample as `Nan`; the text format says `NaN`. Until the event-loop
+    // monitor (started with the registry, at the first scrape) has a sample, its mean is NaN.
+    return (await (await this.registry).metrics()).replace(/ Nan$/gm, ' NaN');
   }
 
   private async buildRegistry(): Promise<Registry> {
