@@ -4,20 +4,12 @@
  * Imports in a fresh Node process and lists the CommonJS packages in `require.cache` (an ESM
  * import of a CommonJS package lands there too).
  */
-import { execFileSync } from 'node:child_process';
+import { loadedPackages } from '@botvisor/testkit';
 import { expect } from 'chai';
 import * as runtime from '../src/index.js';
 import * as sessions from '../src/sessions/index.js';
 
 const DIST = new URL('../src/', import.meta.url).href;
-
-function loadedPackages(body: string): string[] {
-  const script = `${body}
-import { createRequire } from 'node:module';
-const names = new Set(Object.keys(createRequire(import.meta.url).cache).map((f) => f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/)?.[1]).filter(Boolean));
-process.stdout.write(JSON.stringify([...names]));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
-}
 
 describe('bot start-up imports', () => {
   it('loads no PostgreSQL client with the runtime and its start-up', function () {

@@ -5,20 +5,11 @@
  * import of a CommonJS package lands there too). Also: the counts made before that first scrape
  * are in it, in Prometheus text.
  */
-import { execFileSync } from 'node:child_process';
+import { loadedPackages } from '@botvisor/testkit';
 import { expect } from 'chai';
 import { SupervisorMetrics } from '../src/http/metrics.js';
 
 const DIST = new URL('../src/', import.meta.url).href;
-
-/** Runs `body` (an ESM snippet) in a fresh process and returns the packages it had loaded from node_modules, by name. */
-function loadedPackages(body: string): string[] {
-  const script = `${body}
-import { createRequire } from 'node:module';
-const names = new Set(Object.keys(createRequire(import.meta.url).cache).map((f) => f.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/)?.[1]).filter(Boolean));
-process.stdout.write(JSON.stringify([...names]));`;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
-}
 
 describe('supervisor start-up imports', () => {
   it('loads neither prom-client nor pg with the supervisor, and prom-client on the first scrape', function () {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 export { fakeToken } from './fake-token.js';
+export { loadedPackages } from './loaded-packages.js';
 export { freePort, postgresBinDir, startPostgres, type TestPostgres } from './postgres.js';
 export { exited, ProcessTracker } from './process-tracker.js';
 export { TempDirs } from './temp-dirs.js';

@@ -5,20 +5,12 @@
  * document is postgres-store.ts; the SQL is document-tables.ts.
  */
 import type { Logger } from '@botvisor/core';
-import pg from 'pg';
+import type pg from 'pg';
 import { DOCUMENT_SCHEMA } from './document-tables.js';
-import { CREATED_MEANWHILE, READ_EPOCH } from './lease-fence.js';
+import { StoreFencedError } from './lease-fenced-error.js';
+import { openLeasePool, readLeaseEpoch } from './lease-pool.js';
 
-/** A document write was refused: the token's lease has a newer epoch than this run's. */
-export class StoreFencedError extends Error {
-  override readonly name = 'StoreFencedError';
-  constructor(
-    readonly epoch: number,
-    readonly currentEpoch: number | undefined,
-  ) {
-    super(`the token's cluster lease moved on (this run writes under epoch ${epoch}, the lease is at ${currentEpoch ?? 'none'}): another node holds it now`);
-  }
-}
+export { StoreFencedError };
 
 export interface DocumentDatabaseOptions {
   /** Carries a password: registered with the log redaction by the caller, never logged here. */
@@ -43,31 +35,13 @@ export class DocumentDatabase {
 
   /** Connects, creates the tables if this is the first bot to use them, and checks that the run's epoch is the lease's. */
   static async open(o: DocumentDatabaseOptions): Promise<DocumentDatabase> {
-    const timeoutMs = o.queryTimeoutMs ?? 5000;
-    const pool = new pg.Pool({
-      connectionString: o.connectionString,
-      max: 1,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      keepAlive: true,
-      application_name: 'botvisor-bot-documents',
+    const pool = await openLeasePool({
+      ...o,
+      applicationName: 'botvisor-bot-documents',
+      schema: DOCUMENT_SCHEMA,
+      fenced: (current) => new StoreFencedError(o.epoch, current),
     });
-    // A connection that breaks while idle must not crash the bot; the next statement reconnects (or fails and says so).
-    pool.on('error', () => undefined);
-    const db = new DocumentDatabase(pool, o);
-    try {
-      try {
-        await pool.query(DOCUMENT_SCHEMA);
-      } catch (err) {
-        if (!CREATED_MEANWHILE.has((err as { code?: string }).code ?? '')) throw err;
-      }
-      const current = await db.currentEpoch();
-      if (current !== o.epoch) throw new StoreFencedError(o.epoch, current);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
-    }
-    return db;
+    return new DocumentDatabase(pool, o);
   }
 
   get epoch(): number {
@@ -110,8 +84,7 @@ export class DocumentDatabase {
     await this.pool.end().catch(() => undefined);
   }
 
-  private async currentEpoch(): Promise<number | undefined> {
-    const row = (await this.pool.query<{ epoch: string }>(READ_EPOCH, [this.o.tokenHash])).rows[0];
-    return row === undefined ? undefined : Number(row.epoch);
+  private currentEpoch(): Promise<number | undefined> {
+    return readLeaseEpoch(this.pool, this.o.tokenHash);
   }
 }

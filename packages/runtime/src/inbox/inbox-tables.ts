@@ -11,7 +11,6 @@
  */
 import { FENCE, FENCED } from '../cluster/lease-fence.js';
 
-export { CREATED_MEANWHILE, READ_EPOCH } from '../cluster/lease-fence.js';
 
 /** Created by the first bot that opens a cluster inbox; concurrent creation is tolerated (CREATED_MEANWHILE). */
 export const INBOX_SCHEMA = `CREATE TABLE IF NOT EXISTS botvisor_inbox (

@@ -22,8 +22,8 @@ import { type DurableStore, type Logger, openStore } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
 import { z } from 'zod';
 import type { HandlingLedger } from '../dispatch/dispatcher.js';
+import { reportSorted, sortBatch } from './batch-sorter.js';
 import { InboxJournal } from './inbox-journal.js';
-import { fingerprintOf } from './recent-updates.js';
 import type { UpdateInbox } from './update-inbox.js';
 
 const entrySchema = z.object({
@@ -211,44 +211,22 @@ export class Inbox implements HandlingLedger, UpdateInbox {
   async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
     const d = this.store.data;
-    // Only the batch's ids are looked up: indexing all of `recent` and `pending` per batch was most
-    // of accept's own cost for a batch of one (the latency case).
-    const batchIds = new Set(updates.map((u) => u.update_id));
-    const seen = new Map<number, Set<string>>();
-    for (const [id, fingerprint] of d.recent as ReadonlyArray<readonly [number, string]>) if (batchIds.has(id)) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
-    const pendingIds = new Set<number>();
-    for (const e of d.pending) if (batchIds.has(e.update.update_id)) pendingIds.add(e.update.update_id);
+    const sorted = sortBatch(updates, { recent: d.recent as ReadonlyArray<readonly [number, string]>, pending: d.pending, storedOffset: d.offset });
+    // Counts every position of the server's queue, duplicates too: the lost batch was a prefix of it.
+    const unsureBefore = this.unsureLeft;
+    this.unsureLeft = Math.max(0, unsureBefore - updates.length);
     const out: AcceptedUpdate[] = [];
     const accepted: Array<{ update: InboxState['pending'][number]['update']; fingerprint: string }> = [];
-    const again: number[] = [];
-    let wentBack: { updateId: number; storedOffset: number } | undefined;
-    for (const u of updates) {
-      // Counts every position of the server's queue, duplicates too: the lost batch was a prefix of it.
-      const unsure = this.unsureLeft > 0;
-      if (unsure) this.unsureLeft--;
-      const fingerprint = fingerprintOf(u);
-      const seenIds = seen.get(u.update_id);
-      // A pending update older than the recent window is known by its id alone.
-      const duplicate = seenIds !== undefined ? seenIds.has(fingerprint) : pendingIds.has(u.update_id);
-      if (duplicate) {
-        again.push(u.update_id);
-        continue;
-      }
-      if (u.update_id < d.offset) wentBack ??= { updateId: u.update_id, storedOffset: d.offset };
-      seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
-      pendingIds.add(u.update_id);
-      out.push({ update: u, redelivered: unsure });
-      accepted.push({ update: structuredClone(u) as unknown as InboxState['pending'][number]['update'], fingerprint });
+    for (const { update, fingerprint, position } of sorted.fresh) {
+      out.push({ update, redelivered: position < unsureBefore });
+      accepted.push({ update: structuredClone(update) as unknown as InboxState['pending'][number]['update'], fingerprint });
     }
     // Confirms exactly this batch: keeping a higher offset from before a new epoch would make
     // the server forget that epoch's next updates unseen.
     const offset = Math.max(...updates.map((u) => u.update_id)) + 1;
     this.journal.record({ accepted, receivedAt: new Date().toISOString(), offset });
     await this.journal.commit();
-    if (wentBack !== undefined) {
-      this.logger.warning('update ids went back below the stored offset: the Bot API server numbers updates anew (it was restarted, or Telegram chose new ids after a quiet week); taking them as new updates', wentBack);
-    }
-    if (again.length > 0) this.logger.info('skipped updates the server handed out again (already in the inbox or handled)', { updateIds: again });
+    reportSorted(sorted, this.logger);
     return out;
   }
 

@@ -16,11 +16,13 @@
  */
 import type { Logger } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
-import pg from 'pg';
+import type pg from 'pg';
+import { InboxFencedError } from '../cluster/lease-fenced-error.js';
+import { openLeasePool, readLeaseEpoch } from '../cluster/lease-pool.js';
+import { reportSorted, sortBatch } from './batch-sorter.js';
 import { type AcceptedUpdate, MAX_CRASHES_PER_UPDATE, type Recovery } from './inbox.js';
-import { InboxFencedError } from './inbox-fenced-error.js';
-import { ACCEPT, CHANGE, CREATED_MEANWHILE, ENSURE_ROW, INBOX_SCHEMA, READ_ENTRIES, READ_EPOCH, READ_LAST_SEQ, READ_RECENT, READ_ROW } from './inbox-tables.js';
-import { fingerprintOf, RECENT_UPDATES_KEPT, type RecentUpdate } from './recent-updates.js';
+import { ACCEPT, CHANGE, ENSURE_ROW, INBOX_SCHEMA, READ_ENTRIES, READ_LAST_SEQ, READ_RECENT, READ_ROW } from './inbox-tables.js';
+import { RECENT_UPDATES_KEPT, type RecentUpdate } from './recent-updates.js';
 import type { UpdateInbox } from './update-inbox.js';
 
 export { InboxFencedError };
@@ -78,17 +80,13 @@ export class PostgresInbox implements UpdateInbox {
 
   /** Connects, creates the tables if this is the first bot to use them, and loads the token's rows. */
   static async open(o: PostgresInboxOptions): Promise<PostgresInbox> {
-    const timeoutMs = o.queryTimeoutMs ?? 5000;
-    const pool = new pg.Pool({
-      connectionString: o.connectionString,
-      max: 1,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      keepAlive: true,
-      application_name: 'botvisor-bot',
+    const pool = await openLeasePool({
+      ...o,
+      applicationName: 'botvisor-bot',
+      schema: INBOX_SCHEMA,
+      afterSchema: (p) => p.query(ENSURE_ROW, [o.tokenHash, o.botId]),
+      fenced: (current) => new InboxFencedError(o.epoch, current),
     });
-    // A connection that breaks while idle must not crash the bot; the next statement reconnects (or fails and says so).
-    pool.on('error', () => undefined);
     const inbox = new PostgresInbox(pool, o);
     try {
       await inbox.load();
@@ -141,29 +139,14 @@ export class PostgresInbox implements UpdateInbox {
   async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
     this.throwIfFenced();
-    const seen = new Map<number, Set<string>>();
-    for (const [id, fingerprint] of this.recent) seen.set(id, (seen.get(id) ?? new Set()).add(fingerprint));
-    const pendingIds = new Set(this.pending.map((e) => e.update.update_id));
+    const sorted = sortBatch(updates, { recent: this.recent, pending: this.pending, storedOffset: this.storedOffset });
     const fresh: Entry[] = [];
     const remembered: Array<RecentUpdate & { seq: number }> = [];
-    const again: number[] = [];
-    let wentBack: { updateId: number; storedOffset: number } | undefined;
     let seq = this.lastSeq;
-    for (const u of updates) {
-      const fingerprint = fingerprintOf(u);
-      const seenIds = seen.get(u.update_id);
-      // A pending update older than the recent window is known by its id alone.
-      const duplicate = seenIds !== undefined ? seenIds.has(fingerprint) : pendingIds.has(u.update_id);
-      if (duplicate) {
-        again.push(u.update_id);
-        continue;
-      }
-      if (u.update_id < this.storedOffset) wentBack ??= { updateId: u.update_id, storedOffset: this.storedOffset };
-      seen.set(u.update_id, (seenIds ?? new Set()).add(fingerprint));
-      pendingIds.add(u.update_id);
+    for (const { update, fingerprint } of sorted.fresh) {
       seq++;
-      fresh.push({ seq, update: structuredClone(u), started: false, crashes: 0 });
-      remembered.push(Object.assign([u.update_id, fingerprint] as RecentUpdate, { seq }));
+      fresh.push({ seq, update: structuredClone(update), started: false, crashes: 0 });
+      remembered.push(Object.assign([update.update_id, fingerprint] as RecentUpdate, { seq }));
     }
     // Confirms exactly this batch (see inbox.ts): a new id epoch's offset may be lower than before.
     const offset = Math.max(...updates.map((u) => u.update_id)) + 1;
@@ -185,10 +168,7 @@ export class PostgresInbox implements UpdateInbox {
     this.pending.push(...fresh);
     this.recent = recent;
     this.storedOffset = offset;
-    if (wentBack !== undefined) {
-      this.o.logger.warning('update ids went back below the stored offset: the Bot API server numbers updates anew (it was restarted, or Telegram chose new ids after a quiet week); taking them as new updates', wentBack);
-    }
-    if (again.length > 0) this.o.logger.info('skipped updates the server handed out again (already in the inbox or handled)', { updateIds: again });
+    reportSorted(sorted, this.o.logger);
     // Never lost like a file can be: what the rows say was handled was handled, so nothing new is marked.
     return fresh.map((e) => ({ update: structuredClone(e.update), redelivered: false }));
   }
@@ -240,14 +220,6 @@ export class PostgresInbox implements UpdateInbox {
 
   private async load(): Promise<void> {
     const { tokenHash } = this.o;
-    try {
-      await this.pool.query(INBOX_SCHEMA);
-    } catch (err) {
-      if (!CREATED_MEANWHILE.has((err as { code?: string }).code ?? '')) throw err;
-    }
-    await this.pool.query(ENSURE_ROW, [tokenHash, this.o.botId]);
-    const current = await this.currentEpoch();
-    if (current !== this.o.epoch) throw new InboxFencedError(this.o.epoch, current);
     const row = (await this.pool.query<{ update_offset: string; clean_shutdown: boolean }>(READ_ROW, [tokenHash])).rows[0];
     if (row === undefined) throw new Error('the cluster inbox row vanished right after it was made');
     this.storedOffset = Number(row.update_offset);
@@ -309,9 +281,8 @@ export class PostgresInbox implements UpdateInbox {
     if (this.fenced !== undefined) throw this.fenced;
   }
 
-  private async currentEpoch(): Promise<number | undefined> {
-    const row = (await this.pool.query<{ epoch: string }>(READ_EPOCH, [this.o.tokenHash])).rows[0];
-    return row === undefined ? undefined : Number(row.epoch);
+  private currentEpoch(): Promise<number | undefined> {
+    return readLeaseEpoch(this.pool, this.o.tokenHash);
   }
 
   private serial<T>(write: () => Promise<T>): Promise<T> {
