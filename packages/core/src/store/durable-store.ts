@@ -19,6 +19,7 @@ import { removeLeftoverTemps } from './durable-write.js';
 import { stderrFallbackLogger } from './fallback-logger.js';
 import { type LoadResult, loadOrRecover, type StateValidator } from './recovery.js';
 import { validatorFor } from './state-validator.js';
+import { applySynchronousUpdate } from './synchronous-update.js';
 import { acquireWriterLock, StoreLockLostError } from './writer-lock.js';
 
 /** A read-only view of JSON-shaped data, all the way down. */
@@ -90,10 +91,6 @@ export class StoreClosedError extends Error {
 const DEFAULT_BACKUP_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEP_BACKUPS = 24;
 
-function isThenable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
 class OpenStore<T extends object> implements DurableStore<T> {
   private readonly writer: CoalescingWriter;
   private closing: Promise<void> | undefined;
@@ -136,20 +133,10 @@ class OpenStore<T extends object> implements DurableStore<T> {
 
   update<R>(fn: (draft: T) => R): R {
     if (this.closing !== undefined) throw new StoreClosedError(this.file);
-    let result: R;
-    try {
-      result = fn(this.low.data);
-    } finally {
-      // Even when fn threw: memory is the truth, and the disk must not silently disagree with it.
+    return applySynchronousUpdate(this.file, this.low.data, fn, () => {
       this.changedSinceBackup = true;
       this.writer.schedule();
-    }
-    if (isThenable(result)) {
-      // Its rejection, if any, is reported by the TypeError below, not as an unhandled rejection.
-      (result as PromiseLike<unknown>).then(undefined, () => undefined);
-      throw new TypeError(`${this.file}: store.update(fn) needs a synchronous fn; changes made after an await are not saved reliably`);
-    }
-    return result;
+    });
   }
 
   amend<R>(fn: (draft: T) => R): R {

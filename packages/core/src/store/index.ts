@@ -13,4 +13,5 @@ export { writeFileDurably } from './durable-write.js';
 export { Journal, type JournalOptions, listSegments, type Numbered, type ReadJournalOptions, readJournal } from './journal.js';
 export type { LoadResult, LoadSource, StateValidator } from './recovery.js';
 export { validatorFor } from './state-validator.js';
+export { applySynchronousUpdate } from './synchronous-update.js';
 export { StoreInUseError, StoreLockLostError } from './writer-lock.js';

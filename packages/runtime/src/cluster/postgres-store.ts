@@ -13,7 +13,7 @@
  * writer while its epoch is the lease's, which is what makes holding the document in memory safe.
  * Schema checks, defaults and the corrupt-document story follow the file store (document-recovery.ts).
  */
-import { type BackupInfo, type Clock, CoalescingWriter, type DeepReadonly, type DurableStore, type LoadResult, type StateValidator, StoreClosedError, systemClock, validatorFor } from '@botvisor/core';
+import { applySynchronousUpdate, type BackupInfo, type Clock, CoalescingWriter, type DeepReadonly, type DurableStore, type LoadResult, type StateValidator, StoreClosedError, systemClock, validatorFor } from '@botvisor/core';
 import type { ZodType } from 'zod';
 import { type DocumentDatabase, StoreFencedError } from './document-database.js';
 import { copyLabel, loadDocument } from './document-recovery.js';
@@ -39,10 +39,6 @@ export interface PostgresStoreOptions<T extends object> {
 const DEFAULT_BACKUP_INTERVAL_MS = 3_600_000;
 const DEFAULT_KEEP_BACKUPS = 24;
 const DEFAULT_RETRY_EVERY_MS = 1000;
-
-function isThenable(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
 
 class PostgresStore<T extends object> implements DurableStore<T> {
   readonly file: string;
@@ -77,19 +73,10 @@ class PostgresStore<T extends object> implements DurableStore<T> {
 
   update<R>(fn: (draft: T) => R): R {
     if (this.closing !== undefined) throw new StoreClosedError(this.file);
-    let result: R;
-    try {
-      result = fn(this.live);
-    } finally {
-      // Even when fn threw: memory is the truth, and the row must not silently disagree with it.
+    return applySynchronousUpdate(this.file, this.live, fn, () => {
       this.changedSinceBackup = true;
       this.writer.schedule();
-    }
-    if (isThenable(result)) {
-      (result as PromiseLike<unknown>).then(undefined, () => undefined);
-      throw new TypeError(`${this.file}: store.update(fn) needs a synchronous fn; changes made after an await are not saved reliably`);
-    }
-    return result;
+    });
   }
 
   amend<R>(fn: (draft: T) => R): R {
