@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { DOCUMENT_SCHEMA } from './document-tables.js';
 import { StoreFencedError } from './lease-fenced-error.js';
 import { openLeasePool, readLeaseEpoch } from './lease-pool.js';
+import { LeaseRefusal } from './lease-refusal.js';
 
 export { StoreFencedError };
 
@@ -26,12 +27,14 @@ export interface DocumentDatabaseOptions {
 }
 
 export class DocumentDatabase {
-  private fenced: StoreFencedError | undefined;
+  private readonly refusal: LeaseRefusal<StoreFencedError>;
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly o: DocumentDatabaseOptions,
-  ) {}
+  ) {
+    this.refusal = new LeaseRefusal((current) => new StoreFencedError(o.epoch, current), o.onFenced, () => readLeaseEpoch(pool, o.tokenHash));
+  }
 
   /** Connects, creates the tables if this is the first bot to use them, and checks that the run's epoch is the lease's. */
   static async open(o: DocumentDatabaseOptions): Promise<DocumentDatabase> {
@@ -58,7 +61,7 @@ export class DocumentDatabase {
 
   /** Set once a write was refused: every later write fails at once with it. */
   get fencedError(): StoreFencedError | undefined {
-    return this.fenced;
+    return this.refusal.error;
   }
 
   /** A read, or any statement whose result is all the caller needs. */
@@ -68,23 +71,13 @@ export class DocumentDatabase {
 
   /** A fenced write ($1 token hash and $2 epoch are put first): resolves if it landed, throws StoreFencedError if refused. */
   async write(sql: string, params: unknown[]): Promise<void> {
-    if (this.fenced !== undefined) throw this.fenced;
+    this.refusal.throwIfRefused();
     const r = await this.pool.query(sql, [this.o.tokenHash, this.o.epoch, ...params]);
-    if (r.rowCount === 1) return;
-    const err = this.fenced ?? new StoreFencedError(this.o.epoch, await this.currentEpoch().catch(() => undefined));
-    if (this.fenced === undefined) {
-      this.fenced = err;
-      this.o.onFenced(err);
-    }
-    throw err;
+    if (r.rowCount !== 1) await this.refusal.refuse();
   }
 
   /** Disconnects. The stores must have been closed (flushed) first. */
   async close(): Promise<void> {
     await this.pool.end().catch(() => undefined);
-  }
-
-  private currentEpoch(): Promise<number | undefined> {
-    return readLeaseEpoch(this.pool, this.o.tokenHash);
   }
 }

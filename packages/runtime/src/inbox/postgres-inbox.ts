@@ -19,6 +19,7 @@ import type { Update } from 'node-telegram-bot-api';
 import type pg from 'pg';
 import { InboxFencedError } from '../cluster/lease-fenced-error.js';
 import { openLeasePool, readLeaseEpoch } from '../cluster/lease-pool.js';
+import { LeaseRefusal } from '../cluster/lease-refusal.js';
 import { reportSorted, sortBatch } from './batch-sorter.js';
 import { type AcceptedUpdate, MAX_CRASHES_PER_UPDATE, type Recovery } from './inbox.js';
 import { ACCEPT, CHANGE, ENSURE_ROW, INBOX_SCHEMA, READ_ENTRIES, READ_LAST_SEQ, READ_RECENT, READ_ROW } from './inbox-tables.js';
@@ -67,7 +68,7 @@ export class PostgresInbox implements UpdateInbox {
   private settleTimer: NodeJS.Timeout | undefined;
   /** Writes go one at a time, in order. */
   private writing: Promise<unknown> = Promise.resolve();
-  private fenced: InboxFencedError | undefined;
+  private readonly refusal: LeaseRefusal<InboxFencedError>;
   private closed = false;
   private readonly settleEveryMs: number;
 
@@ -76,6 +77,7 @@ export class PostgresInbox implements UpdateInbox {
     private readonly o: PostgresInboxOptions,
   ) {
     this.settleEveryMs = o.settleEveryMs ?? SETTLE_EVERY_MS;
+    this.refusal = new LeaseRefusal((current) => new InboxFencedError(o.epoch, current), o.onFenced, () => readLeaseEpoch(pool, o.tokenHash));
   }
 
   /** Connects, creates the tables if this is the first bot to use them, and loads the token's rows. */
@@ -138,7 +140,7 @@ export class PostgresInbox implements UpdateInbox {
   /** As the file inbox's `accept`: one fenced statement for the batch, its recent ids and its offset. */
   async accept(updates: readonly Update[]): Promise<AcceptedUpdate[]> {
     if (updates.length === 0) return [];
-    this.throwIfFenced();
+    this.refusal.throwIfRefused();
     const sorted = sortBatch(updates, { recent: this.recent, pending: this.pending, storedOffset: this.storedOffset });
     const fresh: Entry[] = [];
     const remembered: Array<RecentUpdate & { seq: number }> = [];
@@ -161,7 +163,7 @@ export class PostgresInbox implements UpdateInbox {
         offset,
         forgetUpTo,
       ]);
-      if (r.rowCount !== 1) await this.refused();
+      if (r.rowCount !== 1) await this.refusal.refuse();
     });
     // Durable: only now does memory move on, so a failed write leaves nothing half-applied here.
     this.lastSeq = seq;
@@ -211,7 +213,7 @@ export class PostgresInbox implements UpdateInbox {
     this.closed = true;
     clearTimeout(this.settleTimer);
     try {
-      if (this.fenced === undefined) await this.serial(() => this.writeGathered(true));
+      if (this.refusal.error === undefined) await this.serial(() => this.writeGathered(true));
     } catch (err) {
       this.o.logger.warning('could not record a clean shutdown in the cluster inbox; the next holder hands its updates out again, marked redelivered', { err });
     }
@@ -232,7 +234,7 @@ export class PostgresInbox implements UpdateInbox {
   }
 
   private scheduleChange(): void {
-    if (this.settleTimer !== undefined || this.closed || this.fenced !== undefined) return;
+    if (this.settleTimer !== undefined || this.closed || this.refusal.error !== undefined) return;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = undefined;
       void this.serial(() => this.writeGathered(this.cleanShutdown)).catch((err: unknown) => {
@@ -261,29 +263,12 @@ export class PostgresInbox implements UpdateInbox {
   }
 
   private async writeChange(changed: readonly Entry[], dropped: readonly number[], clean: boolean): Promise<void> {
-    this.throwIfFenced();
+    this.refusal.throwIfRefused();
     const rows = JSON.stringify(changed.map((e) => ({ seq: e.seq, started: e.started, crashes: e.crashes })));
     const r = await this.pool.query(CHANGE, [this.o.tokenHash, this.o.epoch, rows, dropped, clean]);
-    if (r.rowCount !== 1) await this.refused();
+    if (r.rowCount !== 1) await this.refusal.refuse();
   }
 
-  /** A fenced statement changed nothing: say why (once), and throw. */
-  private async refused(): Promise<never> {
-    const err = this.fenced ?? new InboxFencedError(this.o.epoch, await this.currentEpoch().catch(() => undefined));
-    if (this.fenced === undefined) {
-      this.fenced = err;
-      this.o.onFenced(err);
-    }
-    throw err;
-  }
-
-  private throwIfFenced(): void {
-    if (this.fenced !== undefined) throw this.fenced;
-  }
-
-  private currentEpoch(): Promise<number | undefined> {
-    return readLeaseEpoch(this.pool, this.o.tokenHash);
-  }
 
   private serial<T>(write: () => Promise<T>): Promise<T> {
     const run = this.writing.then(write, write);
