@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { exited, fakeToken, useTestbed } from '@botvisor/testkit';
 import { expect } from 'chai';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
+const CLI = fileURLToPath(import.meta.resolve('@botvisor/cli/bin'));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 
 describe('botvisor doctor: who may run commands, private folders (real processes)', function () {

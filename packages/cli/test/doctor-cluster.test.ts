@@ -5,7 +5,7 @@ import { exited, fakeToken, freePort, usePostgres, useTestbed, waitFor } from '@
 import { expect } from 'chai';
 import { judgeClusterProbe, MAX_CLOCK_SKEW_MS } from '../src/commands/doctor-cluster.js';
 
-const CLI = fileURLToPath(new URL('../src/bin/botvisor.js', import.meta.url));
+const CLI = fileURLToPath(import.meta.resolve('@botvisor/cli/bin'));
 const DAEMON = fileURLToPath(import.meta.resolve('@botvisor/supervisor/daemon'));
 const BOT = fileURLToPath(new URL('./fixtures/echo-bot.js', import.meta.url));
 const PASSWORD = 'doctor-pg-secret-8812';

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { type DurableStore, type Logger, openStore, type ProcessRef } from '@botvisor/core';
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 
 const trackedSchema = z.object({ pid: z.number().int(), startTime: z.number(), command: z.string() });
 export type TrackedProcess = z.infer<typeof trackedSchema>;

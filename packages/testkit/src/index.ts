@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
+export { type BundleStartup, bundleStartup } from './bundle-startup.js';
 export { fakeToken } from './fake-token.js';
 export { loadedPackages } from './loaded-packages.js';
 export { freePort, postgresBinDir, startPostgres, type TestPostgres } from './postgres.js';

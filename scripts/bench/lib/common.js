@@ -5,12 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { descendants, isDeadState } from '@botvisor/core';
 import { ProcessTracker } from '@botvisor/testkit';
 
 export const REPO = path.resolve(import.meta.dirname, '../../..');
-export const BOT_BIN = path.join(REPO, 'packages/runtime/dist/src/bin/bot.js');
-export const SUPERVISOR_BIN = path.join(REPO, 'packages/supervisor/dist/src/bin/supervisor.js');
+// The shipped entries (the bundles of scripts/build/bundle.js), as the packages export them.
+export const BOT_BIN = fileURLToPath(import.meta.resolve('@botvisor/runtime/bot-entry'));
+export const SUPERVISOR_BIN = fileURLToPath(import.meta.resolve('@botvisor/supervisor/daemon'));
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
 export function machineFacts() {

@@ -8,7 +8,7 @@
 import { type Decoration, decorateInBackground, defineBot } from '@botvisor/runtime';
 import { emptySessionsFile, sessionsFileSchema } from '@botvisor/runtime/sessions';
 import type { Context } from 'node-telegram-bot-api';
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 import { ButtonRegistry } from './button-registry.js';
 import { CommandTable } from './command-table.js';
 import { PlainTextHint } from './plain-text-hint.js';

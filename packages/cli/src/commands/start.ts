@@ -21,7 +21,8 @@ export function httpPortInUse(found: FoundConfig): string {
   return `http.port ${port} on ${host} is already in use; set http.port in ${found.file} to a free port (0 picks any), or "http": false to run without HTTP`;
 }
 
-const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
+/** The shipped `botvisor` entry (the bundle), found through the package's exports: the same file from tsc's output and from the bundle. */
+const CLI_BIN = fileURLToPath(import.meta.resolve('@botvisor/cli/bin'));
 
 export async function startForeground(found: FoundConfig, out: (s: string) => void): Promise<number> {
   for (const w of found.config.warnings) out(`warning: ${w}`);

@@ -19,7 +19,8 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { detectInitSystem, type InitProbe, THIS_MACHINE } from '../init-system.js';
 import { LAUNCHD_LABEL, launchdPlist, systemdUnit, type UnitPaths, type UnitScope } from '../service-units.js';
 
-const CLI_BIN = fileURLToPath(new URL('../bin/botvisor.js', import.meta.url));
+/** The shipped `botvisor` entry (the bundle), found through the package's exports: the same file from tsc's output and from the bundle. */
+const CLI_BIN = fileURLToPath(import.meta.resolve('@botvisor/cli/bin'));
 const UNIT_NAME = 'botvisor.service';
 
 export interface StartupOptions {

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { exited, type ProcessTracker } from '@botvisor/testkit';
 
-export const CLI = fileURLToPath(new URL('../../src/bin/botvisor.js', import.meta.url));
+export const CLI = fileURLToPath(import.meta.resolve('@botvisor/cli/bin'));
 
 export interface CliRun {
   code: number;

@@ -3,7 +3,7 @@
  * message a person sees when a field is wrong. Cross-field rules that need resolved tokens or
  * files (who polls which token, token files' permissions) live in load-config.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 
 export const BOT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 export const COMMAND_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;

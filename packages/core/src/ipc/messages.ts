@@ -10,7 +10,7 @@
  *
  * A bot asks to be restarted by exiting with EXIT_RESTART (see process/contract.ts), not by a message.
  */
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 
 export const IPC_PROTOCOL_VERSION = 1;
 

@@ -20,7 +20,7 @@
 import path from 'node:path';
 import { type DurableStore, type Logger, openStore } from '@botvisor/core';
 import type { Update } from 'node-telegram-bot-api';
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 import type { HandlingLedger } from '../dispatch/dispatcher.js';
 import { reportSorted, sortBatch } from './batch-sorter.js';
 import { InboxJournal } from './inbox-journal.js';

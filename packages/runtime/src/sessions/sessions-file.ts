@@ -4,7 +4,7 @@
  * start knows which chats lost their session to a crash). The schema is zod, so a hand-edited or
  * older file loads with defaults instead of failing.
  */
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 
 const usage = z.object({ costUsd: z.number().min(0), tokens: z.number().min(0) });
 

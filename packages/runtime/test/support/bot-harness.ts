@@ -11,7 +11,7 @@ import type { SimHandle } from '@botvisor/bot-api-sim';
 import type { IpcMessage } from '@botvisor/core';
 import { exited, fakeToken, type ProcessTracker, type TempDirs, waitFor } from '@botvisor/testkit';
 
-export const BOT_BIN = fileURLToPath(new URL('../../src/bin/bot.js', import.meta.url));
+export const BOT_BIN = fileURLToPath(import.meta.resolve('@botvisor/runtime/bot-entry')); // the shipped entry: the bundle
 export const TEST_BOT = fileURLToPath(new URL('../fixtures/test-bot.js', import.meta.url));
 
 /** A fresh, Telegram-shaped token, different for every test. */

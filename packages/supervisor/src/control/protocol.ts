@@ -3,7 +3,7 @@
  * one response line, each carrying the protocol version; every `botvisor` command is a thin
  * client of it. Requests are validated: a malformed line gets an error response, never a crash.
  */
-import { z } from 'zod';
+import * as z from 'zod'; // a namespace import, so a bundle keeps only the parts used (not zod's 64 locales)
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused (and the connection closed). */

@@ -2,8 +2,7 @@
  * The page's files (`packages/supervisor/dashboard/`: index.html, dashboard.css, dashboard.js,
  * plus uPlot's script and style from its npm package — no CDN), served from a fixed list — no
  * path from the URL ever reaches the file system. Plain files, no build step: tsc does not copy
- * them, so they are read from the package folder, which sits at the same place relative to
- * `src/` and `dist/src/`. Read once, then answered from memory.
+ * them, so they are read from the package folder. Read once, then answered from memory.
  */
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
@@ -17,8 +16,8 @@ function packageFile(specifier: string): URL {
   return pathToFileURL(requireHere.resolve(specifier));
 }
 
-/** `dist/src/dashboard/` → `packages/supervisor/dashboard/`. */
-export const ASSET_DIR = new URL('../../../dashboard/', import.meta.url);
+/** `packages/supervisor/dashboard/`, found through the package's exports: the same folder from tsc's output and from a bundle (the daemon's, the CLI's). */
+export const ASSET_DIR = new URL('dashboard/', import.meta.resolve('@botvisor/supervisor/package.json'));
 
 /** `file` is in the page's folder; `from` names a package's file instead. */
 const FILES: Record<string, { file: string; type: string; from?: string }> = {

@@ -9,7 +9,7 @@ import type { SimHandle } from '@botvisor/bot-api-sim';
 import { fakeToken, type TempDirs } from '@botvisor/testkit';
 
 export const FIXTURE_BOT = fileURLToPath(new URL('../fixtures/managed-bot.js', import.meta.url));
-export const DAEMON = fileURLToPath(new URL('../../src/bin/supervisor.js', import.meta.url));
+export const DAEMON = fileURLToPath(import.meta.resolve('@botvisor/supervisor/daemon')); // the shipped daemon: the bundle
 
 export const newToken = fakeToken;
 
