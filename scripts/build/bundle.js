@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { deferRequestProbe } from './defer-request-probe.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,6 +67,7 @@ export async function bundlePackage({ dir, entries, external }, { analyze = fals
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,
+    plugins: [deferRequestProbe],
     logLevel: 'warning',
   });
   // What each output imports, statically or on demand: the start-up import tests (testkit's bundleStartup) read it; never shipped.

@@ -8,6 +8,8 @@
  * what its fetch throws in a `NetworkError` whose `cause` is that error; describe-api-error.ts
  * and the error policies look for it there.
  */
+
+import { urlOf } from './fetch-input.js';
 import { ForeignResponseError } from './foreign-response-error.js';
 import { keepAliveFetch, type TextFetch, textResponse } from './keep-alive-fetch.js';
 
@@ -29,9 +31,8 @@ function parseJson(text: string): unknown {
 
 /** The Bot API method a request URL names (`…/bot<token>/<method>`): its last path segment, never the token. */
 export function methodOf(input: string | URL | Request): string {
-  const url = input instanceof Request ? input.url : String(input);
   try {
-    return new URL(url).pathname.split('/').pop() || '(no method)';
+    return new URL(urlOf(input)).pathname.split('/').pop() || '(no method)';
   } catch {
     return '(no method)';
   }

@@ -15,6 +15,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isHeadersObject, isRequestInput } from './fetch-input.js';
 
 /** What the client reads of a response, with the body already in memory. */
 export interface TextResponse {
@@ -105,7 +106,7 @@ function targetOf(cache: Map<string, Target>, input: string | URL): Target {
 
 function headerRecord(headers: RequestInit['headers']): OutgoingHttpHeaders {
   if (headers === undefined) return {};
-  if (headers instanceof Headers) return Object.fromEntries(headers.entries());
+  if (isHeadersObject(headers)) return Object.fromEntries(headers.entries());
   if (Array.isArray(headers)) return Object.fromEntries(headers);
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : [...value]]));
 }
@@ -124,7 +125,7 @@ export function keepAliveFetch(options: KeepAliveFetchOptions = {}): TextFetch {
   const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
   return (input, init = {}) => {
     const body = bodyText(init.body);
-    if (body === undefined || input instanceof Request) {
+    if (body === undefined || isRequestInput(input)) {
       if (timeoutMs === undefined) return fallback(input, init);
       const deadline = AbortSignal.timeout(timeoutMs);
       return fallback(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
