@@ -8,21 +8,8 @@ import type { ControlConfig } from '@botvisor/core';
  * with the fix, and an exit code from exit-codes.ts.
  */
 import { Command, CommanderError } from 'commander';
-import { chatCommand } from '../commands/chat.js';
-import { dashboardCommand } from '../commands/dashboard.js';
-import { describeCommand } from '../commands/describe.js';
-import { doctorCommand } from '../commands/doctor.js';
-import { logsCommand } from '../commands/logs.js';
-import { startBotCommand, stopBotCommand } from '../commands/one-bot.js';
-import { reloadCommand } from '../commands/reload.js';
-import { restartCommand } from '../commands/restart.js';
-import { startDetached, startForeground } from '../commands/start.js';
-import { startupCommand } from '../commands/startup.js';
-import { statusCommand } from '../commands/status.js';
-import { stopCommand } from '../commands/stop.js';
 import { type FoundConfig, findUserConfigFile, loadFoundConfig, loadFoundControlConfig, setSandboxProvider } from '../config-lookup.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { runSandbox } from '../sandbox/run-sandbox.js';
 import { existingSandboxConfig } from '../sandbox/sandbox-lookup.js';
 import { VERSION } from '../version.js';
 
@@ -30,6 +17,10 @@ import { VERSION } from '../version.js';
 setSandboxProvider(() => existingSandboxConfig());
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+// Each command's module is imported when the command runs: `botvisor start`, which hosts the
+// supervisor for as long as the fleet runs, carries no other command's code (issue 18, idle RSS),
+// and a quick `botvisor status` does not load the supervisor.
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -82,18 +73,18 @@ program
   .option('-d, --detach', 'run in the background; return when every bot is ready, or say which failed')
   .option('--wait <ms>', 'with --detach: how long to wait for ready', positiveInt('--wait'), 120_000)
   .action((bot: string | undefined, o: { config?: string; detach?: boolean; wait: number }) =>
-    run(() => {
+    run(async () => {
       if (bot !== undefined) {
         if (o.detach === true) throw new CliError(`start ${bot} starts one bot in the running supervisor; --detach is for starting the supervisor (botvisor start --detach)`, EXIT.usage);
-        return withConfig(o.config, (found) => startBotCommand(found, bot, out))();
+        return withConfig(o.config, async (found) => (await import('../commands/one-bot.js')).startBotCommand(found, bot, out))();
       }
       if (findUserConfigFile(o.config) === undefined) {
         // No config anywhere: the offline sandbox, which runs its simulator in this very process.
         if (o.detach === true) throw new CliError('the sandbox runs in the foreground only: run botvisor start without --detach, or pass -c FILE for your own config', EXIT.usage);
-        return runSandbox(out);
+        return (await import('../sandbox/run-sandbox.js')).runSandbox(out);
       }
       const found = loadFoundConfig(o.config);
-      return o.detach === true ? startDetached(found, o.wait, out) : startForeground(found, out);
+      return o.detach === true ? (await import('../commands/start.js')).startDetached(found, o.wait, out) : (await import('../commands/start.js')).startForeground(found, out);
     }),
   );
 
@@ -104,7 +95,7 @@ program
   .option('-c, --config <file>', 'config file')
   .option('--timeout <ms>', 'graceful stop time before the tree kill', positiveInt('--timeout'), 30_000)
   .action((bot: string | undefined, o: { config?: string; timeout: number }) =>
-    run(withConfig(o.config, (found) => (bot !== undefined ? stopBotCommand(found, bot, out) : stopCommand(found, o.timeout, out)))),
+    run(withConfig(o.config, async (found) => (bot !== undefined ? (await import('../commands/one-bot.js')).stopBotCommand(found, bot, out) : (await import('../commands/stop.js')).stopCommand(found, o.timeout, out)))),
   );
 
 program
@@ -112,21 +103,21 @@ program
   .description('show every bot: state, pid, uptime, restarts, cpu and memory of its tree, jobs, polling, last exit; and the locks')
   .option('-c, --config <file>', 'config file')
   .option('--json', 'print the status as JSON (the contract in docs/architecture.md)')
-  .action((o: { config?: string; json?: boolean }) => run(withConfig(o.config, (found) => statusCommand(found, o.json === true, out))));
+  .action((o: { config?: string; json?: boolean }) => run(withConfig(o.config, async (found) => (await import('../commands/status.js')).statusCommand(found, o.json === true, out))));
 
 program
   .command('restart')
   .description('restart one bot (or all): stop its tree, clear its crash history, start it again')
   .argument('<bot>', 'bot name, or "all"')
   .option('-c, --config <file>', 'config file')
-  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, (found) => restartCommand(found, bot, out))));
+  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, async (found) => (await import('../commands/restart.js')).restartCommand(found, bot, out))));
 
 program
   .command('reload')
   .description('re-read the config and apply it: start added bots, stop removed ones, hand changed ones (config or code) over to a new process without losing an update; the same as SIGHUP')
   .argument('[bot]', 'bot name, or "all"', 'all')
   .option('-c, --config <file>', 'config file')
-  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, (found) => reloadCommand(found, bot, out))));
+  .action((bot: string, o: { config?: string }) => run(withConfig(o.config, async (found) => (await import('../commands/reload.js')).reloadCommand(found, bot, out))));
 
 program
   .command('logs')
@@ -137,7 +128,7 @@ program
   .option('-n, --lines <n>', 'how many of the last lines', positiveInt('--lines'), 50)
   .option('-f, --follow', 'keep printing new lines')
   .action((bot: string | undefined, o: { config?: string; bot: string[]; lines: number; follow?: boolean }) =>
-    run(withConfig(o.config, (found) => logsCommand(found, { bots: [...new Set([...(bot !== undefined ? [bot] : []), ...o.bot])] }, o.lines, o.follow === true, out))),
+    run(withConfig(o.config, async (found) => (await import('../commands/logs.js')).logsCommand(found, { bots: [...new Set([...(bot !== undefined ? [bot] : []), ...o.bot])] }, o.lines, o.follow === true, out))),
   );
 
 program
@@ -146,13 +137,13 @@ program
   .argument('<bot>', 'bot name')
   .option('-c, --config <file>', 'config file')
   .option('--json', 'print it as JSON')
-  .action((bot: string, o: { config?: string; json?: boolean }) => run(withConfig(o.config, (found) => describeCommand(found, bot, o.json === true, out))));
+  .action((bot: string, o: { config?: string; json?: boolean }) => run(withConfig(o.config, async (found) => (await import('../commands/describe.js')).describeCommand(found, bot, o.json === true, out))));
 
 program
   .command('dashboard')
   .description('print a one-time link that opens the dashboard with its actions (restart, stop a job, logs)')
   .option('-c, --config <file>', 'config file')
-  .action((o: { config?: string }) => run(withConfig(o.config, (found) => dashboardCommand(found, out))));
+  .action((o: { config?: string }) => run(withConfig(o.config, async (found) => (await import('../commands/dashboard.js')).dashboardCommand(found, out))));
 
 program
   .command('chat')
@@ -160,13 +151,13 @@ program
   .option('--sim <url>', "the simulator's URL (default: the running sandbox's)")
   .option('--token <token>', "the bot's token (default: the sandbox bot's)")
   .option('--user <id>', "the simulated user id (default: the sandbox's user, else the simulator's default user 100001)", positiveInt('--user'))
-  .action((o: { sim?: string; token?: string; user?: number }) => run(() => chatCommand(o)));
+  .action((o: { sim?: string; token?: string; user?: number }) => run(async () => (await import('../commands/chat.js')).chatCommand(o)));
 
 program
   .command('doctor')
   .description('check the config, token files, locks, orphans, webhooks, data dir and disk')
   .option('-c, --config <file>', 'config file')
-  .action((o: { config?: string }) => run(() => doctorCommand(o.config, out)));
+  .action((o: { config?: string }) => run(async () => (await import('../commands/doctor.js')).doctorCommand(o.config, out)));
 
 program
   .command('startup')
@@ -178,8 +169,8 @@ program
   .option('--user <name>', 'the account a system unit runs as (User=, Group=); default: you (the user behind sudo)')
   .option('--dir <folder>', 'with --install or --uninstall: this folder instead of where the service manager looks (an image built offline)')
   .action((manager: string | undefined, o: { config?: string; install?: boolean; uninstall?: boolean; user?: string; dir?: string }) =>
-    run(() =>
-      startupCommand(
+    run(async () =>
+      (await import('../commands/startup.js')).startupCommand(
         loadFoundControlConfig(o.config),
         manager,
         { install: o.install === true, uninstall: o.uninstall === true, ...(o.user !== undefined ? { user: o.user } : {}), ...(o.dir !== undefined ? { dir: o.dir } : {}) },
