@@ -33,6 +33,18 @@ function thirdPartyDependencies(manifests) {
   return Object.fromEntries(Object.entries(union).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** The files a manifest's `exports` and `bin` point at (tsc's output, the bundles of scripts/build/bundle.js). */
+function entryFiles(manifest) {
+  const targets = [];
+  const walk = (v) => {
+    if (typeof v === 'string') targets.push(v);
+    else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+  };
+  walk(manifest.exports);
+  walk(manifest.bin);
+  return targets.filter((t) => !t.includes('*'));
+}
+
 /** Packs into `outDir` (the repository's dist/ by default, git-ignored); the staging folder is outDir/pack/botvisor. */
 export function pack(outDir = DEFAULT_OUT_DIR) {
   const stage = path.join(outDir, 'pack', 'botvisor');
@@ -40,7 +52,8 @@ export function pack(outDir = DEFAULT_OUT_DIR) {
   const bundled = Object.keys(publicManifest.dependencies).filter((n) => OURS.test(n));
   for (const name of bundled) {
     const dir = path.join(ROOT, 'packages', name.slice('@botvisor/'.length));
-    if (!existsSync(path.join(dir, 'dist', 'src'))) throw new Error(`${name} is not built (${dir}/dist/src is missing); run npm run build first`);
+    const missing = entryFiles(readJson(path.join(dir, 'package.json'))).filter((f) => !existsSync(path.join(dir, f)));
+    if (missing.length > 0) throw new Error(`${name} is not built (${missing.join(', ')} missing); run npm run build first`);
   }
 
   rmSync(stage, { recursive: true, force: true });

@@ -128,6 +128,13 @@ describe('install: the README\'s "Write your own bot" from an empty folder', fun
     }
     const installed = path.join(dir, 'node_modules', 'botvisor');
     expect(existsSync(path.join(installed, 'index.d.ts')) && existsSync(path.join(installed, 'node_modules', '@botvisor', 'runtime', 'dist', 'src', 'index.d.ts')), 'the types ship').to.equal(true);
+    // The processes ship as bundles (scripts/build/bundle.js), without their source maps or build metadata.
+    const ours = path.join(installed, 'node_modules', '@botvisor');
+    for (const [pkg, entry] of [['runtime', 'bot.js'], ['runtime', 'index.js'], ['supervisor', 'supervisor.js'], ['cli', 'botvisor.js'], ['bots', 'bridge.js']]) {
+      const bundleDir = path.join(ours, pkg as string, 'dist', 'bundle');
+      expect(existsSync(path.join(bundleDir, entry as string)), `${pkg} ships ${entry}`).to.equal(true);
+      expect(readdirSync(bundleDir).filter((f) => f.endsWith('.map') || f === 'metafile.json'), `${pkg}'s bundle ships no maps or metafile`).to.deep.equal([]);
+    }
 
     writeFileSync(path.join(dir, 'bot.js'), readmeFile('bot.js'));
     // The local Bot API on a free port (the README's 8081), so its URL goes where the README has 8081.
@@ -157,6 +164,11 @@ describe('install: the README\'s "Write your own bot" from an empty folder', fun
     const status = await run('npx', ['botvisor', 'status'], dir); // no ECHO_BOT_TOKEN here
     expectOk(status, 'npx botvisor status');
     expect(status.stdout).to.match(/^echo\s+ready/m);
+    // What runs is the bundles: the supervisor (hosted by `botvisor start`) and the bot process.
+    const report = JSON.parse((await run('npx', ['botvisor', 'status', '--json'], dir)).stdout) as { supervisor: { pid: number }; bots: Array<{ pid: number | null }> };
+    const commandLine = (pid: number | null): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    expect(commandLine(report.supervisor.pid)).to.include('/@botvisor/cli/dist/bundle/botvisor.js start');
+    expect(commandLine(report.bots[0]?.pid ?? null)).to.include('/@botvisor/runtime/dist/bundle/bot.js');
     const stopped = await run('npx', ['botvisor', 'stop'], dir);
     expectOk(stopped, 'npx botvisor stop');
     expect(stopped.stdout).to.match(/^stopped \(supervisor pid \d+\)$/m);
