@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { descendants, findByEnv, isAlive, isDeadState, killTree, refOf } from '@botvisor/core';
 import { controlRequest, controlSocketPath } from '@botvisor/supervisor';
 
-const REPO = path.resolve(import.meta.dirname, '../../..');
-export const SUPERVISOR_BIN = path.join(REPO, 'packages/supervisor/dist/src/bin/supervisor.js');
+/** The shipped daemon (its bundle), as the package exports it. */
+export const SUPERVISOR_BIN = fileURLToPath(import.meta.resolve('@botvisor/supervisor/daemon'));
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
 export const BOT_NAMES = { bridge: 'bridge', alerts: 'alerts', second: 'second' };
