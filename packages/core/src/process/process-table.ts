@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readProcFile } from './proc-file.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -69,7 +70,7 @@ export function parseProcStat(pid: number, text: string): ProcessInfo | undefine
 
 function readLinux(pid: number): ProcessInfo | undefined {
   try {
-    return parseProcStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return parseProcStat(pid, readProcFile(`/proc/${pid}/stat`).toString('utf8'));
   } catch {
     return undefined; // exited between readdir and read, or not ours to read
   }

@@ -8,9 +8,10 @@
  * returns nothing and tree kill relies on the process tree alone.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { TREE_COOKIE_VAR } from './contract.js';
 import { isDeadState } from './identity.js';
+import { readProcFile } from './proc-file.js';
 import type { ProcessInfo } from './process-table.js';
 import { readProcess } from './process-table.js';
 
@@ -39,7 +40,7 @@ export function findByEnv(name: string, value: string): ProcessInfo[] {
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
     let environ: Buffer;
     try {
-      environ = readFileSync(`/proc/${pid}/environ`);
+      environ = readProcFile(`/proc/${pid}/environ`); // a view, used only in this iteration
     } catch {
       continue; // gone, or another user's process
     }
