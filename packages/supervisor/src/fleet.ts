@@ -3,7 +3,7 @@
  * first, send-only bots stop first). Its waits for a state listen to the bots' state changes
  * instead of polling them.
  */
-import { type BotKind, type FleetSummary, type Logger, type ResolvedBot, type ResolvedConfig, settlesWithin } from '@botvisor/core';
+import { type BotKind, type FleetSummary, type Logger, ProcessScan, type ResolvedBot, type ResolvedConfig, settlesWithin } from '@botvisor/core';
 import type { ForkBot } from './bot/bot-process.js';
 import { ManagedBot } from './bot/managed-bot.js';
 import type { EventRouter } from './event-routing.js';
@@ -46,6 +46,8 @@ export class Fleet {
    */
   private readonly stoppedByPerson = new Set<string>();
   private wiring: FleetWiring | undefined;
+  /** The bots' rescans of their trees share one look at /proc, taken at most half a scan interval before (their scans come due together). */
+  private readonly scan = new ProcessScan(() => this.config.supervisor.scanIntervalMs / 2);
 
   /** `config`: the running config; a reload swaps it (`adopt`). */
   constructor(private config: ResolvedConfig) {}
@@ -102,6 +104,7 @@ export class Fleet {
           module: bot.kind === 'custom' ? undefined : w.builtinModules[bot.kind],
           settings: this.config.supervisor,
           cookie: `${w.runCookie}.${bot.name}`,
+          scan: this.scan,
           lock: w.locks.gateFor(bot.name),
           dataDir: this.config.dataDir,
           env: w.env,

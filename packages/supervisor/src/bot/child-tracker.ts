@@ -1,15 +1,19 @@
 /**
  * A bot's children: every CLI job it reported over IPC (`child-spawned`/`child-exited`) plus
  * whatever a periodic rescan finds below it or carrying its tree cookie — so a process spawned
- * outside the job runner is tracked too. Changes are handed to the registry.
+ * outside the job runner is tracked too. Changes are handed to the registry. The look at the
+ * process table comes from a ProcessScan the fleet's bots share (one walk of /proc for all of them).
  */
-import { descendants, findByCookie, isAlive, type ProcessRef, processKey, snapshotProcesses } from '@botvisor/core';
+import { descendants, isAlive, type ProcessRef, ProcessScan, processKey } from '@botvisor/core';
 import type { TrackedProcess } from '../registry.js';
 
 export class ChildTracker {
   private readonly children = new Map<string, TrackedProcess>();
 
-  constructor(private readonly onChange: (children: TrackedProcess[]) => void) {}
+  constructor(
+    private readonly onChange: (children: TrackedProcess[]) => void,
+    private readonly scan: ProcessScan = new ProcessScan(() => 0),
+  ) {}
 
   list(): TrackedProcess[] {
     return [...this.children.values()];
@@ -26,11 +30,11 @@ export class ChildTracker {
 
   /** Looks again at the bot's tree and cookie; drops what has died, adds what is new. */
   rescan(bot: ProcessRef, cookie: string): void {
-    const table = snapshotProcesses();
+    const table = this.scan.table();
     const found = new Map<string, TrackedProcess>();
     const botAlive = table.some((p) => p.pid === bot.pid && p.startTime === bot.startTime);
     const below = botAlive ? descendants(bot.pid, table) : [];
-    for (const p of [...below, ...findByCookie(cookie)]) {
+    for (const p of [...below, ...this.scan.withCookie(cookie)]) {
       if (p.pid === bot.pid || p.state === 'Z') continue;
       found.set(processKey(p), { pid: p.pid, startTime: p.startTime, command: p.command });
     }

@@ -17,6 +17,7 @@ import {
   killTree,
   type Logger,
   type PongMessage,
+  type ProcessScan,
   type ResolvedBot,
   SKIP_TELEGRAM_LOCK_VAR,
   STANDBY_VAR,
@@ -74,6 +75,8 @@ export interface ManagedBotOptions {
   settings: SupervisorSettings;
   /** This bot's tree cookie: its process and everything it starts carry it. */
   cookie: string;
+  /** The look at the process table its rescans share with the fleet's other bots; default its own, fresh on every rescan. */
+  scan?: ProcessScan;
   /** The token's polling lock, for a polling bot: it forks only while the supervisor holds it. */
   lock: PollingLockGate | undefined;
   /** The config's data folder: where the bot keeps its files (`bots/<name>`), probed when it errors. */
@@ -200,7 +203,7 @@ export class ManagedBot {
       if (now !== null) o.events.emit('problem', `bot ${this.name}: ${now}`, this.name, { problem: now });
       else o.events.emit('problem-cleared', `bot ${this.name}: problem cleared (${before ?? ''})`, this.name, { cleared: before });
     });
-    this.tracker = new ChildTracker((children) => o.registry.setChildren(this.name, children));
+    this.tracker = new ChildTracker((children) => o.registry.setChildren(this.name, children), o.scan);
     this.watchdog = new Watchdog({
       intervalMs: s.pingIntervalMs,
       hungAfterMs: s.hungAfterMs,
