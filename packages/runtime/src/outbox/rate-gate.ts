@@ -6,10 +6,8 @@
  *
  * Why not the library's `RateLimiter`: its shared bucket wakes every waiting send for each free
  * slot, and the first to run wins, so under a backlog a chat can be passed over again and again.
- * Here the bot-wide bucket is taken by one waiter at a time, in arrival order: each free slot wakes
- * one send, and chats are served fairly. (Measured with scripts/bench/dispatch at default limits:
- * the CPU per reply stayed the same, ~4.5 ms while paced at 30/s; this is about order, not speed.)
- * When every tier has a token and nobody waits for the bot-wide one, `tryMessage` takes the slot
+ * Here the bot-wide slots go to the waiters in arrival order, a slot to each, so chats are served
+ * fairly. When every tier has a token and nobody waits for the bot-wide one, `tryMessage` takes the slot
  * at once, without awaits (see token-bucket.ts for why that matters).
  *
  * Waiting sends share one timer (wake-timer.ts) instead of one per send and tier: paced at 30/s,
