@@ -77,6 +77,15 @@ const CONTESTANTS = [
     updates: DEFAULTS_UPDATES,
     extra: true,
   },
+  {
+    // The goal's denominator: the default-limits row's workload (same update count) with the limits lifted.
+    key: 'botvisor-same',
+    label: `botvisor, limits lifted, the same ${DEFAULTS_UPDATES} updates`,
+    start: startBotvisor(),
+    updates: DEFAULTS_UPDATES,
+    latency: false,
+    extra: true,
+  },
 ];
 
 function startFixture(file) {
@@ -187,7 +196,7 @@ async function measure(run, sim, contestant, id) {
     await sleep(IDLE_SETTLE_MS);
     const idleRss = rssMb(child.pid); // warmed up (every code path of a /fast loaded), then idle
     const tp = await throughput(sim, watch, child.pid, contestant.updates ?? UPDATES);
-    const lat = await latencyUnderLoad(sim, watch);
+    const lat = contestant.latency === false ? { latencies: [], botSide: [], timeouts: 0, seconds: 0, slowAnswers: 0 } : await latencyUnderLoad(sim, watch);
     return { tp, lat, idleRss };
   } finally {
     await stopChild(child);
@@ -274,7 +283,7 @@ function report(contestants, results, rounds) {
     const t = timedOut(r);
     latRows.push([
       c.label,
-      `${r.lat.latencies.length}/${r.lat.latencies.length + r.lat.timeouts}`,
+      c.latency === false ? '— (not measured)' : `${r.lat.latencies.length}/${r.lat.latencies.length + r.lat.timeouts}`,
       t && r.lat.latencies.length === 0 ? over : ms(p(r, 50)),
       t ? over : ms(p(r, 99)),
       t ? over : ms(Math.max(...r.lat.latencies)),
@@ -326,22 +335,31 @@ function report(contestants, results, rounds) {
     goals.push(['idle RSS of one bot ÷ a grammY runner bot', perRound((a, b) => a.idleRss / b.idleRss), '≤ 1.0×', (v) => v <= 1]);
   }
   const defaults = results['botvisor-defaults'];
+  const same = results['botvisor-same'];
+  if (defaults !== undefined && same !== undefined) {
+    // The goal: the same workload with the limits on and lifted; the two rows run back to back in each round.
+    const ratios = rounds['botvisor-defaults'].map((r, i) => cpuPer1000(pool([r])) / cpuPer1000(pool([rounds['botvisor-same'][i]])));
+    goals.push([`CPU per reply at default limits ÷ lifted, both ${DEFAULTS_UPDATES} updates`, { value: median(ratios), each: ratios }, '≤ 1.3×', (x) => x <= 1.3]);
+  }
   if (ours !== undefined && defaults !== undefined) {
-    // Both botvisor rows; their rounds are not adjacent pairs, so the pooled figures are compared.
+    // For reference: against the 5000-update lifted row, which also carries more warm-up (V8 optimises what 300 updates do not reach).
     const v = cpuPer1000(defaults) / cpuPer1000(ours);
-    goals.push(['CPU per reply at default limits ÷ lifted', { value: v, each: [v] }, '≤ 1.3×', (x) => x <= 1.3]);
+    goals.push([`  (reference: ÷ lifted at ${UPDATES} updates, pooled)`, { value: v, each: [v] }, '', () => true]);
   }
   if (goals.length > 0) {
     console.log(`goals (issue 18): the median of the per-round ratios (botvisor and grammY + runner back to back in each of ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}):`);
     printTable(
-      [['goal', 'ratio', 'each round', 'target', ''], ...goals.map(([what, r, target, ok]) => [what, `${r.value.toFixed(2)}×`, r.each.map((x) => x.toFixed(2)).join(', '), target, ok(r.value) ? 'PASS' : 'MISS'])],
+      [['goal', 'ratio', 'each round', 'target', ''], ...goals.map(([what, r, target, ok]) => [what, `${r.value.toFixed(2)}×`, r.each.map((x) => x.toFixed(2)).join(', '), target, target === '' ? '' : ok(r.value) ? 'PASS' : 'MISS'])],
       '  ',
     );
   }
   console.log('notes:');
   console.log('- idle RSS: VmRSS after the 20 warm-up round trips and 1 s idle, before the throughput run.');
-  console.log('- CPU per reply at default limits: 300 updates paced over ~9 s against 5000 at once when lifted, so it also');
-  console.log('  carries the bot\'s per-second costs and less-warmed code (BENCHMARKS.md, issue 18, "Profile").');
+  console.log(`- CPU per reply at default limits: the goal compares the same workload, ${DEFAULTS_UPDATES} /fast over ${CHATS} chats, with the`);
+  console.log(`  outbox limits on (paced at 30/s over ~${Math.round(DEFAULTS_UPDATES / 30)} s) and lifted (the "limits lifted, the same" row, sent at once),`);
+  console.log('  the median of the per-round ratios. The ratio against the 5000-update row is printed for reference only: 5000');
+  console.log('  updates let V8 optimise code that 300 run cold, so it mixes warm-up into the pacing cost (BENCHMARKS.md,');
+  console.log('  "Issue 18, CPU pass"). The paced row also carries ~9 s of the bot\'s per-second costs (timers, GC).');
   console.log("- bot side: from the sim's getUpdates answer carrying the /fast to the reply (the bot's own share of the latency).");
   console.log('- botvisor appends every fetched batch to its durable inbox journal (fdatasync) before the next getUpdates');
   console.log('  confirms the offset, and appends starts and settles without a sync; the peers keep nothing on disk');

@@ -10,6 +10,7 @@ import { describeApiError, ForeignResponseError, findForeignResponse, guardEnvel
 import { StartupError, step } from '../src/lifecycle/startup-step.js';
 import { classifyPollError } from '../src/polling/error-policy.js';
 import { quoteBody } from '../src/telegram/foreign-response-error.js';
+import { textResponse } from '../src/telegram/keep-alive-fetch.js';
 import { newToken } from './support/bot-harness.js';
 
 async function failure(call: Promise<unknown>): Promise<unknown> {
@@ -111,5 +112,17 @@ describe('Bot API answers that are not Telegram\'s envelope', () => {
     }
     await sim.client.addFault({ method: 'getUpdates', fail: { error_code: 401, description: 'Unauthorized' } });
     expect(classifyPollError(await failure(api.getUpdates({ timeout: 0 })))).to.deep.equal({ kind: 'bad-token', description: '401 Unauthorized' });
+  });
+
+  it('a success envelope passes without a second parse; one that begins like it and is not JSON fails as the client\'s ParseError, never as a result', async () => {
+    let body = '';
+    const fake = guardEnvelope(async () => textResponse(200, 'OK', { get: () => 'application/json' }, body));
+    const direct = new Api(token, { apiRoot: 'http://127.0.0.1:9', maxRetries: 0, fetch: fake });
+    body = '{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"b","username":"b_bot"}}';
+    expect(await direct.getMe()).to.deep.include({ id: 1, username: 'b_bot' });
+    body = '{"ok":true,"result":<html>oops</html>}';
+    expect(await failure(direct.getMe())).to.be.instanceOf(ParseError);
+    body = '{"ok":true}'; // no result: the full check still runs, and says so
+    expect(describeApiError(await failure(direct.getMe()))).to.match(/^HTTP 200 from getMe: \{"ok":true\}$/);
   });
 });

@@ -179,6 +179,7 @@ export class Dispatcher {
   }
 
   private wakeSpareWaiters(): void {
+    if (this.spareWaiters.length === 0) return; // every settle comes here: no copy when nobody waits
     for (const waiter of [...this.spareWaiters]) if (waiter.enough()) waiter.done();
   }
 }

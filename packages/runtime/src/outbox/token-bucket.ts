@@ -1,31 +1,22 @@
 /**
- * A continuous-refill token bucket for the rate gate, as node-telegram-bot-api v2's `TokenBucket`
- * (same refill arithmetic, the wait one abortable timer), plus `tryTake()`: a slot taken at once,
- * without a promise, when one is there. The gate's common case — a token in every tier — then
- * costs no awaits: each await let other queued work run before the send went out, ~0.1 ms per
- * reply in the latency profile (BENCHMARKS.md, issue 18, latency pass).
+ * A continuous-refill token bucket for the rate gate, with node-telegram-bot-api v2's `TokenBucket`
+ * refill arithmetic, and no timers: `tryTake()` takes a slot at once when one is there, `waitMs()`
+ * says when the next one comes, and the gate (rate-gate.ts) does the waiting for all its buckets
+ * on one timer. The gate's common case — a token in every tier — then costs no awaits: each await
+ * let other queued work run before the send went out, ~0.1 ms per reply in the latency profile
+ * (BENCHMARKS.md, issue 18, latency pass).
  */
+
+/**
+ * A token counts as there when this close to whole: `waitMs()` rounds up to whole ms, and the
+ * refill arithmetic at that instant can land a hair under 1, which would cost one more wake.
+ */
+const WHOLE = 1 - 1e-9;
 
 export interface TokenBucketOptions {
   /** Tokens it holds at most (and starts with). Default: the rate per second, at least 1. */
   burst?: number;
   now?: () => number;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts. */
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    function onAbort(): void {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export class TokenBucket {
@@ -44,11 +35,12 @@ export class TokenBucket {
     this.last = this.now();
   }
 
-  /** Milliseconds until a token is there (0: now). */
-  waitMs(): number {
+  /** Milliseconds until `count` tokens are there (0: now); `count` is capped at the burst. */
+  waitMs(count = 1): number {
     this.refill();
-    if (this.tokens >= 1) return 0;
-    return Math.ceil(((1 - this.tokens) / this.ratePerSec) * 1000);
+    const want = Math.min(count, this.burst);
+    if (this.tokens >= want - 1 + WHOLE) return 0;
+    return Math.ceil(((want - this.tokens) / this.ratePerSec) * 1000);
   }
 
   /** Takes a token if one is there now; false (and nothing taken) if not. */
@@ -56,18 +48,6 @@ export class TokenBucket {
     if (this.waitMs() > 0) return false;
     this.tokens -= 1;
     return true;
-  }
-
-  /** Waits until a token is there, then takes it; an abort rejects with the signal's reason and takes none. */
-  async take(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const wait = this.waitMs();
-      if (wait <= 0) {
-        this.tokens -= 1;
-        return;
-      }
-      await abortableDelay(wait, signal); // then check again: another taker may have been first
-    }
   }
 
   private refill(): void {

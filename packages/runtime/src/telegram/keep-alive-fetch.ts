@@ -108,7 +108,12 @@ function headerRecord(headers: RequestInit['headers']): OutgoingHttpHeaders {
   if (headers === undefined) return {};
   if (isHeadersObject(headers)) return Object.fromEntries(headers.entries());
   if (Array.isArray(headers)) return Object.fromEntries(headers);
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, typeof value === 'string' ? value : [...value]]));
+  const record: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    const value = headers[name] as string | readonly string[];
+    record[name] = typeof value === 'string' ? value : [...value];
+  }
+  return record;
 }
 
 /** How long a kept-alive socket may sit unused before it is closed (Node's agent applies `timeout` to free sockets). */
