@@ -11,7 +11,7 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const RECORDING_BOT = fileURLToPath(new URL('./fixtures/recording-bot.js', import.meta.url));
 const FAST = { pingIntervalMs: 500, hungAfterMs: 5000, backoffInitialMs: 50, backoffMaxMs: 400, crashBudget: 1000, stopGraceMs: 2000 };
-const LEASE_MS = 2000;
+const LEASE_MS = 1500;
 const RENEW_MS = 300;
 const ROUNDS = 20;
 const CHATS = 8;
@@ -78,10 +78,16 @@ describe('cluster failover under traffic: one shared inbox, fenced by the lease 
     return bed.tracker.spawn(process.execPath, [DAEMON, '--config', node.inst.configFile], { stdio: 'ignore', env });
   }
 
-  /** Waits until the node's (re)started supervisor has begun cluster mode, and gives it a few lease tries to see the holder. */
+  /** Waits until the node's (re)started supervisor has begun cluster mode, and PostgreSQL has answered its lease tries. */
   async function standingBy(node: ClusterNode, startsBefore: number): Promise<void> {
     await waitFor(() => logsOf(node.inst).split('cluster mode: node').length - 1 > startsBefore, { timeoutMs: 20_000, what: `node ${node.name}'s supervisor to start` });
-    await new Promise((r) => setTimeout(r, 3 * RENEW_MS));
+    await leaseTriesAnswered(node);
+  }
+
+  /** Waits until PostgreSQL has answered the node through its link again: the connection's start-up and lease tries after it, so the node has seen the holder. */
+  async function leaseTriesAnswered(node: ClusterNode): Promise<void> {
+    const before = node.proxy.answersRelayed();
+    await waitFor(() => node.proxy.answersRelayed() >= before + 3, { timeoutMs: 20_000, intervalMs: 20, what: `PostgreSQL to answer node ${node.name}'s lease tries` });
   }
 
   it(`${ROUNDS} failovers (kill -9 of the active node, PostgreSQL cut from it) under steady traffic: nothing lost, nothing doubled unmarked, one poller at a time`, async () => {
@@ -149,7 +155,7 @@ describe('cluster failover under traffic: one shared inbox, fenced by the lease 
         await standingBy(active, startedBefore);
       } else {
         active.proxy.heal();
-        await new Promise((r) => setTimeout(r, 3 * RENEW_MS));
+        await leaseTriesAnswered(active);
       }
       expect(await holder(), `round ${round}: the other node holds the lease`).to.equal(standby.name);
     }

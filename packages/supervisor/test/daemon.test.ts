@@ -95,9 +95,9 @@ describe('supervisor daemon process', function () {
     await waitFor(() => ready().then(() => true, () => false), { timeoutMs: 20_000, what: 'both bots ready' });
     const before = await ready();
     process.kill(d.child.pid as number, 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 4000));
+    await new Promise((r) => setTimeout(r, 2500)); // two and a half times hungAfterMs
     process.kill(d.child.pid as number, 'SIGCONT');
-    await new Promise((r) => setTimeout(r, 3000)); // a dozen watchdog ticks after waking
+    await new Promise((r) => setTimeout(r, 2000)); // ten watchdog ticks after waking, twice hungAfterMs
     const after = await ready();
     expect(after.bots.map((b) => [b.name, b.pid, b.restarts])).to.deep.equal(before.bots.map((b) => [b.name, b.pid, 0]));
     const events = await controlRequest<Array<{ kind: string }>>(socket, { cmd: 'events' }, 5000);

@@ -19,12 +19,15 @@ describe('dashboard in cluster mode: who is active per token (two nodes, a throw
   const pg = usePostgres();
   let context: BrowserContext | undefined;
 
-  afterEach(async () => {
+  /**
+   * Chromium must be gone, and before the testbed removes its profile folder (a live Chromium still
+   * writes there, and the removal fails): the suite's root hook fails the run on any leftover descendant.
+   */
+  async function closeChromium(): Promise<void> {
     await context?.close().catch(() => undefined);
     context = undefined;
-    // Chromium must be gone: the suite's root hook fails the run on any leftover descendant.
     for (const p of descendants(process.pid).filter((d) => !isDeadState(d.state) && /chrom/i.test(d.command))) await killTree(p, { graceMs: 500, deadlineMs: 5000 });
-  });
+  }
 
   function node(name: string, token: string): Installation {
     return install(bed.temp, bed.sim, [fixtureBot('main', token), fixtureBot('notifier', token)], FAST, { config: { cluster: { ...CLUSTER, node: name } } });
@@ -43,6 +46,7 @@ describe('dashboard in cluster mode: who is active per token (two nodes, a throw
   }
 
   async function openPage(url: string): Promise<Page> {
+    bed.onCleanup(closeChromium); // the test's cleanups run before the testbed's own teardown
     context = await chromium.launchPersistentContext(bed.temp.make('botvisor-chromium-'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1366, height: 900 } });
     const page = context.pages()[0] ?? (await context.newPage());
     await page.goto(url);

@@ -340,8 +340,11 @@ describe('botvisor reload: a changed config and new code without losing, repeati
       const now = await main();
       return now?.pid !== undefined && now.pid !== null && now.pid !== oldRef.pid;
     }, { timeoutMs: 15_000, intervalMs: 50, what: 'the hand-over to the new process' });
-    const registry = JSON.parse(readFileSync(path.join(inst.dataDir, 'supervisor', 'registry.json'), 'utf8')) as { bots: Record<string, { otherRuns: Array<{ process: { pid: number } }> }> };
-    expect(registry.bots.main?.otherRuns.map((r) => r.process.pid), 'the draining old process is in the registry').to.deep.equal([oldRef.pid]);
+    // The registry reaches the disk a moment after the switch (a store update, flushed on its own).
+    const otherRuns = (): number[] | undefined =>
+      (JSON.parse(readFileSync(path.join(inst.dataDir, 'supervisor', 'registry.json'), 'utf8')) as { bots: Record<string, { otherRuns: Array<{ process: { pid: number } }> }> }).bots.main?.otherRuns.map((r) => r.process.pid);
+    await waitFor(() => otherRuns()?.includes(oldRef.pid), { timeoutMs: 5000, intervalMs: 20, what: 'the draining old process to be written to the registry' }).catch(() => undefined);
+    expect(otherRuns(), 'the draining old process is in the registry').to.deep.equal([oldRef.pid]);
 
     first.kill('SIGKILL');
     await exited(first);

@@ -9,11 +9,14 @@ export interface TcpProxy {
   port: number;
   cut(): void;
   heal(): void;
+  /** Chunks PostgreSQL has sent back through this link so far: a node's queries being answered. */
+  answersRelayed(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let partitioned = false;
+  let answers = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     sockets.add(client);
@@ -29,7 +32,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       if (!partitioned) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!partitioned) client.write(chunk);
+      if (partitioned) return;
+      answers++;
+      client.write(chunk);
     });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -45,6 +50,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       partitioned = false;
       for (const s of sockets) s.destroy();
     },
+    answersRelayed: () => answers,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
