@@ -9,13 +9,17 @@ import { cookieProcesses, filesIn, JOB_BOT, jobCommands, peakRss } from './suppo
 const USER = { id: 1001, first_name: 'Ada' };
 const ADMIN = { id: 1002, first_name: 'Root' };
 
-/** Every folder and file under `root` that is open to group or others (symlinks skipped). */
+/**
+ * Every folder and file under `root` that is open to group or others (symlinks skipped). The bot
+ * is still running, so a temp file listed a moment ago may have been renamed over its target since:
+ * it is skipped (the target is listed and checked itself).
+ */
 function notPrivate(root: string): string[] {
   const open: string[] = [];
   for (const name of readdirSync(root)) {
     const p = path.join(root, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) continue;
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (st === undefined || st.isSymbolicLink()) continue;
     const want = st.isDirectory() ? 0o700 : 0o600;
     if ((st.mode & 0o777) !== want) open.push(`${path.relative(root, p)} ${(st.mode & 0o777).toString(8)}`);
     if (st.isDirectory()) open.push(...notPrivate(p).map((q) => `${name}/${q}`));

@@ -1,5 +1,6 @@
 /**
- * Mocha root hooks for the whole suite: after the last test, this test process must have no
+ * Mocha root hooks for the whole suite: after a test file's last test (mocha runs files in parallel
+ * workers, and a worker's root afterAll runs once per file), the test process must have no
  * descendants left alive. Every run of the suite thereby checks botvisor's own tree kill.
  */
 import { descendants, isDeadState } from '@botvisor/core';
