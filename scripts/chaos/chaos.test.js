@@ -1,4 +1,4 @@
-// The short chaos soak inside `npm test` (≈ 40 s): every kind of hostile action happens at
+// The short chaos soak inside `npm test` (20 s of chaos, ≈ 30 s in all): every kind of hostile action happens at
 // least once (kill -9 of a bot, a CLI job and the supervisor, a corrupted state file, a rogue
 // poller, a 429 flood, a network fault, an exhausted quota) and every invariant must hold.
 // The long run is `npm run chaos -- --minutes 30`.
