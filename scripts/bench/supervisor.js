@@ -47,7 +47,9 @@ const RESTARTS = Number(opt.restarts ?? (opt.quick ? 4 : 10));
 const BOTS = ['bench1', 'bench2', 'bench3'];
 /** Up this long before each kill: past backoffResetAfterMs, so every kill is a first crash. */
 const STABLE_MS = 1500;
-const RSS_SETTLE_MS = opt.quick ? 2000 : 4000;
+// Idle RSS is read at steady state, as in fleet.js: V8 gives the start-up's memory back some 9 s after
+// a process settles (PM2's daemon and ours alike), and a supervisor spends its life past that point.
+const RSS_SETTLE_MS = opt.quick ? 15_000 : 20_000;
 const RSS_SAMPLES = 5;
 /** The supervisor section: the production backoff, reset quickly and a budget big enough for N kills. */
 const SUPERVISOR_SETTINGS = { backoffInitialMs: 250, backoffResetAfterMs: 1000, crashBudget: 1000 };
