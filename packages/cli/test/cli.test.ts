@@ -292,9 +292,9 @@ describe('ops/ unit files', () => {
   it('are exactly what `botvisor startup` generates for the example paths', async () => {
     const { launchdPlist, systemdUnit } = await import('../src/service-units.js');
     const root = fileURLToPath(new URL('../../../../', import.meta.url));
-    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', locksDir: '/tmp/botvisor-999/locks', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md', user: { name: 'botvisor', group: 'botvisor' } };
+    const p = { node: '/usr/bin/node', cli: '/opt/botvisor/packages/cli/dist/bundle/botvisor.js', config: '/etc/botvisor/botvisor.json', workingDirectory: '/etc/botvisor', dataDir: '/var/lib/botvisor', logDir: '/var/log/botvisor', locksDir: '/tmp/botvisor-999/locks', stopGraceMs: 10_000, documentation: 'file:///opt/botvisor/README.md', user: { name: 'botvisor', group: 'botvisor' } };
     expect(readFileSync(path.join(root, 'ops/systemd/botvisor.service'), 'utf8')).to.equal(systemdUnit(p));
-    const mac = { ...p, node: '/usr/local/bin/node', cli: '/usr/local/lib/botvisor/packages/cli/dist/src/bin/botvisor.js', config: '/usr/local/etc/botvisor/botvisor.json', workingDirectory: '/usr/local/etc/botvisor', dataDir: '/usr/local/var/botvisor/data', logDir: '/usr/local/var/log/botvisor' };
+    const mac = { ...p, node: '/usr/local/bin/node', cli: '/usr/local/lib/botvisor/packages/cli/dist/bundle/botvisor.js', config: '/usr/local/etc/botvisor/botvisor.json', workingDirectory: '/usr/local/etc/botvisor', dataDir: '/usr/local/var/botvisor/data', logDir: '/usr/local/var/log/botvisor' };
     expect(readFileSync(path.join(root, 'ops/launchd/dev.botvisor.supervisor.plist'), 'utf8')).to.equal(launchdPlist(mac));
   });
 });
