@@ -7,10 +7,9 @@
  * call looks afresh, as snapshotProcesses and findByCookie do. Linux reads `/proc/<pid>/environ`;
  * elsewhere no process is found by cookie (as findByCookie).
  */
-import { readdirSync } from 'node:fs';
 import { TREE_COOKIE_VAR } from './contract.js';
 import { isDeadState } from './identity.js';
-import { readProcFile } from './proc-file.js';
+import { processEnvirons } from './proc-environ.js';
 import { type ProcessInfo, readProcess, snapshotProcesses } from './process-table.js';
 
 interface Look<T> {
@@ -35,16 +34,8 @@ export function treeCookieIn(environ: Buffer): string | undefined {
 /** Every process (except this one, zombies excluded) that carries a tree cookie, by cookie. Linux only (else empty). */
 function processesByCookie(): Map<string, ProcessInfo[]> {
   const byCookie = new Map<string, ProcessInfo[]>();
-  if (process.platform !== 'linux') return byCookie;
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    let cookie: string | undefined;
-    try {
-      cookie = treeCookieIn(readProcFile(`/proc/${pid}/environ`));
-    } catch {
-      continue; // gone, or another user's process
-    }
+  for (const { pid, environ } of processEnvirons()) {
+    const cookie = treeCookieIn(environ);
     if (cookie === undefined || cookie.length === 0) continue;
     const info = readProcess(pid);
     if (info === undefined || isDeadState(info.state)) continue;

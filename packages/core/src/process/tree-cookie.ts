@@ -8,10 +8,9 @@
  * returns nothing and tree kill relies on the process tree alone.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { TREE_COOKIE_VAR } from './contract.js';
 import { isDeadState } from './identity.js';
-import { readProcFile } from './proc-file.js';
+import { processEnvirons } from './proc-environ.js';
 import type { ProcessInfo } from './process-table.js';
 import { readProcess } from './process-table.js';
 
@@ -31,19 +30,11 @@ export function withTreeCookie(env: NodeJS.ProcessEnv, cookie: string): NodeJS.P
  * `/proc/<pid>/environ`, which survives setsid and re-parenting to init. Linux only (else empty).
  */
 export function findByEnv(name: string, value: string): ProcessInfo[] {
-  if (process.platform !== 'linux' || value.length === 0) return [];
+  if (value.length === 0) return [];
   const needle = Buffer.from(`${name}=${value}\0`);
   const afterNul = Buffer.concat([Buffer.from([0]), needle]);
   const out: ProcessInfo[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    let environ: Buffer;
-    try {
-      environ = readProcFile(`/proc/${pid}/environ`); // a view, used only in this iteration
-    } catch {
-      continue; // gone, or another user's process
-    }
+  for (const { pid, environ } of processEnvirons()) {
     // The first variable has no NUL before it; every other one does.
     if (!environ.subarray(0, needle.length).equals(needle) && environ.indexOf(afterNul) < 0) continue;
     const info = readProcess(pid);
