@@ -89,9 +89,7 @@ export class RateGate {
   /** Takes a message slot in `chatId` now if every tier has one and no send waits before it; false (nothing taken) means await `message`. */
   tryMessage(chatId: number | string): boolean {
     if (this.globalQueue.length > 0) return false;
-    const key = String(chatId);
-    const group = isGroupChat(chatId) ? this.bucket(this.groups, key, this.limits.perGroupPerMin / 60, this.limits.groupBurst) : undefined;
-    const chat = this.bucket(this.chats, key, this.limits.perChatPerSec, 1);
+    const { group, chat } = this.tiersOf(chatId);
     if ((group?.waitMs() ?? 0) > 0 || chat.waitMs() > 0 || this.bucketWide.waitMs() > 0) return false;
     group?.tryTake();
     chat.tryTake();
@@ -107,9 +105,15 @@ export class RateGate {
   /** Waits for a message slot in `chatId`: group tier, chat tier, then the bot-wide budget. */
   message(chatId: number | string, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted !== true && this.tryMessage(chatId)) return Promise.resolve();
+    const { group, chat } = this.tiersOf(chatId);
+    return this.wait(group, chat, signal);
+  }
+
+  /** The buckets a message to `chatId` passes before the bot-wide one: its group's (group chats only) and its chat's. */
+  private tiersOf(chatId: number | string): { group: TokenBucket | undefined; chat: TokenBucket } {
     const key = String(chatId);
     const group = isGroupChat(chatId) ? this.bucket(this.groups, key, this.limits.perGroupPerMin / 60, this.limits.groupBurst) : undefined;
-    return this.wait(group, this.bucket(this.chats, key, this.limits.perChatPerSec, 1), signal);
+    return { group, chat: this.bucket(this.chats, key, this.limits.perChatPerSec, 1) };
   }
 
   /** Waits for a slot of the bot-wide budget only (chat actions, callback answers): one waiter at a time, first come first served. */
