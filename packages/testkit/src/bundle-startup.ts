@@ -5,6 +5,7 @@
  * the whole bundle are listed too, so a test can say a package is there, only not at start.
  */
 import { readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
 interface Metafile {
@@ -21,7 +22,6 @@ export interface BundleStartup {
 }
 
 const packageName = (specifier: string): string => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2) : specifier.split('/').slice(0, 1)).join('/');
-const isBuiltin = (specifier: string): boolean => specifier.startsWith('node:') || !/^[@a-z]/.test(specifier);
 
 /** `bundleDir` is a package's dist/bundle folder; `entry` the name of one of its entries, e.g. `bot.js`. */
 export function bundleStartup(bundleDir: string, entry: string): BundleStartup {

@@ -84,7 +84,8 @@ program
         return (await import('../sandbox/run-sandbox.js')).runSandbox(out);
       }
       const found = loadFoundConfig(o.config);
-      return o.detach === true ? (await import('../commands/start.js')).startDetached(found, o.wait, out) : (await import('../commands/start.js')).startForeground(found, out);
+      const start = await import('../commands/start.js');
+      return o.detach === true ? start.startDetached(found, o.wait, out) : start.startForeground(found, out);
     }),
   );
 
