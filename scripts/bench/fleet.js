@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSim } from '@botvisor/bot-api-sim';
-import { FIXTURES, findBotPids, loadAverage, machineFacts, median, printTable, Run, ratio, rssMb, SUPERVISOR_BIN, tokenFor, waitFor, watchSimBot } from './lib/common.js';
+import { FIXTURES, findBotPids, loadAverage, machineFacts, median, printTable, RSS_SAMPLES, Run, ratio, rssMb, SUPERVISOR_BIN, steadyRss, tokenFor, waitFor, watchSimBot } from './lib/common.js';
 import { pm2 } from './lib/pm2.js';
 
 const { values: opt } = parseArgs({ options: { quick: { type: 'boolean', default: false }, bots: { type: 'string' } } });
@@ -21,17 +21,6 @@ const BOTS = Array.from({ length: Number(opt.bots ?? 10) }, (_, i) => `fleet${i 
 // same for both systems, and a fleet that runs 24/7 spends its life in that state.
 const SETTLE_MS = opt.quick ? 3000 : 6000;
 const STEADY_MS = opt.quick ? 15_000 : 20_000;
-const SAMPLES = 5;
-
-/** Median RSS (MB) of each pid over a few reads 300 ms apart. */
-async function steadyRss(pids) {
-  const reads = pids.map(() => []);
-  for (let i = 0; i < SAMPLES; i++) {
-    for (const [k, p] of pids.entries()) reads[k].push(rssMb(p));
-    await sleep(300);
-  }
-  return reads.map(median);
-}
 
 async function waitPolling(watches, what) {
   await waitFor(() => watches.every((w) => w.pendingPollers >= 1), { timeoutMs: 60_000, intervalMs: 50, what });
@@ -119,7 +108,7 @@ async function main() {
   const sim = await startSim();
   console.log(`fleet: ${BOTS.length} idle bots under botvisor's supervisor vs ${BOTS.length} grammY + runner bots under PM2 7, one bot-api-sim`);
   console.log(`machine: ${machineFacts()}; load average before: ${loadAverage()}`);
-  console.log(`RSS: median of ${SAMPLES} reads of VmRSS per process, ${STEADY_MS / 1000} s after every bot polls (steady: the goals); early, ${SETTLE_MS / 1000} s after, for reference`);
+  console.log(`RSS: median of ${RSS_SAMPLES} reads of VmRSS per process, ${STEADY_MS / 1000} s after every bot polls (steady: the goals); early, ${SETTLE_MS / 1000} s after, for reference`);
   const results = {};
   try {
     // One system at a time, so neither's start-up load shows in the other's figures.

@@ -24,11 +24,13 @@ import {
   ms,
   percentile,
   printTable,
+  RSS_SAMPLES,
   Run,
   ratio,
   rssMb,
   SUPERVISOR_BIN,
   startTimeMs,
+  steadyRss,
   tokenFor,
   waitFor,
   watchSimBot,
@@ -50,7 +52,6 @@ const STABLE_MS = 1500;
 // Idle RSS is read at steady state, as in fleet.js: V8 gives the start-up's memory back some 9 s after
 // a process settles (PM2's daemon and ours alike), and a supervisor spends its life past that point.
 const RSS_SETTLE_MS = opt.quick ? 15_000 : 20_000;
-const RSS_SAMPLES = 5;
 /** The supervisor section: the production backoff, reset quickly and a budget big enough for N kills. */
 const SUPERVISOR_SETTINGS = { backoffInitialMs: 250, backoffResetAfterMs: 1000, crashBudget: 1000 };
 
@@ -66,16 +67,6 @@ function writeConfig(dir, sim, tokens, extra = {}) {
   };
   writeFileSync(file, JSON.stringify(config, null, 2));
   return { file, logDir: config.logDir };
-}
-
-/** RSS in MB of `pid`, the median of a few reads a little apart. */
-async function steadyRss(pids) {
-  const reads = new Map(pids.map((p) => [p, []]));
-  for (let i = 0; i < RSS_SAMPLES; i++) {
-    for (const p of pids) reads.get(p).push(rssMb(p));
-    await sleep(300);
-  }
-  return pids.map((p) => median(reads.get(p)));
 }
 
 async function emptyNodeRss(run) {

@@ -50,13 +50,19 @@ describe('a bot in cluster mode: the inbox and state in PostgreSQL under the epo
     return bot;
   }
 
-  it('a write refused for an older epoch stops the bot before it handles or confirms anything; the next holder gets the update', async () => {
+  /** A fresh token leased at epoch 1 to a bot of a fresh installation, which is ready. */
+  async function firstHolder(): Promise<{ token: string; hash: string; inst: ReturnType<typeof install>; first: BotUnderTest }> {
     const token = newToken();
     const hash = tokenHash(token);
     await lease(hash, 1);
     const inst = install(bed.temp, bed.sim, { token });
     const first = clusterBot(inst, token, 1);
     await first.ready();
+    return { token, hash, inst, first };
+  }
+
+  it('a write refused for an older epoch stops the bot before it handles or confirms anything; the next holder gets the update', async () => {
+    const { token, hash, inst, first } = await firstHolder();
     const user = { id: 77, first_name: 'Ada' };
     const { update_id: one } = bed.sim.users.sendMessage(token, { user, text: 'n1' });
     await waitFor(() => first.records().some((r) => r.id === one), { what: 'the first update to be handled' });
@@ -83,12 +89,7 @@ describe('a bot in cluster mode: the inbox and state in PostgreSQL under the epo
   });
 
   it('a state write refused for an older epoch stops the bot; the state row keeps what its epoch wrote, and the next holder reads it', async () => {
-    const token = newToken();
-    const hash = tokenHash(token);
-    await lease(hash, 1);
-    const inst = install(bed.temp, bed.sim, { token });
-    const first = clusterBot(inst, token, 1);
-    await first.ready();
+    const { token, hash, inst, first } = await firstHolder();
     const user = { id: 78, first_name: 'Ada' };
     const stateRow = async () => (await admin.query<{ body: unknown; written_epoch: string }>("SELECT body, written_epoch FROM botvisor_document WHERE token_hash = $1 AND name = 'state'", [hash])).rows[0];
     const { cursor } = bed.sim.users.sendCommand(token, { user, command: 'note', args: '0 first' });

@@ -84,6 +84,19 @@ export function rssMb(pid) {
   }
 }
 
+/** How many reads of VmRSS steadyRss takes per process, 300 ms apart. */
+export const RSS_SAMPLES = 5;
+
+/** Median RSS (MB) of each pid over RSS_SAMPLES reads 300 ms apart, in the order given. */
+export async function steadyRss(pids) {
+  const reads = pids.map(() => []);
+  for (let i = 0; i < RSS_SAMPLES; i++) {
+    for (const [k, p] of pids.entries()) reads[k].push(rssMb(p));
+    await sleep(300);
+  }
+  return reads.map(median);
+}
+
 /** CPU time (user + system) a process has used, in ms (Linux; clock ticks of 10 ms). */
 export function cpuMs(pid) {
   try {
